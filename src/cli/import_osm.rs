@@ -1,0 +1,50 @@
+//! `gridplan import-osm`.
+
+use anyhow::Context;
+use gridplan::config::PlanConfig;
+use gridplan::load::osm::OsmOptions;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The .osm.pbf extract.
+    pbf: PathBuf,
+    /// Output directory (replaced as a whole only when the import succeeds).
+    #[arg(long)]
+    out: PathBuf,
+    /// OSM admin_level of streets (街道/镇).
+    #[arg(long, default_value_t = 8)]
+    street_level: u8,
+    /// OSM admin_level of communities (社区/村).
+    #[arg(long, default_value_t = 10)]
+    community_level: u8,
+    /// Levels of residential buildings with neither levels nor height, written into the plan.
+    #[arg(long)]
+    default_levels: Option<f64>,
+    /// Print the inspect report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let options = OsmOptions { street_admin_level: args.street_level, community_admin_level: args.community_level };
+    let mut config = PlanConfig::default();
+    if let Some(l) = args.default_levels {
+        anyhow::ensure!(l.is_finite() && l >= 1.0, "--default-levels must be ≥ 1, got {l}");
+        config.estimate.default_levels = l;
+    }
+    let report = gridplan::import::import_osm(&args.pbf, &args.out, &options, &config)
+        .with_context(|| format!("importing {}", args.pbf.display()))?;
+    if !args.json {
+        eprintln!(
+            "read {} nodes, {} ways, {} relations; {} ways clipped by the extract; {} elements not usable (import_report.json)",
+            report.nodes,
+            report.ways,
+            report.relations,
+            report.ways_with_missing_nodes,
+            report.skipped.len()
+        );
+        eprintln!("wrote {}\n", args.out.display());
+    }
+    super::inspect::print_report(&args.out.join("plan.toml"), args.json, false)
+}

@@ -1,0 +1,34 @@
+//! `gridplan inspect`.
+
+use anyhow::Context;
+use gridplan::config::Plan;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plan file.
+    plan: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// List every warning, not the first five of each kind.
+    #[arg(long)]
+    all_warnings: bool,
+}
+
+/// Loads a plan and prints its inspect report.
+pub fn print_report(plan_path: &std::path::Path, json: bool, all_warnings: bool) -> anyhow::Result<()> {
+    let plan = Plan::from_path(plan_path)?;
+    let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", plan_path.display()))?;
+    let report = gridplan::inspect::inspect(&plan.config.plan.name, &dataset);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text(all_warnings));
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    print_report(&args.plan, args.json, args.all_warnings)
+}

@@ -1,0 +1,34 @@
+//! Command-line interface: clap definitions and dispatch only; the work is in the library.
+
+mod import_osm;
+mod inspect;
+mod synth;
+
+use clap::{Parser, Subcommand};
+
+/// gridplan — 网格规划与分析: grid planning and analysis for urban grassroots governance.
+#[derive(Debug, Parser)]
+#[command(name = "gridplan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read an OpenStreetMap .osm.pbf into normalized WGS84 GeoJSON layers and a ready-to-edit plan.toml.
+    ImportOsm(import_osm::Args),
+    /// Load a plan's layers and report counts, households, persons, bounding boxes, CRS and every warning.
+    Inspect(inspect::Args),
+    /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
+    Synth(synth::Args),
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::ImportOsm(a) => import_osm::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Synth(a) => synth::run(a),
+    }
+}

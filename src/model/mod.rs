@@ -1,0 +1,230 @@
+//! The clean, projected data model every stage works on. Geometry is in local metres (see
+//! [`crate::projection`]); ids are the ones the source data gave (OSM ids are written `w123`, `r45`, `n6`).
+
+mod dataset;
+mod warning;
+
+pub use dataset::{Dataset, LayerInfo, LayerName};
+pub use warning::{Warning, WarningCode};
+
+use geo::{LineString, MultiPolygon, Point};
+use serde::Serialize;
+
+/// Where a building's household count came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdSource {
+    /// Given by the buildings layer (a register or survey).
+    Registered,
+    /// The sum of the household points linked to the building.
+    HouseholdsLayer,
+    /// Estimated from footprint × levels (see [`crate::estimate`]).
+    Estimated,
+    /// Not residential: no households.
+    NonResidential,
+}
+
+/// Where the levels used for an estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelsSource {
+    /// The levels field (`building:levels` in OSM).
+    Tagged,
+    /// Height ÷ storey height.
+    Height,
+    /// The plan's default levels.
+    Default,
+    /// A single-household kind (house, detached, bungalow): one household whatever its size.
+    SingleHousehold,
+}
+
+/// A building (楼栋): the smallest unit a grid may not split.
+#[derive(Debug, Clone)]
+pub struct Building {
+    /// Source id.
+    pub id: String,
+    /// Footprint in local metres, when the source has polygons.
+    pub footprint: Option<MultiPolygon>,
+    /// A point inside the footprint (or the given point), local metres.
+    pub point: Point,
+    /// Footprint area in m² (computed, or given for point layers).
+    pub footprint_m2: f64,
+    /// Levels given in the data.
+    pub levels: Option<f64>,
+    /// Height in metres given in the data.
+    pub height_m: Option<f64>,
+    /// Building kind (OSM `building=*` value or the user's kind).
+    pub kind: String,
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Whether the building holds dwellings.
+    pub residential: bool,
+    /// Households (户) in the building.
+    pub households: u32,
+    /// Resident persons.
+    pub persons: u32,
+    /// Elderly residents, when known.
+    pub elderly: Option<u32>,
+    /// Where `households` came from.
+    pub households_source: HouseholdSource,
+    /// Levels used for an estimate, and where they came from.
+    pub estimate_levels: Option<(f64, LevelsSource)>,
+    /// Index of the compound (小区) that contains it.
+    pub compound: Option<usize>,
+    /// Index of the street (街道) admin area that contains it.
+    pub street: Option<usize>,
+    /// Index of the community (社区) admin area that contains it.
+    pub community: Option<usize>,
+}
+
+/// A household point (户), or a point standing for several households of one address.
+#[derive(Debug, Clone)]
+pub struct Household {
+    /// Source id.
+    pub id: String,
+    /// Location, local metres.
+    pub point: Point,
+    /// Households at this point (default 1).
+    pub households: u32,
+    /// Persons.
+    pub persons: u32,
+    /// Elderly persons, when known.
+    pub elderly: Option<u32>,
+    /// Index of the building it belongs to (by id, else by containment).
+    pub building: Option<usize>,
+}
+
+/// A residential compound (小区 / 居住街坊): planners keep it whole when it fits.
+#[derive(Debug, Clone)]
+pub struct Compound {
+    /// Source id.
+    pub id: String,
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Outline, local metres.
+    pub polygon: MultiPolygon,
+    /// Index of the street that contains its interior point.
+    pub street: Option<usize>,
+    /// Index of the community that contains its interior point.
+    pub community: Option<usize>,
+}
+
+/// Level of an administrative area in the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminLevel {
+    /// 区/县 district or county.
+    District,
+    /// 街道/镇 street office or town.
+    Street,
+    /// 社区/村 community or village.
+    Community,
+}
+
+impl AdminLevel {
+    /// Name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdminLevel::District => "district",
+            AdminLevel::Street => "street",
+            AdminLevel::Community => "community",
+        }
+    }
+
+    /// Parses the words planners and OSM use: `street`/`街道`/`8`, `community`/`社区`/`10`, `district`/`区`/`6`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => Some(AdminLevel::District),
+            "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" | "7" | "8" => Some(AdminLevel::Street),
+            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => Some(AdminLevel::Community),
+            _ => None,
+        }
+    }
+}
+
+/// An administrative area: district, street or community polygon.
+#[derive(Debug, Clone)]
+pub struct AdminArea {
+    /// Source id.
+    pub id: String,
+    /// Division code (GB/T 2260 style, 12 digits for communities) when known.
+    pub code: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Level in the hierarchy.
+    pub level: AdminLevel,
+    /// Parent's code or id when given.
+    pub parent: Option<String>,
+    /// Index of the parent area (a community's street), from `parent` or by containment.
+    pub parent_area: Option<usize>,
+    /// Outline, local metres.
+    pub polygon: MultiPolygon,
+}
+
+/// A service facility (a school, a clinic, a party-mass service centre, …).
+#[derive(Debug, Clone)]
+pub struct Facility {
+    /// Source id.
+    pub id: String,
+    /// Facility kind (see [`crate::osm_tags`] for the OSM mapping; user layers may name their own).
+    pub kind: String,
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Location, local metres.
+    pub point: Point,
+    /// Capacity (places, beds, …) when known.
+    pub capacity: Option<f64>,
+}
+
+/// A unit that is not ordinary housing and may become a dedicated grid (专属网格).
+#[derive(Debug, Clone)]
+pub struct SpecialUnit {
+    /// Source id.
+    pub id: String,
+    /// Kind: school, hospital, university, enterprise, industrial, agency, market, park, …
+    pub kind: String,
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Outline, local metres (none for point-only units).
+    pub polygon: Option<MultiPolygon>,
+    /// A point inside it, local metres.
+    pub point: Point,
+    /// Staff, students or patients served, when known.
+    pub staff: Option<u32>,
+}
+
+/// A line that grids must not cross: a main road, river or railway.
+#[derive(Debug, Clone)]
+pub struct Barrier {
+    /// Source id.
+    pub id: String,
+    /// Class: `trunk`, `primary`, `secondary`, `river`, `rail`, …
+    pub class: String,
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Line, local metres.
+    pub line: LineString,
+}
+
+/// One walkable way of the walk network.
+#[derive(Debug, Clone)]
+pub struct WalkWay {
+    /// Source id.
+    pub id: String,
+    /// Class (`footway`, `residential`, …).
+    pub class: String,
+    /// Line, local metres.
+    pub line: LineString,
+    /// Node ids shared between ways, one per vertex, when the source has them (OSM); otherwise ways are
+    /// joined where vertices coincide.
+    pub node_ids: Option<Vec<i64>>,
+}
+
+/// A registered household total for an admin area, used to calibrate estimates.
+#[derive(Debug, Clone)]
+pub struct Register {
+    /// The area's code or name, as given.
+    pub area: String,
+    /// Registered households.
+    pub households: u32,
+}

@@ -1,0 +1,151 @@
+//! Writes a ready-to-edit `plan.toml`: every layer the importer wrote, and every parameter with its value
+//! and a comment saying what it means, so a planner can change them without reading the code.
+
+use crate::config::PlanConfig;
+use crate::model::LayerName;
+use std::fmt::Write as _;
+
+fn list(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The text of a plan file whose layers are `layers` (name, file relative to the plan), with `config`'s
+/// parameters written out.
+pub fn plan_toml(header: &str, layers: &[(LayerName, String)], config: &PlanConfig) -> String {
+    let mut s = String::new();
+    for line in header.lines() {
+        let _ = writeln!(s, "# {line}");
+    }
+    let p = &config.plan;
+    let _ = write!(
+        s,
+        r#"
+[plan]
+name = {name:?}
+crs = "{crs}"                # CRS of every layer without its own: wgs84 | cgcs2000 | gcj02 | bd09
+output_crs = "{out}"         # CRS of written outputs
+seed = {seed}                   # seed of every randomised step (same seed, same plan)
+"#,
+        name = p.name,
+        crs = p.crs,
+        out = p.output_crs,
+        seed = p.seed
+    );
+    for (layer, file) in layers {
+        let _ = write!(s, "\n[layers.{}]\npath = {file:?}\n", layer.key());
+        let hint = match layer {
+            LayerName::Buildings => "# fields: id, households (registered; empty → estimated), persons, elderly, levels, height, kind, name, compound, footprint_m2, lon/lat",
+            LayerName::Households => "# fields: id, households (default 1), persons, elderly, building, lon/lat",
+            LayerName::Compounds => "# fields: id, name",
+            LayerName::AdminAreas => "# fields: id, code, name, level (street/街道/8 | community/社区/10), parent",
+            LayerName::Facilities => "# fields: id, kind, name, capacity, lon/lat",
+            LayerName::SpecialUnits => "# fields: id, kind (school, hospital, university, industrial, agency, enterprise, market, park), name, staff",
+            LayerName::Barriers => "# fields: id, class (trunk, primary, secondary, tertiary, river, canal, rail, …), name",
+            LayerName::WalkNetwork => "# fields: id, class, node_ids (shared node ids join ways; else coincident vertices)",
+            LayerName::Registers => "# fields: area (code or name of a street/community), households",
+        };
+        let _ = writeln!(s, "{hint}");
+        let _ = writeln!(s, "# [layers.{}.fields] maps them to your column names, e.g. households = \"户数\"", layer.key());
+    }
+    let e = &config.estimate;
+    let _ = write!(
+        s,
+        r#"
+# Households of buildings with no register: footprint × levels × dwelling_share ÷ flat_area_m2.
+[estimate]
+flat_area_m2 = {flat}             # gross floor area per dwelling, m²
+dwelling_share = {share}          # share of floor area that is dwellings
+default_levels = {levels}            # levels when neither levels nor height is known (the city's typical stock)
+storey_height_m = {storey}           # levels = height ÷ this
+persons_per_household = {pph}
+residential_kinds = {res}
+residential_in_compound_kinds = {rin}   # residential only inside a compound (小区)
+single_household_kinds = {single}
+"#,
+        flat = e.flat_area_m2,
+        share = e.dwelling_share,
+        levels = e.default_levels,
+        storey = e.storey_height_m,
+        pph = e.persons_per_household,
+        res = list(&e.residential_kinds),
+        rin = list(&e.residential_in_compound_kinds),
+        single = list(&e.single_household_kinds),
+    );
+    let b = &config.bands;
+    let _ = write!(
+        s,
+        r#"
+# Household bands per level.
+[bands]
+basic = {{ min = {bmin}, max = {bmax} }}          # 基础网格
+community = {{ min = {cmin}, max = {cmax} }}   # communities built from compounds when none are given (5-minute life circle)
+micro = {{ min = {mmin}, max = {mmax} }}            # 微网格
+
+# Barrier classes no grid may cross (classes of the barriers layer).
+[barriers]
+classes = {classes}
+"#,
+        bmin = b.basic.min,
+        bmax = b.basic.max,
+        cmin = b.community.min,
+        cmax = b.community.max,
+        mmin = b.micro.min,
+        mmax = b.micro.max,
+        classes = list(&config.barriers.classes),
+    );
+    let c = &config.coverage;
+    let _ = write!(
+        s,
+        r#"
+# 15-minute service circles (GB 50180-2018): threshold per facility kind, metres (distance mode) or minutes (time mode).
+[coverage]
+mode = "{mode}"
+walking_speed_m_per_s = {speed}
+snap_limit_m = {snap}
+detour_factor = {detour}
+
+[coverage.thresholds]
+"#,
+        mode = match c.mode {
+            crate::config::CoverageMode::Distance => "distance",
+            crate::config::CoverageMode::Time => "time",
+        },
+        speed = c.walking_speed_m_per_s,
+        snap = c.snap_limit_m,
+        detour = c.detour_factor,
+    );
+    for (k, v) in &c.thresholds {
+        let _ = writeln!(s, "{k} = {v}");
+    }
+    let _ = write!(
+        s,
+        r#"
+[validation]
+duplicate_ids = "{dup}"     # error | rename
+"#,
+        dup = match config.validation.duplicate_ids {
+            crate::config::DuplicateIds::Error => "error",
+            crate::config::DuplicateIds::Rename => "rename",
+        }
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Plan;
+    use std::path::Path;
+
+    #[test]
+    fn written_plan_parses_back_to_the_same_parameters() {
+        let config = PlanConfig::default();
+        let text = plan_toml("test plan", &[(LayerName::Buildings, "buildings.geojson".into())], &config);
+        let plan = Plan::from_toml(&text, Path::new("plan.toml")).expect("parses");
+        assert_eq!(plan.config.estimate.residential_kinds, config.estimate.residential_kinds);
+        assert_eq!(plan.config.coverage.thresholds, config.coverage.thresholds);
+        assert_eq!(plan.config.bands.basic, config.bands.basic);
+        assert_eq!(plan.config.barriers.classes, config.barriers.classes);
+    }
+}
