@@ -11,7 +11,8 @@ use crate::render::plan_file::plan_toml;
 use std::path::{Path, PathBuf};
 
 /// The attribution every OSM-derived file carries (ODbL 1.0 requires it).
-pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)";
+pub const OSM_ATTRIBUTION: &str =
+    "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)";
 
 /// Errors of an import.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,7 @@ pub const LAYER_FILES: [(LayerName, &str); 7] = [
     (LayerName::WalkNetwork, "walk_network.geojson"),
 ];
 
-fn layer<'a>(x: &'a OsmExtract, name: LayerName) -> &'a [OsmFeature] {
+fn layer(x: &OsmExtract, name: LayerName) -> &[OsmFeature] {
     match name {
         LayerName::Buildings => &x.buildings,
         LayerName::Compounds => &x.compounds,
@@ -55,21 +56,38 @@ fn layer<'a>(x: &'a OsmExtract, name: LayerName) -> &'a [OsmFeature] {
 
 /// Reads `pbf` and writes the layers, `plan.toml` and `import_report.json` into `out` (staged: a failed
 /// import leaves an earlier `out` as it was). Empty layers are written but left out of the plan.
-pub fn import_osm(pbf: &Path, out: &Path, options: &OsmOptions, config: &PlanConfig) -> Result<ImportReport, ImportError> {
+pub fn import_osm(
+    pbf: &Path,
+    out: &Path,
+    options: &OsmOptions,
+    config: &PlanConfig,
+) -> Result<ImportReport, ImportError> {
     let extract = osm::read_pbf(pbf, options)?;
-    let werr = |source: std::io::Error| ImportError::Write { path: out.to_path_buf(), source };
+    let werr = |source: std::io::Error| ImportError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
     let staged = StagedDir::new(out).map_err(werr)?;
     let mut in_plan = Vec::new();
     for (name, file) in LAYER_FILES {
         let features = layer(&extract, name);
         let mut w = staged.create(file).map_err(werr)?;
-        write_collection(&mut w, features.iter().map(|f| (&f.geometry, &f.props)), Some(OSM_ATTRIBUTION), DEGREE_DECIMALS).map_err(werr)?;
+        write_collection(
+            &mut w,
+            features.iter().map(|f| (&f.geometry, &f.props)),
+            Some(OSM_ATTRIBUTION),
+            DEGREE_DECIMALS,
+        )
+        .map_err(werr)?;
         finish(w).map_err(werr)?;
         if !features.is_empty() {
             in_plan.push((name, file.to_string()));
         }
     }
-    let source = pbf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = pbf
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let header = format!(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."
     );
@@ -77,7 +95,12 @@ pub fn import_osm(pbf: &Path, out: &Path, options: &OsmOptions, config: &PlanCon
     if config.plan.name == crate::config::PlanSection::default().name {
         config.plan.name = source.trim_end_matches(".osm.pbf").to_string();
     }
-    staged.write("plan.toml", plan_toml(&header, &in_plan, &config).as_bytes()).map_err(werr)?;
+    staged
+        .write(
+            "plan.toml",
+            plan_toml(&header, &in_plan, &config).as_bytes(),
+        )
+        .map_err(werr)?;
     let report = serde_json::to_vec_pretty(&extract.report).map_err(|e| werr(e.into()))?;
     staged.write("import_report.json", &report).map_err(werr)?;
     staged.commit().map_err(werr)?;

@@ -21,7 +21,8 @@ impl Tags for [(String, String)] {
 }
 
 fn name_has(tags: &(impl Tags + ?Sized), words: &[&str]) -> bool {
-    tags.name().is_some_and(|n| words.iter().any(|w| n.contains(w)))
+    tags.name()
+        .is_some_and(|n| words.iter().any(|w| n.contains(w)))
 }
 
 /// The facility kind of an element (for coverage), or `None`.
@@ -49,7 +50,9 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
     let amenity = tags.tag("amenity");
     let healthcare = tags.tag("healthcare");
     let social = tags.tag("social_facility");
-    if matches!(amenity, Some("community_centre" | "social_centre")) || tags.tag("office") == Some("government") {
+    if matches!(amenity, Some("community_centre" | "social_centre"))
+        || tags.tag("office") == Some("government")
+    {
         if name_has(tags, &["党群服务中心", "服务中心", "便民服务中心"]) {
             return Some("party_service_centre");
         }
@@ -62,7 +65,10 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
             let isced = tags.tag("isced:level").unwrap_or_default();
             return Some(if name_has(tags, &["小学"]) || isced == "1" {
                 "primary_school"
-            } else if name_has(tags, &["中学", "初中", "高中", "中学校"]) || isced.starts_with('2') || isced.starts_with('3') {
+            } else if name_has(tags, &["中学", "初中", "高中", "中学校"])
+                || isced.starts_with('2')
+                || isced.starts_with('3')
+            {
                 "middle_school"
             } else {
                 "school"
@@ -71,12 +77,20 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
         Some("kindergarten" | "childcare") => return Some("kindergarten"),
         Some("hospital") => return Some("hospital"),
         Some("clinic" | "doctors") => {
-            return Some(if name_has(tags, &["社区卫生服务中心"]) { "community_health_centre" } else { "clinic" });
+            return Some(if name_has(tags, &["社区卫生服务中心"]) {
+                "community_health_centre"
+            } else {
+                "clinic"
+            });
         }
         Some("pharmacy") => return Some("pharmacy"),
         Some("nursing_home") => return Some("elderly_care"),
         Some("social_facility") => {
-            return Some(if name_has(tags, &["日间照料", "日间"]) { "elderly_day_care" } else { "elderly_care" });
+            return Some(if name_has(tags, &["日间照料", "日间"]) {
+                "elderly_day_care"
+            } else {
+                "elderly_care"
+            });
         }
         Some("marketplace") => return Some("market"),
         Some("library" | "arts_centre" | "theatre" | "cinema") => return Some("culture"),
@@ -86,7 +100,11 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
     }
     match healthcare {
         Some("clinic" | "centre" | "doctor") => {
-            return Some(if name_has(tags, &["社区卫生服务中心"]) { "community_health_centre" } else { "clinic" });
+            return Some(if name_has(tags, &["社区卫生服务中心"]) {
+                "community_health_centre"
+            } else {
+                "clinic"
+            });
         }
         Some("pharmacy") => return Some("pharmacy"),
         _ => {}
@@ -95,13 +113,17 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
         return Some("elderly_care");
     }
     match tags.tag("shop") {
-        Some("supermarket" | "greengrocer" | "mall" | "department_store" | "butcher") => return Some("market"),
+        Some("supermarket" | "greengrocer" | "mall" | "department_store" | "butcher") => {
+            return Some("market");
+        }
         Some("convenience" | "general" | "bakery") => return Some("shop"),
         _ => {}
     }
     match tags.tag("leisure") {
         Some("park" | "garden" | "playground") => return Some("park"),
-        Some("pitch" | "sports_centre" | "stadium" | "fitness_station" | "track" | "fitness_centre") => {
+        Some(
+            "pitch" | "sports_centre" | "stadium" | "fitness_station" | "track" | "fitness_centre",
+        ) => {
             return Some("sports_ground");
         }
         _ => {}
@@ -136,7 +158,10 @@ pub fn special_unit_kind(tags: &(impl Tags + ?Sized), is_area: bool) -> Option<&
     if tags.tag("office") == Some("government") {
         return Some("agency");
     }
-    if matches!(tags.tag("shop"), Some("mall" | "supermarket" | "department_store")) {
+    if matches!(
+        tags.tag("shop"),
+        Some("mall" | "supermarket" | "department_store")
+    ) {
         return Some("market");
     }
     match tags.tag("landuse") {
@@ -202,7 +227,9 @@ pub const WALKABLE_HIGHWAYS: &[&str] = &[
 /// Whether a highway way is in the walk network: a walkable class (plaza outlines included), and not `foot=no`/`private`,
 /// nor `access=no`/`private` unless `foot` allows it.
 pub fn is_walkable(tags: &(impl Tags + ?Sized)) -> bool {
-    let Some(highway) = tags.tag("highway") else { return false };
+    let Some(highway) = tags.tag("highway") else {
+        return false;
+    };
     // Pedestrian areas (`area=yes` plazas) stay in: their outline is walked, and it joins the paths that
     // touch it by shared nodes.
     if !WALKABLE_HIGHWAYS.contains(&highway) {
@@ -251,19 +278,39 @@ mod tests {
     use super::*;
 
     fn t(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn chinese_names_refine_kinds() {
-        assert_eq!(facility_kind(&t(&[("amenity", "school"), ("name", "哈尔滨市第三中学")])[..]), Some("middle_school"));
-        assert_eq!(facility_kind(&t(&[("amenity", "school"), ("name", "兆麟小学")])[..]), Some("primary_school"));
-        assert_eq!(facility_kind(&t(&[("amenity", "school")])[..]), Some("school"));
         assert_eq!(
-            facility_kind(&t(&[("amenity", "community_centre"), ("name", "新阳路街道党群服务中心")])[..]),
+            facility_kind(&t(&[("amenity", "school"), ("name", "哈尔滨市第三中学")])[..]),
+            Some("middle_school")
+        );
+        assert_eq!(
+            facility_kind(&t(&[("amenity", "school"), ("name", "兆麟小学")])[..]),
+            Some("primary_school")
+        );
+        assert_eq!(
+            facility_kind(&t(&[("amenity", "school")])[..]),
+            Some("school")
+        );
+        assert_eq!(
+            facility_kind(
+                &t(&[
+                    ("amenity", "community_centre"),
+                    ("name", "新阳路街道党群服务中心")
+                ])[..]
+            ),
             Some("party_service_centre")
         );
-        assert_eq!(facility_kind(&t(&[("leisure", "pitch")])[..]), Some("sports_ground"));
+        assert_eq!(
+            facility_kind(&t(&[("leisure", "pitch")])[..]),
+            Some("sports_ground")
+        );
         assert_eq!(facility_kind(&t(&[("amenity", "parking")])[..]), None);
     }
 
@@ -271,20 +318,51 @@ mod tests {
     fn walkability_and_barriers() {
         assert!(is_walkable(&t(&[("highway", "trunk")])[..]));
         assert!(!is_walkable(&t(&[("highway", "motorway")])[..]));
-        assert!(!is_walkable(&t(&[("highway", "service"), ("access", "private")])[..]));
-        assert!(is_walkable(&t(&[("highway", "service"), ("access", "private"), ("foot", "yes")])[..]));
-        assert!(!is_walkable(&t(&[("highway", "footway"), ("foot", "no")])[..]));
-        assert_eq!(barrier_class(&t(&[("highway", "trunk_link")])[..]), Some("trunk"));
-        assert_eq!(barrier_class(&t(&[("highway", "primary"), ("tunnel", "yes")])[..]), None);
-        assert_eq!(barrier_class(&t(&[("waterway", "river")])[..]), Some("river"));
+        assert!(!is_walkable(
+            &t(&[("highway", "service"), ("access", "private")])[..]
+        ));
+        assert!(is_walkable(
+            &t(&[
+                ("highway", "service"),
+                ("access", "private"),
+                ("foot", "yes")
+            ])[..]
+        ));
+        assert!(!is_walkable(
+            &t(&[("highway", "footway"), ("foot", "no")])[..]
+        ));
+        assert_eq!(
+            barrier_class(&t(&[("highway", "trunk_link")])[..]),
+            Some("trunk")
+        );
+        assert_eq!(
+            barrier_class(&t(&[("highway", "primary"), ("tunnel", "yes")])[..]),
+            None
+        );
+        assert_eq!(
+            barrier_class(&t(&[("waterway", "river")])[..]),
+            Some("river")
+        );
         assert_eq!(barrier_class(&t(&[("railway", "subway")])[..]), None);
     }
 
     #[test]
     fn special_units() {
-        assert_eq!(special_unit_kind(&t(&[("landuse", "industrial")])[..], true), Some("industrial"));
-        assert_eq!(special_unit_kind(&t(&[("building", "university")])[..], true), Some("university"));
-        assert_eq!(special_unit_kind(&t(&[("leisure", "park")])[..], false), None);
-        assert_eq!(special_unit_kind(&t(&[("building", "apartments")])[..], true), None);
+        assert_eq!(
+            special_unit_kind(&t(&[("landuse", "industrial")])[..], true),
+            Some("industrial")
+        );
+        assert_eq!(
+            special_unit_kind(&t(&[("building", "university")])[..], true),
+            Some("university")
+        );
+        assert_eq!(
+            special_unit_kind(&t(&[("leisure", "park")])[..], false),
+            None
+        );
+        assert_eq!(
+            special_unit_kind(&t(&[("building", "apartments")])[..], true),
+            None
+        );
     }
 }

@@ -16,6 +16,24 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("synth: not yet")
+    anyhow::ensure!(
+        (1_000..=10_000_000).contains(&args.households),
+        "--households must be between 1,000 and 10,000,000, got {}",
+        args.households
+    );
+    let params = gridplan::synth::SynthParams::new(args.households, args.seed);
+    let city = gridplan::synth::write_city(&params, &args.out)
+        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", args.out.display()))?;
+    println!(
+        "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
+        args.out.display(),
+        city.households,
+        city.buildings.len(),
+        city.compounds.len(),
+        city.admin_areas.len(),
+        city.facilities.len(),
+        city.special_units.len(),
+        city.blocks_per_side
+    );
+    Ok(())
 }

@@ -24,7 +24,11 @@ pub struct Parsed<T> {
 
 impl<T> Parsed<T> {
     fn with_capacity(n: usize) -> Self {
-        Parsed { items: Vec::with_capacity(n), sources: Vec::with_capacity(n), refs: Vec::with_capacity(n) }
+        Parsed {
+            items: Vec::with_capacity(n),
+            sources: Vec::with_capacity(n),
+            refs: Vec::with_capacity(n),
+        }
     }
 
     fn push(&mut self, item: T, source: &Item, reference: Option<String>) {
@@ -45,16 +49,44 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(table: &'a Table, crs: Crs, lon: &Option<String>, lat: &Option<String>) -> Result<Self, LoadError> {
+    fn new(
+        table: &'a Table,
+        crs: Crs,
+        lon: &Option<String>,
+        lat: &Option<String>,
+    ) -> Result<Self, LoadError> {
         let (lon, lat) = if table.columns.is_some() {
-            (resolve(table, "lon", lon, LON)?, resolve(table, "lat", lat, LAT)?)
+            (
+                resolve(table, "lon", lon, LON)?,
+                resolve(table, "lat", lat, LAT)?,
+            )
         } else {
-            (fields::Column { key: "lon", name: None }, fields::Column { key: "lat", name: None })
+            (
+                fields::Column {
+                    key: "lon",
+                    name: None,
+                },
+                fields::Column {
+                    key: "lat",
+                    name: None,
+                },
+            )
         };
-        Ok(Ctx { table, crs, lon, lat })
+        Ok(Ctx {
+            table,
+            crs,
+            lon,
+            lat,
+        })
     }
 
-    fn err(&self, rec: &Record, field: Option<&str>, value: Option<String>, rule: impl Into<String>) -> LoadError {
+    fn err(
+        &self,
+        rec: &Record,
+        field: Option<&str>,
+        value: Option<String>,
+        rule: impl Into<String>,
+    ) -> LoadError {
         LoadError::data(&self.table.path, Some(rec.item.clone()), field, value, rule)
     }
 
@@ -69,28 +101,46 @@ impl<'a> Ctx<'a> {
         let lon = fields::number(self.table, rec, &self.lon)?;
         let lat = fields::number(self.table, rec, &self.lat)?;
         match (lon, lat) {
-            (Some(x), Some(y)) => to_wgs84(&Geometry::Point(Point::new(x, y)), self.crs, &self.table.path, &rec.item).map(Some),
+            (Some(x), Some(y)) => to_wgs84(
+                &Geometry::Point(Point::new(x, y)),
+                self.crs,
+                &self.table.path,
+                &rec.item,
+            )
+            .map(Some),
             (None, None) => Ok(None),
-            _ => Err(self.err(rec, self.lon.name.as_deref(), None, "a row needs both longitude and latitude")),
+            _ => Err(self.err(
+                rec,
+                self.lon.name.as_deref(),
+                None,
+                "a row needs both longitude and latitude",
+            )),
         }
     }
 
+    fn no_geometry(&self, rec: &Record) -> LoadError {
+        let rule = if self.table.columns.is_some() {
+            "the row has no coordinates (lon/lat columns are empty or missing)"
+        } else {
+            "the feature has no geometry"
+        };
+        self.err(rec, Some("geometry"), Some("null".into()), rule)
+    }
+
     fn require_geometry(&self, rec: &Record) -> Result<Geometry<f64>, LoadError> {
-        self.geometry(rec)?.ok_or_else(|| {
-            let rule = if self.table.columns.is_some() {
-                "the row has no coordinates (lon/lat columns are empty or missing)"
-            } else {
-                "the feature has no geometry"
-            };
-            self.err(rec, Some("geometry"), Some("null".into()), rule)
-        })
+        self.geometry(rec)?.ok_or_else(|| self.no_geometry(rec))
     }
 
     fn polygon(&self, rec: &Record) -> Result<MultiPolygon, LoadError> {
         match self.require_geometry(rec)? {
             Geometry::Polygon(p) => Ok(MultiPolygon::new(vec![p])),
             Geometry::MultiPolygon(mp) => Ok(mp),
-            other => Err(self.err(rec, Some("geometry"), Some(kind_name(&other).into()), "must be a Polygon or MultiPolygon")),
+            other => Err(self.err(
+                rec,
+                Some("geometry"),
+                Some(kind_name(&other).into()),
+                "must be a Polygon or MultiPolygon",
+            )),
         }
     }
 
@@ -98,7 +148,12 @@ impl<'a> Ctx<'a> {
         match self.require_geometry(rec)? {
             Geometry::LineString(l) => Ok(vec![l]),
             Geometry::MultiLineString(m) => Ok(m.0),
-            other => Err(self.err(rec, Some("geometry"), Some(kind_name(&other).into()), "must be a LineString or MultiLineString")),
+            other => Err(self.err(
+                rec,
+                Some("geometry"),
+                Some(kind_name(&other).into()),
+                "must be a LineString or MultiLineString",
+            )),
         }
     }
 }
@@ -129,18 +184,32 @@ fn origin() -> Point {
 }
 
 /// Buildings.
-pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<Building>, LoadError> {
+pub fn buildings(
+    table: &Table,
+    crs: Crs,
+    f: &BuildingFields,
+) -> Result<Parsed<Building>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
     let persons = resolve(table, "persons", &f.persons, &["persons", "人口", "人数"])?;
     let elderly = resolve(table, "elderly", &f.elderly, &["elderly", "老年人"])?;
-    let levels = resolve(table, "levels", &f.levels, &["levels", "building:levels", "层数"])?;
+    let levels = resolve(
+        table,
+        "levels",
+        &f.levels,
+        &["levels", "building:levels", "层数"],
+    )?;
     let height = resolve(table, "height", &f.height, &["height", "高度"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "building", "类型"])?;
     let name = resolve(table, "name", &f.name, &["name", "名称"])?;
     let compound = resolve(table, "compound", &f.compound, &["compound", "小区"])?;
-    let footprint_m2 = resolve(table, "footprint_m2", &f.footprint_m2, &["footprint_m2", "占地面积"])?;
+    let footprint_m2 = resolve(
+        table,
+        "footprint_m2",
+        &f.footprint_m2,
+        &["footprint_m2", "占地面积"],
+    )?;
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let geometry = ctx.require_geometry(rec)?;
@@ -149,12 +218,22 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
             Geometry::MultiPolygon(mp) => (Some(mp), origin()),
             Geometry::Point(p) => (None, p),
             other => {
-                return Err(ctx.err(rec, Some("geometry"), Some(kind_name(&other).into()), "a building must be a Polygon, MultiPolygon or Point"));
+                return Err(ctx.err(
+                    rec,
+                    Some("geometry"),
+                    Some(kind_name(&other).into()),
+                    "a building must be a Polygon, MultiPolygon or Point",
+                ));
             }
         };
         let given_area = fields::number(table, rec, &footprint_m2)?;
         if let Some(a) = given_area.filter(|a| *a < 0.0) {
-            return Err(ctx.err(rec, footprint_m2.name.as_deref(), Some(a.to_string()), "`footprint_m2` must be ≥ 0"));
+            return Err(ctx.err(
+                rec,
+                footprint_m2.name.as_deref(),
+                Some(a.to_string()),
+                "`footprint_m2` must be ≥ 0",
+            ));
         }
         let registered = fields::count(table, rec, &households)?;
         let building = Building {
@@ -170,7 +249,11 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
             households: registered.unwrap_or(0),
             persons: fields::count(table, rec, &persons)?.unwrap_or(0),
             elderly: fields::count(table, rec, &elderly)?,
-            households_source: if registered.is_some() { HouseholdSource::Registered } else { HouseholdSource::Estimated },
+            households_source: if registered.is_some() {
+                HouseholdSource::Registered
+            } else {
+                HouseholdSource::Estimated
+            },
             estimate_levels: None,
             compound: None,
             street: None,
@@ -181,9 +264,12 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
     Ok(out)
 }
 
-
 /// Household points.
-pub fn households(table: &Table, crs: Crs, f: &HouseholdFields) -> Result<Parsed<Household>, LoadError> {
+pub fn households(
+    table: &Table,
+    crs: Crs,
+    f: &HouseholdFields,
+) -> Result<Parsed<Household>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "编号"])?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
@@ -194,10 +280,11 @@ pub fn households(table: &Table, crs: Crs, f: &HouseholdFields) -> Result<Parsed
     for rec in &table.records {
         let building_ref = fields::text(rec, &building);
         let point = match ctx.geometry(rec)? {
-            Some(g) => point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?,
+            Some(g) => point_of(&g)
+                .ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?,
             // A household without coordinates is placed at its building, which must then be given.
             None if building_ref.is_some() => Point::new(f64::NAN, f64::NAN),
-            None => return Err(ctx.require_geometry(rec).map(|_| ()).unwrap_err()),
+            None => return Err(ctx.no_geometry(rec)),
         };
         let hh = fields::count(table, rec, &households)?.unwrap_or(1);
         let household = Household {
@@ -214,7 +301,11 @@ pub fn households(table: &Table, crs: Crs, f: &HouseholdFields) -> Result<Parsed
 }
 
 /// Compounds.
-pub fn compounds(table: &Table, crs: Crs, f: &CompoundFields) -> Result<Parsed<Compound>, LoadError> {
+pub fn compounds(
+    table: &Table,
+    crs: Crs,
+    f: &CompoundFields,
+) -> Result<Parsed<Compound>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let name = resolve(table, "name", &f.name, &["name", "名称", "小区名称"])?;
@@ -233,7 +324,11 @@ pub fn compounds(table: &Table, crs: Crs, f: &CompoundFields) -> Result<Parsed<C
 }
 
 /// Streets and communities.
-pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<AdminArea>, LoadError> {
+pub fn admin_areas(
+    table: &Table,
+    crs: Crs,
+    f: &AdminFields,
+) -> Result<Parsed<AdminArea>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id"])?;
     let code = resolve(table, "code", &f.code, &["code", "代码", "区划代码"])?;
@@ -246,14 +341,22 @@ pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<Ad
             None,
             Some("level"),
             None,
-            format!("admin areas need a level field (street/街道/8 or community/社区/10); fields: {}", table.available_fields()),
+            format!(
+                "admin areas need a level field (street/街道/8 or community/社区/10); fields: {}",
+                table.available_fields()
+            ),
         ));
     }
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let raw_level = fields::text(rec, &level).unwrap_or_default();
         let Some(lvl) = AdminLevel::parse(&raw_level) else {
-            return Err(ctx.err(rec, level.name.as_deref(), Some(format!("{raw_level:?}")), "level must be street/街道/8, community/社区/10 or district/区/6"));
+            return Err(ctx.err(
+                rec,
+                level.name.as_deref(),
+                Some(format!("{raw_level:?}")),
+                "level must be street/街道/8, community/社区/10 or district/区/6",
+            ));
         };
         let area_id = fields::record_id(rec, &id);
         let area = AdminArea {
@@ -271,7 +374,11 @@ pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<Ad
 }
 
 /// Facilities (polygons become their interior point).
-pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<Facility>, LoadError> {
+pub fn facilities(
+    table: &Table,
+    crs: Crs,
+    f: &FacilityFields,
+) -> Result<Parsed<Facility>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "category", "类型"])?;
@@ -280,9 +387,15 @@ pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let g = ctx.require_geometry(rec)?;
-        let point = point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?;
+        let point =
+            point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?;
         let Some(k) = fields::text(rec, &kind) else {
-            return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every facility needs a kind"));
+            return Err(ctx.err(
+                rec,
+                kind.name.as_deref().or(Some("kind")),
+                None,
+                "every facility needs a kind",
+            ));
         };
         let facility = Facility {
             id: fields::record_id(rec, &id),
@@ -297,7 +410,11 @@ pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<
 }
 
 /// Special units.
-pub fn special_units(table: &Table, crs: Crs, f: &SpecialUnitFields) -> Result<Parsed<SpecialUnit>, LoadError> {
+pub fn special_units(
+    table: &Table,
+    crs: Crs,
+    f: &SpecialUnitFields,
+) -> Result<Parsed<SpecialUnit>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "类型"])?;
@@ -311,11 +428,21 @@ pub fn special_units(table: &Table, crs: Crs, f: &SpecialUnitFields) -> Result<P
             Geometry::Polygon(p) => (Some(MultiPolygon::new(vec![p])), origin()),
             Geometry::MultiPolygon(mp) => (Some(mp), origin()),
             other => {
-                return Err(ctx.err(rec, Some("geometry"), Some(kind_name(&other).into()), "a special unit must be a Point, Polygon or MultiPolygon"));
+                return Err(ctx.err(
+                    rec,
+                    Some("geometry"),
+                    Some(kind_name(&other).into()),
+                    "a special unit must be a Point, Polygon or MultiPolygon",
+                ));
             }
         };
         let Some(k) = fields::text(rec, &kind) else {
-            return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every special unit needs a kind"));
+            return Err(ctx.err(
+                rec,
+                kind.name.as_deref().or(Some("kind")),
+                None,
+                "every special unit needs a kind",
+            ));
         };
         let unit = SpecialUnit {
             id: fields::record_id(rec, &id),
@@ -334,19 +461,33 @@ pub fn special_units(table: &Table, crs: Crs, f: &SpecialUnitFields) -> Result<P
 pub fn barriers(table: &Table, crs: Crs, f: &BarrierFields) -> Result<Parsed<Barrier>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id"])?;
-    let class = resolve(table, "class", &f.class, &["class", "highway", "waterway", "railway", "类型"])?;
+    let class = resolve(
+        table,
+        "class",
+        &f.class,
+        &["class", "highway", "waterway", "railway", "类型"],
+    )?;
     let name = resolve(table, "name", &f.name, &["name", "名称"])?;
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let Some(c) = fields::text(rec, &class) else {
-            return Err(ctx.err(rec, class.name.as_deref().or(Some("class")), None, "every barrier needs a class (trunk, primary, river, rail, …)"));
+            return Err(ctx.err(
+                rec,
+                class.name.as_deref().or(Some("class")),
+                None,
+                "every barrier needs a class (trunk, primary, river, rail, …)",
+            ));
         };
         let base = fields::record_id(rec, &id);
         let parts = ctx.lines(rec)?;
         let many = parts.len() > 1;
         for (i, line) in parts.into_iter().enumerate() {
             let barrier = Barrier {
-                id: if many { format!("{base}:{}", i + 1) } else { base.clone() },
+                id: if many {
+                    format!("{base}:{}", i + 1)
+                } else {
+                    base.clone()
+                },
                 class: c.clone(),
                 name: fields::text(rec, &name),
                 line,
@@ -373,12 +514,21 @@ pub fn walk_network(table: &Table, crs: Crs, f: &WalkFields) -> Result<Parsed<Wa
             let ids = match &ids {
                 Some(v) if !many && v.len() == line.0.len() => Some(v.clone()),
                 Some(v) => {
-                    return Err(ctx.err(rec, node_ids.name.as_deref(), Some(format!("{} ids", v.len())), format!("needs one node id per vertex ({} vertices)", line.0.len())));
+                    return Err(ctx.err(
+                        rec,
+                        node_ids.name.as_deref(),
+                        Some(format!("{} ids", v.len())),
+                        format!("needs one node id per vertex ({} vertices)", line.0.len()),
+                    ));
                 }
                 None => None,
             };
             let way = WalkWay {
-                id: if many { format!("{base}:{}", i + 1) } else { base.clone() },
+                id: if many {
+                    format!("{base}:{}", i + 1)
+                } else {
+                    base.clone()
+                },
                 class: fields::text(rec, &class).unwrap_or_else(|| "path".into()),
                 line,
                 node_ids: ids,
@@ -391,19 +541,50 @@ pub fn walk_network(table: &Table, crs: Crs, f: &WalkFields) -> Result<Parsed<Wa
 
 /// Registered household totals.
 pub fn registers(table: &Table, f: &RegisterFields) -> Result<Parsed<Register>, LoadError> {
-    let area = resolve(table, "area", &f.area, &["area", "community", "code", "社区", "名称"])?;
+    let area = resolve(
+        table,
+        "area",
+        &f.area,
+        &["area", "community", "code", "社区", "名称"],
+    )?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
     for col in [&area, &households] {
         if col.name.is_none() {
-            return Err(LoadError::data(&table.path, None, Some(col.key), None, format!("registers need `{}` (fields: {})", col.key, table.available_fields())));
+            return Err(LoadError::data(
+                &table.path,
+                None,
+                Some(col.key),
+                None,
+                format!(
+                    "registers need `{}` (fields: {})",
+                    col.key,
+                    table.available_fields()
+                ),
+            ));
         }
     }
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
-        let (Some(a), Some(h)) = (fields::text(rec, &area), fields::count(table, rec, &households)?) else {
-            return Err(LoadError::data(&table.path, Some(rec.item.clone()), area.name.as_deref(), None, "a register row needs an area and households"));
+        let (Some(a), Some(h)) = (
+            fields::text(rec, &area),
+            fields::count(table, rec, &households)?,
+        ) else {
+            return Err(LoadError::data(
+                &table.path,
+                Some(rec.item.clone()),
+                area.name.as_deref(),
+                None,
+                "a register row needs an area and households",
+            ));
         };
-        out.push(Register { area: a, households: h }, &rec.item, None);
+        out.push(
+            Register {
+                area: a,
+                households: h,
+            },
+            &rec.item,
+            None,
+        );
     }
     Ok(out)
 }

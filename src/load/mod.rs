@@ -26,8 +26,14 @@ use std::path::Path;
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 struct Reader<'p> {
@@ -41,9 +47,21 @@ impl Reader<'_> {
         let crs = spec.crs.unwrap_or(self.plan.config.plan.crs);
         let table = source::read_table(&path, spec.format, spec.encoding)?;
         if table.records.is_empty() {
-            return Err(LoadError::data(&path, None, None, None, format!("the {name} layer is empty: remove it from the plan or give it data")));
+            return Err(LoadError::data(
+                &path,
+                None,
+                None,
+                None,
+                format!("the {name} layer is empty: remove it from the plan or give it data"),
+            ));
         }
-        self.infos.push(LayerInfo { name, path: path.clone(), crs, sha256: sha256_file(&path)?, records: table.records.len() });
+        self.infos.push(LayerInfo {
+            name,
+            path: path.clone(),
+            crs,
+            sha256: sha256_file(&path)?,
+            records: table.records.len(),
+        });
         Ok((table, crs))
     }
 }
@@ -51,7 +69,10 @@ impl Reader<'_> {
 /// Loads every layer a plan names.
 pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let layers = &plan.config.layers;
-    let mut reader = Reader { plan, infos: Vec::new() };
+    let mut reader = Reader {
+        plan,
+        infos: Vec::new(),
+    };
     let mut warnings = Vec::new();
     let policy = plan.config.validation.duplicate_ids;
 
@@ -61,7 +82,14 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
                 Some(spec) => {
                     let (table, crs) = reader.read($name, spec)?;
                     let mut parsed = $parse(&table, crs, &spec.fields)?;
-                    dedupe_ids(&mut parsed, |x| &mut x.id, &table, $name, policy, &mut warnings)?;
+                    dedupe_ids(
+                        &mut parsed,
+                        |x| &mut x.id,
+                        &table,
+                        $name,
+                        policy,
+                        &mut warnings,
+                    )?;
                     Some((parsed, table))
                 }
                 None => None,
@@ -69,13 +97,33 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
         };
     }
     let buildings = layer!(LayerName::Buildings, &layers.buildings, layers::buildings);
-    let households = layer!(LayerName::Households, &layers.households, layers::households);
+    let households = layer!(
+        LayerName::Households,
+        &layers.households,
+        layers::households
+    );
     let compounds = layer!(LayerName::Compounds, &layers.compounds, layers::compounds);
-    let admin = layer!(LayerName::AdminAreas, &layers.admin_areas, layers::admin_areas);
-    let facilities = layer!(LayerName::Facilities, &layers.facilities, layers::facilities);
-    let special = layer!(LayerName::SpecialUnits, &layers.special_units, layers::special_units);
+    let admin = layer!(
+        LayerName::AdminAreas,
+        &layers.admin_areas,
+        layers::admin_areas
+    );
+    let facilities = layer!(
+        LayerName::Facilities,
+        &layers.facilities,
+        layers::facilities
+    );
+    let special = layer!(
+        LayerName::SpecialUnits,
+        &layers.special_units,
+        layers::special_units
+    );
     let barriers = layer!(LayerName::Barriers, &layers.barriers, layers::barriers);
-    let walk = layer!(LayerName::WalkNetwork, &layers.walk_network, layers::walk_network);
+    let walk = layer!(
+        LayerName::WalkNetwork,
+        &layers.walk_network,
+        layers::walk_network
+    );
     let registers = match &layers.registers {
         Some(spec) => {
             let (table, _) = reader.read(LayerName::Registers, spec)?;
@@ -87,14 +135,38 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     // Where the data are: buildings, else households. Every other layer must be near it.
     let anchor = buildings
         .as_ref()
-        .and_then(|(p, _)| bbox_of(p.items.iter().map(|b| b.footprint.as_ref().and_then(|f| f.bounding_rect()).or_else(|| b.point.bounding_rect().into()))))
-        .or_else(|| households.as_ref().and_then(|(p, _)| bbox_of(p.items.iter().map(|h| Some(h.point.bounding_rect())))));
+        .and_then(|(p, _)| {
+            bbox_of(p.items.iter().map(|b| {
+                b.footprint
+                    .as_ref()
+                    .and_then(|f| f.bounding_rect())
+                    .or_else(|| b.point.bounding_rect().into())
+            }))
+        })
+        .or_else(|| {
+            households
+                .as_ref()
+                .and_then(|(p, _)| bbox_of(p.items.iter().map(|h| Some(h.point.bounding_rect()))))
+        });
     let Some(anchor) = anchor else {
-        let path = reader.infos.first().map(|i| i.path.clone()).unwrap_or_default();
-        return Err(LoadError::data(path, None, None, None, "no building or household has coordinates"));
+        let path = reader
+            .infos
+            .first()
+            .map(|i| i.path.clone())
+            .unwrap_or_default();
+        return Err(LoadError::data(
+            path,
+            None,
+            None,
+            None,
+            "no building or household has coordinates",
+        ));
     };
     let centre = anchor.center();
-    let projection = LocalProjection::centred_on((centre.x * 1e6).round() / 1e6, (centre.y * 1e6).round() / 1e6);
+    let projection = LocalProjection::centred_on(
+        (centre.x * 1e6).round() / 1e6,
+        (centre.y * 1e6).round() / 1e6,
+    );
 
     let mut ctx = link::Linker::new(&plan.config, projection);
     macro_rules! check_near {
@@ -104,10 +176,18 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
             }
         };
     }
-    check_near!(compounds, LayerName::Compounds, |c| c.polygon.bounding_rect());
+    check_near!(compounds, LayerName::Compounds, |c| c
+        .polygon
+        .bounding_rect());
     check_near!(admin, LayerName::AdminAreas, |a| a.polygon.bounding_rect());
-    check_near!(facilities, LayerName::Facilities, |f| Some(f.point.bounding_rect()));
-    check_near!(special, LayerName::SpecialUnits, |s| s.polygon.as_ref().and_then(|p| p.bounding_rect()).or(Some(s.point.bounding_rect())));
+    check_near!(facilities, LayerName::Facilities, |f| Some(
+        f.point.bounding_rect()
+    ));
+    check_near!(special, LayerName::SpecialUnits, |s| s
+        .polygon
+        .as_ref()
+        .and_then(|p| p.bounding_rect())
+        .or(Some(s.point.bounding_rect())));
     check_near!(barriers, LayerName::Barriers, |b| b.line.bounding_rect());
     check_near!(walk, LayerName::WalkNetwork, |w| w.line.bounding_rect());
 
@@ -116,11 +196,15 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
         geo::Coord { x, y }
     };
     let admin_areas = admin.map(|(mut p, t)| {
-        p.items.iter_mut().for_each(|a| a.polygon.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .for_each(|a| a.polygon.map_coords_in_place(fwd));
         (p, t)
     });
     let compounds = compounds.map(|(mut p, t)| {
-        p.items.iter_mut().for_each(|c| c.polygon.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .for_each(|c| c.polygon.map_coords_in_place(fwd));
         (p, t)
     });
     let buildings = buildings.map(|(mut p, t)| {
@@ -134,11 +218,16 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
         (p, t)
     });
     let households = households.map(|(mut p, t)| {
-        p.items.iter_mut().filter(|h| h.point.x().is_finite()).for_each(|h| h.point.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .filter(|h| h.point.x().is_finite())
+            .for_each(|h| h.point.map_coords_in_place(fwd));
         (p, t)
     });
     let facilities = facilities.map(|(mut p, _)| {
-        p.items.iter_mut().for_each(|f| f.point.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .for_each(|f| f.point.map_coords_in_place(fwd));
         p.items
     });
     let special = special.map(|(mut p, t)| {
@@ -151,11 +240,15 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
         (p, t)
     });
     let barriers = barriers.map(|(mut p, _)| {
-        p.items.iter_mut().for_each(|b| b.line.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .for_each(|b| b.line.map_coords_in_place(fwd));
         p.items
     });
     let walk = walk.map(|(mut p, _)| {
-        p.items.iter_mut().for_each(|w| w.line.map_coords_in_place(fwd));
+        p.items
+            .iter_mut()
+            .for_each(|w| w.line.map_coords_in_place(fwd));
         p.items
     });
 
@@ -177,16 +270,30 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
 }
 
 fn bbox_of(rects: impl Iterator<Item = Option<Rect>>) -> Option<Rect> {
-    rects.flatten().filter(|r| r.min().x.is_finite()).reduce(|a, b| {
-        Rect::new(
-            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    })
+    rects
+        .flatten()
+        .filter(|r| r.min().x.is_finite())
+        .reduce(|a, b| {
+            Rect::new(
+                geo::Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                geo::Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
 }
 
 /// A layer far from the buildings whose swapped coordinates would sit on them was given lat/lon swapped.
-fn check_near_anchor(anchor: &Rect, layer: Option<Rect>, table: &Table, name: LayerName) -> Result<(), LoadError> {
+fn check_near_anchor(
+    anchor: &Rect,
+    layer: Option<Rect>,
+    table: &Table,
+    name: LayerName,
+) -> Result<(), LoadError> {
     let Some(r) = layer else { return Ok(()) };
     let c = r.center();
     let a = anchor.center();
@@ -198,7 +305,10 @@ fn check_near_anchor(anchor: &Rect, layer: Option<Rect>, table: &Table, name: La
             None,
             Some("coordinates"),
             Some(format!("centre ({:.5}, {:.5})", c.x, c.y)),
-            format!("the {name} layer lies {:.0} km from the buildings, but would sit on them with latitude and longitude swapped: write longitude first", d / 1000.0),
+            format!(
+                "the {name} layer lies {:.0} km from the buildings, but would sit on them with latitude and longitude swapped: write longitude first",
+                d / 1000.0
+            ),
         ));
     }
     Ok(())
@@ -226,7 +336,10 @@ fn dedupe_ids<T>(
                     Some(parsed.sources[i].clone()),
                     Some("id"),
                     Some(format!("{id:?}")),
-                    format!("duplicate id: {} has it too; ids must be unique (or set [validation] duplicate_ids = \"rename\")", parsed.sources[first]),
+                    format!(
+                        "duplicate id: {} has it too; ids must be unique (or set [validation] duplicate_ids = \"rename\")",
+                        parsed.sources[first]
+                    ),
                 ));
             }
             DuplicateIds::Rename => {
@@ -240,7 +353,10 @@ fn dedupe_ids<T>(
                     layer,
                     code: WarningCode::DuplicateIdRenamed,
                     item: parsed.sources[i].to_string(),
-                    message: format!("id {id:?} already used by {}; renamed {new_id:?}", parsed.sources[first]),
+                    message: format!(
+                        "id {id:?} already used by {}; renamed {new_id:?}",
+                        parsed.sources[first]
+                    ),
                 });
                 *id_of(&mut parsed.items[i]) = new_id.clone();
                 seen.insert(new_id, i);

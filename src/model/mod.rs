@@ -134,9 +134,15 @@ impl AdminLevel {
     /// Parses the words planners and OSM use: `street`/`街道`/`8`, `community`/`社区`/`10`, `district`/`区`/`6`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim() {
-            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => Some(AdminLevel::District),
-            "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" | "7" | "8" => Some(AdminLevel::Street),
-            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => Some(AdminLevel::Community),
+            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => {
+                Some(AdminLevel::District)
+            }
+            "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" | "7" | "8" => {
+                Some(AdminLevel::Street)
+            }
+            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => {
+                Some(AdminLevel::Community)
+            }
             _ => None,
         }
     }

@@ -1,1 +1,10 @@
-fn main(){}
+#![allow(clippy::unwrap_used, reason = "tests unwrap to fail loudly")]
+//! Integration tests: one binary (each test binary links polars), modules by theme.
+
+mod bad_input;
+mod cli;
+mod crs_real;
+mod formats;
+mod harbin;
+mod props;
+mod util;
