@@ -10,6 +10,20 @@
 //!
 //! The pipeline runs `load → index → partition → evaluate → render`; plain data flow forward and files are
 //! read only in [`load`] and written only in [`render`]. See `ARCHITECTURE.md` for the code map.
+//!
+//! ```
+//! use gridplan::{config::{Plan, PlanConfig}, import, load};
+//! # let out = std::env::temp_dir().join(format!("gridplan-doctest-{}", std::process::id()));
+//! // An OpenStreetMap extract becomes WGS84 layers and a plan…
+//! let pbf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/harbin-sample/harbin-sample.osm.pbf");
+//! import::import_osm(&pbf, &out, &Default::default(), &PlanConfig::default())?;
+//! // …which loads into one model in local metres, households estimated from footprints.
+//! let data = load::load_plan(&Plan::from_path(&out.join("plan.toml"))?)?;
+//! assert_eq!(data.buildings.len(), 312);
+//! assert_eq!(data.total_households(), 12_957);
+//! # std::fs::remove_dir_all(&out)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod config;
 pub mod crs;

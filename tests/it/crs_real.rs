@@ -71,7 +71,11 @@ fn harbin_district_outlines_match_osm_after_conversion() {
             "{adcode}: only {} vertices to compare",
             converted.len()
         );
+        let n = raw.len();
         let (m_raw, m_conv) = (median(raw), median(converted));
+        eprintln!(
+            "{adcode}: {n} vertices, median {m_raw:.1} m raw GCJ-02 → {m_conv:.1} m converted"
+        );
         assert!(
             m_conv < 40.0,
             "{adcode}: converted outline median {m_conv:.1} m from OSM"
