@@ -8,9 +8,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn dataset(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("datasets")
-        .join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets").join(rel)
 }
 
 fn load(c: &mut Criterion) {
@@ -24,20 +22,14 @@ fn load(c: &mut Criterion) {
     });
     group.bench_function("harbin_import_osm", |b| {
         b.iter(|| {
-            gridplan::import::import_osm(&pbf, &out, &OsmOptions::default(), &PlanConfig::default())
-                .expect("import")
+            gridplan::import::import_osm(&pbf, &out, &OsmOptions::default(), &PlanConfig::default()).expect("import")
         })
     });
     let plan = Plan::from_path(&out.join("plan.toml")).expect("plan");
-    group.bench_function("harbin_load_plan", |b| {
-        b.iter(|| black_box(gridplan::load::load_plan(&plan).expect("load")))
-    });
+    group.bench_function("harbin_load_plan", |b| b.iter(|| black_box(gridplan::load::load_plan(&plan).expect("load"))));
     let city = dir.path().join("city");
     group.bench_function("synth_1m_households", |b| {
-        b.iter(|| {
-            gridplan::synth::write_city(&gridplan::synth::SynthParams::new(1_000_000, 1), &city)
-                .expect("synth")
-        })
+        b.iter(|| gridplan::synth::write_city(&gridplan::synth::SynthParams::new(1_000_000, 1), &city).expect("synth"))
     });
     let synth_plan = Plan::from_path(&city.join("plan.toml")).expect("plan");
     group.bench_function("synth_1m_load_plan", |b| {

@@ -82,12 +82,7 @@ pub struct PlanSection {
 
 impl Default for PlanSection {
     fn default() -> Self {
-        PlanSection {
-            name: "plan".into(),
-            crs: Crs::Wgs84,
-            output_crs: Crs::Wgs84,
-            seed: 1,
-        }
+        PlanSection { name: "plan".into(), crs: Crs::Wgs84, output_crs: Crs::Wgs84, seed: 1 }
     }
 }
 
@@ -395,10 +390,7 @@ impl Default for Bands {
     fn default() -> Self {
         Bands {
             basic: Band { min: 300, max: 500 },
-            community: Band {
-                min: 1500,
-                max: 4000,
-            },
+            community: Band { min: 1500, max: 4000 },
             micro: Band { min: 10, max: 50 },
         }
     }
@@ -415,18 +407,10 @@ pub struct BarrierParams {
 impl Default for BarrierParams {
     fn default() -> Self {
         BarrierParams {
-            classes: [
-                "motorway",
-                "trunk",
-                "primary",
-                "secondary",
-                "river",
-                "canal",
-                "rail",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+            classes: ["motorway", "trunk", "primary", "secondary", "river", "canal", "rail"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -525,55 +509,34 @@ pub struct Plan {
 impl Plan {
     /// Reads and checks a plan file.
     pub fn from_path(path: &Path) -> Result<Plan, PlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| PlanError::Io { path: path.to_path_buf(), source })?;
         Self::from_toml(&text, path)
     }
 
     /// Parses plan text; `path` is used for messages and to resolve layer paths.
     pub fn from_toml(text: &str, path: &Path) -> Result<Plan, PlanError> {
-        let config: PlanConfig = toml::from_str(text).map_err(|e| PlanError::Toml {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let config: PlanConfig = toml::from_str(text)
+            .map_err(|e| PlanError::Toml { path: path.to_path_buf(), message: e.to_string().trim_end().to_string() })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let plan = Plan {
-            config,
-            path: path.to_path_buf(),
-            base_dir,
-        };
+        let plan = Plan { config, path: path.to_path_buf(), base_dir };
         plan.check()?;
         Ok(plan)
     }
 
     /// Resolves a layer path against the plan's directory.
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
     }
 
     fn invalid(&self, key: &str, value: impl std::fmt::Display, rule: &str) -> PlanError {
-        PlanError::Invalid {
-            path: self.path.clone(),
-            key: key.into(),
-            value: value.to_string(),
-            rule: rule.into(),
-        }
+        PlanError::Invalid { path: self.path.clone(), key: key.into(), value: value.to_string(), rule: rule.into() }
     }
 
     fn check(&self) -> Result<(), PlanError> {
         let c = &self.config;
         if c.layers.buildings.is_none() && c.layers.households.is_none() {
-            return Err(self.invalid(
-                "layers",
-                "(none)",
-                "a plan needs [layers.buildings] or [layers.households]",
-            ));
+            return Err(self.invalid("layers", "(none)", "a plan needs [layers.buildings] or [layers.households]"));
         }
         let e = &c.estimate;
         for (key, v) in [
@@ -587,23 +550,13 @@ impl Plan {
             }
         }
         if !(e.dwelling_share > 0.0 && e.dwelling_share <= 1.0) {
-            return Err(self.invalid(
-                "estimate.dwelling_share",
-                e.dwelling_share,
-                "must be in (0, 1]",
-            ));
+            return Err(self.invalid("estimate.dwelling_share", e.dwelling_share, "must be in (0, 1]"));
         }
-        for (key, band) in [
-            ("bands.basic", c.bands.basic),
-            ("bands.community", c.bands.community),
-            ("bands.micro", c.bands.micro),
-        ] {
+        for (key, band) in
+            [("bands.basic", c.bands.basic), ("bands.community", c.bands.community), ("bands.micro", c.bands.micro)]
+        {
             if band.min == 0 || band.min > band.max {
-                return Err(self.invalid(
-                    key,
-                    format!("{}–{}", band.min, band.max),
-                    "needs 0 < min ≤ max",
-                ));
+                return Err(self.invalid(key, format!("{}–{}", band.min, band.max), "needs 0 < min ≤ max"));
             }
         }
         let cov = &c.coverage;
@@ -625,11 +578,7 @@ impl Plan {
         }
         for (kind, v) in &cov.thresholds {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(self.invalid(
-                    &format!("coverage.thresholds.{kind}"),
-                    v,
-                    "must be a positive number",
-                ));
+                return Err(self.invalid(&format!("coverage.thresholds.{kind}"), v, "must be a positive number"));
             }
         }
         Ok(())
@@ -643,48 +592,29 @@ mod tests {
     #[test]
     fn unknown_keys_are_named() {
         let text = "[layers.buildings]\npath = \"b.geojson\"\n[estimate]\nflat_area = 90\n";
-        let err = Plan::from_toml(text, Path::new("plan.toml"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("flat_area") && err.contains("plan.toml"),
-            "{err}"
-        );
+        let err = Plan::from_toml(text, Path::new("plan.toml")).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("flat_area") && err.contains("plan.toml"), "{err}");
         let text = "[layers.buildings]\npath = \"b.geojson\"\n[layers.buildings.fields]\nhouse_holds = \"x\"\n";
-        let err = Plan::from_toml(text, Path::new("plan.toml"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
+        let err = Plan::from_toml(text, Path::new("plan.toml")).map(|_| ()).unwrap_err().to_string();
         assert!(err.contains("house_holds"), "{err}");
     }
 
     #[test]
     fn defaults_follow_the_standards() {
-        let plan = Plan::from_toml(
-            "[layers.buildings]\npath = \"b.geojson\"\n",
-            Path::new("/x/plan.toml"),
-        )
-        .expect("minimal plan parses");
+        let plan = Plan::from_toml("[layers.buildings]\npath = \"b.geojson\"\n", Path::new("/x/plan.toml"))
+            .expect("minimal plan parses");
         let c = &plan.config;
         assert_eq!((c.bands.basic.min, c.bands.basic.max), (300, 500));
         assert_eq!((c.bands.community.min, c.bands.community.max), (1500, 4000));
         assert_eq!(c.estimate.flat_area_m2, 90.0);
         assert_eq!(c.coverage.thresholds["kindergarten"], 300.0);
-        assert_eq!(
-            plan.resolve(Path::new("b.geojson")),
-            PathBuf::from("/x/b.geojson")
-        );
+        assert_eq!(plan.resolve(Path::new("b.geojson")), PathBuf::from("/x/b.geojson"));
     }
 
     #[test]
     fn bad_band_is_rejected() {
-        let text =
-            "[layers.buildings]\npath = \"b.geojson\"\n[bands]\nbasic = { min = 500, max = 300 }\n";
-        let err = Plan::from_toml(text, Path::new("plan.toml"))
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
+        let text = "[layers.buildings]\npath = \"b.geojson\"\n[bands]\nbasic = { min = 500, max = 300 }\n";
+        let err = Plan::from_toml(text, Path::new("plan.toml")).map(|_| ()).unwrap_err().to_string();
         assert!(err.contains("bands.basic"), "{err}");
     }
 }

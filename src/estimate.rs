@@ -8,19 +8,12 @@ use crate::config::EstimateParams;
 use crate::model::LevelsSource;
 
 /// Levels to use for a building and where they came from.
-pub fn levels_for(
-    levels: Option<f64>,
-    height_m: Option<f64>,
-    params: &EstimateParams,
-) -> (f64, LevelsSource) {
+pub fn levels_for(levels: Option<f64>, height_m: Option<f64>, params: &EstimateParams) -> (f64, LevelsSource) {
     if let Some(l) = levels.filter(|l| l.is_finite() && *l >= 1.0) {
         return (l, LevelsSource::Tagged);
     }
     if let Some(h) = height_m.filter(|h| h.is_finite() && *h > 0.0) {
-        return (
-            (h / params.storey_height_m).round().max(1.0),
-            LevelsSource::Height,
-        );
+        return ((h / params.storey_height_m).round().max(1.0), LevelsSource::Height);
     }
     (params.default_levels, LevelsSource::Default)
 }
@@ -37,11 +30,7 @@ pub fn estimated_households(
         return (1.0, 1.0, LevelsSource::SingleHousehold);
     }
     let (levels, source) = levels_for(levels, height_m, params);
-    (
-        footprint_m2 * levels * params.dwelling_share / params.flat_area_m2,
-        levels,
-        source,
-    )
+    (footprint_m2 * levels * params.dwelling_share / params.flat_area_m2, levels, source)
 }
 
 /// Rounds `values` × `factor` to integers whose sum is exactly `round(Σ values × factor)` (largest
@@ -56,15 +45,8 @@ pub fn apportion_rounded(values: &[f64], target_total: u64) -> Vec<u32> {
     let mut out: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
     let assigned: u64 = out.iter().map(|&x| u64::from(x)).sum();
     let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| {
-        (exact[b] - exact[b].floor())
-            .total_cmp(&(exact[a] - exact[a].floor()))
-            .then(a.cmp(&b))
-    });
-    for &i in order
-        .iter()
-        .take(target_total.saturating_sub(assigned) as usize)
-    {
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    for &i in order.iter().take(target_total.saturating_sub(assigned) as usize) {
         out[i] += 1;
     }
     out
@@ -80,18 +62,9 @@ mod tests {
         // 1,059.1 m² × 7 × 0.85 ÷ 90 = 70.0 (the Harbin dataset's building w208855952).
         let (h, l, s) = estimated_households(1059.1, None, None, "yes", &p);
         assert!((h - 70.02).abs() < 0.01 && l == 7.0 && s == LevelsSource::Default);
-        assert_eq!(
-            levels_for(Some(18.0), Some(3.0), &p),
-            (18.0, LevelsSource::Tagged)
-        );
-        assert_eq!(
-            levels_for(None, Some(31.0), &p),
-            (10.0, LevelsSource::Height)
-        );
-        assert_eq!(
-            estimated_households(400.0, Some(3.0), None, "house", &p).0,
-            1.0
-        );
+        assert_eq!(levels_for(Some(18.0), Some(3.0), &p), (18.0, LevelsSource::Tagged));
+        assert_eq!(levels_for(None, Some(31.0), &p), (10.0, LevelsSource::Height));
+        assert_eq!(estimated_households(400.0, Some(3.0), None, "house", &p).0, 1.0);
     }
 
     #[test]

@@ -11,8 +11,7 @@ use crate::render::plan_file::plan_toml;
 use std::path::{Path, PathBuf};
 
 /// The attribution every OSM-derived file carries (ODbL 1.0 requires it).
-pub const OSM_ATTRIBUTION: &str =
-    "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)";
+pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)";
 
 /// Errors of an import.
 #[derive(Debug, thiserror::Error)]
@@ -63,10 +62,7 @@ pub fn import_osm(
     config: &PlanConfig,
 ) -> Result<ImportReport, ImportError> {
     let extract = osm::read_pbf(pbf, options)?;
-    let werr = |source: std::io::Error| ImportError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
+    let werr = |source: std::io::Error| ImportError::Write { path: out.to_path_buf(), source };
     let staged = StagedDir::new(out).map_err(werr)?;
     let mut in_plan = Vec::new();
     for (name, file) in LAYER_FILES {
@@ -84,10 +80,7 @@ pub fn import_osm(
             in_plan.push((name, file.to_string()));
         }
     }
-    let source = pbf
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let source = pbf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let header = format!(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."
     );
@@ -95,12 +88,7 @@ pub fn import_osm(
     if config.plan.name == crate::config::PlanSection::default().name {
         config.plan.name = source.trim_end_matches(".osm.pbf").to_string();
     }
-    staged
-        .write(
-            "plan.toml",
-            plan_toml(&header, &in_plan, &config).as_bytes(),
-        )
-        .map_err(werr)?;
+    staged.write("plan.toml", plan_toml(&header, &in_plan, &config).as_bytes()).map_err(werr)?;
     let report = serde_json::to_vec_pretty(&extract.report).map_err(|e| werr(e.into()))?;
     staged.write("import_report.json", &report).map_err(werr)?;
     staged.commit().map_err(werr)?;

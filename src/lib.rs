@@ -1,7 +1,4 @@
-#![cfg_attr(
-    test,
-    allow(clippy::unwrap_used, reason = "tests unwrap to fail loudly")
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests unwrap to fail loudly"))]
 //! # gridplan — 网格规划与分析
 //!
 //! Grid planning and analysis for urban grassroots governance (网格化管理): load household, building and

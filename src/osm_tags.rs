@@ -21,8 +21,7 @@ impl Tags for [(String, String)] {
 }
 
 fn name_has(tags: &(impl Tags + ?Sized), words: &[&str]) -> bool {
-    tags.name()
-        .is_some_and(|n| words.iter().any(|w| n.contains(w)))
+    tags.name().is_some_and(|n| words.iter().any(|w| n.contains(w)))
 }
 
 /// The facility kind of an element (for coverage), or `None`.
@@ -50,9 +49,7 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
     let amenity = tags.tag("amenity");
     let healthcare = tags.tag("healthcare");
     let social = tags.tag("social_facility");
-    if matches!(amenity, Some("community_centre" | "social_centre"))
-        || tags.tag("office") == Some("government")
-    {
+    if matches!(amenity, Some("community_centre" | "social_centre")) || tags.tag("office") == Some("government") {
         if name_has(tags, &["党群服务中心", "服务中心", "便民服务中心"]) {
             return Some("party_service_centre");
         }
@@ -86,11 +83,7 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
         Some("pharmacy") => return Some("pharmacy"),
         Some("nursing_home") => return Some("elderly_care"),
         Some("social_facility") => {
-            return Some(if name_has(tags, &["日间照料", "日间"]) {
-                "elderly_day_care"
-            } else {
-                "elderly_care"
-            });
+            return Some(if name_has(tags, &["日间照料", "日间"]) { "elderly_day_care" } else { "elderly_care" });
         }
         Some("marketplace") => return Some("market"),
         Some("library" | "arts_centre" | "theatre" | "cinema") => return Some("culture"),
@@ -121,9 +114,7 @@ pub fn facility_kind(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
     }
     match tags.tag("leisure") {
         Some("park" | "garden" | "playground") => return Some("park"),
-        Some(
-            "pitch" | "sports_centre" | "stadium" | "fitness_station" | "track" | "fitness_centre",
-        ) => {
+        Some("pitch" | "sports_centre" | "stadium" | "fitness_station" | "track" | "fitness_centre") => {
             return Some("sports_ground");
         }
         _ => {}
@@ -158,10 +149,7 @@ pub fn special_unit_kind(tags: &(impl Tags + ?Sized), is_area: bool) -> Option<&
     if tags.tag("office") == Some("government") {
         return Some("agency");
     }
-    if matches!(
-        tags.tag("shop"),
-        Some("mall" | "supermarket" | "department_store")
-    ) {
+    if matches!(tags.tag("shop"), Some("mall" | "supermarket" | "department_store")) {
         return Some("market");
     }
     match tags.tag("landuse") {
@@ -278,10 +266,7 @@ mod tests {
     use super::*;
 
     fn t(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -290,27 +275,13 @@ mod tests {
             facility_kind(&t(&[("amenity", "school"), ("name", "哈尔滨市第三中学")])[..]),
             Some("middle_school")
         );
+        assert_eq!(facility_kind(&t(&[("amenity", "school"), ("name", "兆麟小学")])[..]), Some("primary_school"));
+        assert_eq!(facility_kind(&t(&[("amenity", "school")])[..]), Some("school"));
         assert_eq!(
-            facility_kind(&t(&[("amenity", "school"), ("name", "兆麟小学")])[..]),
-            Some("primary_school")
-        );
-        assert_eq!(
-            facility_kind(&t(&[("amenity", "school")])[..]),
-            Some("school")
-        );
-        assert_eq!(
-            facility_kind(
-                &t(&[
-                    ("amenity", "community_centre"),
-                    ("name", "新阳路街道党群服务中心")
-                ])[..]
-            ),
+            facility_kind(&t(&[("amenity", "community_centre"), ("name", "新阳路街道党群服务中心")])[..]),
             Some("party_service_centre")
         );
-        assert_eq!(
-            facility_kind(&t(&[("leisure", "pitch")])[..]),
-            Some("sports_ground")
-        );
+        assert_eq!(facility_kind(&t(&[("leisure", "pitch")])[..]), Some("sports_ground"));
         assert_eq!(facility_kind(&t(&[("amenity", "parking")])[..]), None);
     }
 
@@ -318,51 +289,20 @@ mod tests {
     fn walkability_and_barriers() {
         assert!(is_walkable(&t(&[("highway", "trunk")])[..]));
         assert!(!is_walkable(&t(&[("highway", "motorway")])[..]));
-        assert!(!is_walkable(
-            &t(&[("highway", "service"), ("access", "private")])[..]
-        ));
-        assert!(is_walkable(
-            &t(&[
-                ("highway", "service"),
-                ("access", "private"),
-                ("foot", "yes")
-            ])[..]
-        ));
-        assert!(!is_walkable(
-            &t(&[("highway", "footway"), ("foot", "no")])[..]
-        ));
-        assert_eq!(
-            barrier_class(&t(&[("highway", "trunk_link")])[..]),
-            Some("trunk")
-        );
-        assert_eq!(
-            barrier_class(&t(&[("highway", "primary"), ("tunnel", "yes")])[..]),
-            None
-        );
-        assert_eq!(
-            barrier_class(&t(&[("waterway", "river")])[..]),
-            Some("river")
-        );
+        assert!(!is_walkable(&t(&[("highway", "service"), ("access", "private")])[..]));
+        assert!(is_walkable(&t(&[("highway", "service"), ("access", "private"), ("foot", "yes")])[..]));
+        assert!(!is_walkable(&t(&[("highway", "footway"), ("foot", "no")])[..]));
+        assert_eq!(barrier_class(&t(&[("highway", "trunk_link")])[..]), Some("trunk"));
+        assert_eq!(barrier_class(&t(&[("highway", "primary"), ("tunnel", "yes")])[..]), None);
+        assert_eq!(barrier_class(&t(&[("waterway", "river")])[..]), Some("river"));
         assert_eq!(barrier_class(&t(&[("railway", "subway")])[..]), None);
     }
 
     #[test]
     fn special_units() {
-        assert_eq!(
-            special_unit_kind(&t(&[("landuse", "industrial")])[..], true),
-            Some("industrial")
-        );
-        assert_eq!(
-            special_unit_kind(&t(&[("building", "university")])[..], true),
-            Some("university")
-        );
-        assert_eq!(
-            special_unit_kind(&t(&[("leisure", "park")])[..], false),
-            None
-        );
-        assert_eq!(
-            special_unit_kind(&t(&[("building", "apartments")])[..], true),
-            None
-        );
+        assert_eq!(special_unit_kind(&t(&[("landuse", "industrial")])[..], true), Some("industrial"));
+        assert_eq!(special_unit_kind(&t(&[("building", "university")])[..], true), Some("university"));
+        assert_eq!(special_unit_kind(&t(&[("leisure", "park")])[..], false), None);
+        assert_eq!(special_unit_kind(&t(&[("building", "apartments")])[..], true), None);
     }
 }

@@ -38,21 +38,9 @@ fn series() -> Series {
     let (n2, n3) = (n * n, n * n * n);
     Series {
         a_rect: WGS84_A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0),
-        alpha: [
-            n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0,
-            13.0 * n2 / 48.0 - 3.0 * n3 / 5.0,
-            61.0 * n3 / 240.0,
-        ],
-        beta: [
-            n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
-            n2 / 48.0 + n3 / 15.0,
-            17.0 * n3 / 480.0,
-        ],
-        delta: [
-            2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
-            7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
-            56.0 * n3 / 15.0,
-        ],
+        alpha: [n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0, 13.0 * n2 / 48.0 - 3.0 * n3 / 5.0, 61.0 * n3 / 240.0],
+        beta: [n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0, n2 / 48.0 + n3 / 15.0, 17.0 * n3 / 480.0],
+        delta: [2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3, 7.0 * n2 / 3.0 - 8.0 * n3 / 5.0, 56.0 * n3 / 15.0],
         e: (WGS84_F * (2.0 - WGS84_F)).sqrt(),
     }
 }
@@ -65,12 +53,7 @@ impl LocalProjection {
 
     /// A projection with an explicit central-meridian scale (UTM uses 0.9996).
     pub fn with_scale(lon: f64, lat: f64, k0: f64) -> Self {
-        let mut p = LocalProjection {
-            origin_lon: lon,
-            origin_lat: lat,
-            k0,
-            northing_of_origin: 0.0,
-        };
+        let mut p = LocalProjection { origin_lon: lon, origin_lat: lat, k0, northing_of_origin: 0.0 };
         p.northing_of_origin = p.raw_forward(lon, lat).1;
         p
     }
@@ -144,24 +127,13 @@ mod tests {
         let utm = LocalProjection::with_scale(129.0, 0.0, 0.9996);
         for (lon, lat, e, n) in [
             (126.6, 45.75, 313_328.629_931_123_8, 5_069_072.680_827_964),
-            (
-                126.506,
-                45.658,
-                305_698.807_157_336_73,
-                5_059_075.409_120_789,
-            ),
+            (126.506, 45.658, 305_698.807_157_336_73, 5_059_075.409_120_789),
             (130.9, 45.77, 647_729.095_960_748_1, 5_070_248.886_498_881),
         ] {
             let (x, y) = utm.forward(lon, lat);
-            assert!(
-                (x + 500_000.0 - e).abs() < 0.002 && (y - n).abs() < 0.002,
-                "{lon},{lat} -> {x},{y}"
-            );
+            assert!((x + 500_000.0 - e).abs() < 0.002 && (y - n).abs() < 0.002, "{lon},{lat} -> {x},{y}");
             let (lo, la) = utm.inverse(x, y);
-            assert!(
-                (lo - lon).abs() < 1e-8 && (la - lat).abs() < 1e-8,
-                "round trip within 1 mm"
-            );
+            assert!((lo - lon).abs() < 1e-8 && (la - lat).abs() < 1e-8, "round trip within 1 mm");
         }
     }
 
@@ -172,10 +144,7 @@ mod tests {
         assert!(x.abs() < 1e-6 && y.abs() < 1e-6);
         let (x, y) = p.forward(126.77, 45.83);
         let (lon, lat) = p.inverse(x, y);
-        assert!(
-            (lon - 126.77).abs() < 1e-8 && (lat - 45.83).abs() < 1e-8,
-            "round trip within 1 mm"
-        );
+        assert!((lon - 126.77).abs() < 1e-8 && (lat - 45.83).abs() < 1e-8, "round trip within 1 mm");
         // ~10.9 km east, ~10 km north: the distance agrees with the geodesic to well under 1e-4.
         let d = (x * x + y * y).sqrt();
         let g = crate::crs::haversine_m((126.63, 45.74), (126.77, 45.83));

@@ -43,11 +43,7 @@ pub struct SynthParams {
 impl SynthParams {
     /// A city of `households` households with seed `seed`, centred on Qitaihe.
     pub fn new(households: u64, seed: u64) -> Self {
-        SynthParams {
-            households,
-            seed,
-            centre: (130.97, 45.77),
-        }
+        SynthParams { households, seed, centre: (130.97, 45.77) }
     }
 }
 
@@ -88,10 +84,7 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon {
 }
 
 fn props(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 /// Class of the road on grid line `i` (between block i-1 and block i).
@@ -112,14 +105,7 @@ fn river_y(x: f64, side_m: f64, phase: f64) -> f64 {
     side_m * 0.35 + side_m * 0.06 * (x / side_m * std::f64::consts::TAU * 1.5 + phase).sin()
 }
 
-const SPECIAL_KINDS: [&str; 6] = [
-    "school",
-    "hospital",
-    "enterprise",
-    "industrial",
-    "agency",
-    "market",
-];
+const SPECIAL_KINDS: [&str; 6] = ["school", "hospital", "enterprise", "industrial", "agency", "market"];
 
 /// Builds a city in local metres holding exactly `params.households` households: a grid sized for about
 /// 430 households per block, grown a row at a time if the river and special blocks left it short.
@@ -139,10 +125,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let side = n as f64 * BLOCK_M;
     let phase = rng.random_range(0.0..std::f64::consts::TAU);
-    let mut city = SynthCity {
-        blocks_per_side: n,
-        ..Default::default()
-    };
+    let mut city = SynthCity { blocks_per_side: n, ..Default::default() };
     let mut remaining = params.households;
     let mut building_seq = 0u64;
 
@@ -151,23 +134,15 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
     for sy in 0..streets_per_side {
         for sx in 0..streets_per_side {
             let street_code = format!("230904{:03}", sy * streets_per_side + sx + 1);
-            let (x0, y0) = (
-                (sx * STREET_BLOCKS) as f64 * BLOCK_M,
-                (sy * STREET_BLOCKS) as f64 * BLOCK_M,
-            );
-            let (x1, y1) = (
-                (x0 + STREET_BLOCKS as f64 * BLOCK_M).min(side),
-                (y0 + STREET_BLOCKS as f64 * BLOCK_M).min(side),
-            );
+            let (x0, y0) = ((sx * STREET_BLOCKS) as f64 * BLOCK_M, (sy * STREET_BLOCKS) as f64 * BLOCK_M);
+            let (x1, y1) =
+                ((x0 + STREET_BLOCKS as f64 * BLOCK_M).min(side), (y0 + STREET_BLOCKS as f64 * BLOCK_M).min(side));
             city.admin_areas.push(SynthFeature {
                 geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
                 props: props(&[
                     ("id", json!(street_code)),
                     ("code", json!(street_code)),
-                    (
-                        "name",
-                        json!(format!("第{}街道", sy * streets_per_side + sx + 1)),
-                    ),
+                    ("name", json!(format!("第{}街道", sy * streets_per_side + sx + 1))),
                     ("level", json!("street")),
                 ]),
             });
@@ -193,14 +168,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                         props: props(&[
                             ("id", json!(code)),
                             ("code", json!(code)),
-                            (
-                                "name",
-                                json!(format!(
-                                    "第{}街道第{}社区",
-                                    sy * streets_per_side + sx + 1,
-                                    seq
-                                )),
-                            ),
+                            ("name", json!(format!("第{}街道第{}社区", sy * streets_per_side + sx + 1, seq))),
                             ("level", json!("community")),
                             ("parent", json!(street_code)),
                         ]),
@@ -228,14 +196,8 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
     // Blocks, in row-major order so the household total is reached deterministically.
     for by in 0..n {
         for bx in 0..n {
-            let (x0, y0) = (
-                bx as f64 * BLOCK_M + ROAD_HALF_M,
-                by as f64 * BLOCK_M + ROAD_HALF_M,
-            );
-            let (x1, y1) = (
-                (bx + 1) as f64 * BLOCK_M - ROAD_HALF_M,
-                (by + 1) as f64 * BLOCK_M - ROAD_HALF_M,
-            );
+            let (x0, y0) = (bx as f64 * BLOCK_M + ROAD_HALF_M, by as f64 * BLOCK_M + ROAD_HALF_M);
+            let (x1, y1) = ((bx + 1) as f64 * BLOCK_M - ROAD_HALF_M, (by + 1) as f64 * BLOCK_M - ROAD_HALF_M);
             let block_id = format!("b{bx}_{by}");
             let ry = river_y((x0 + x1) / 2.0, side, phase);
             if (y0 - 40.0..y1 + 40.0).contains(&ry) {
@@ -248,59 +210,26 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                 continue;
             }
             if roll < 0.10 || remaining == 0 {
-                city.facilities.push(point_feature(
-                    (x0 + x1) / 2.0,
-                    (y0 + y1) / 2.0,
-                    &block_id,
-                    "park",
-                    "公园",
-                ));
+                city.facilities.push(point_feature((x0 + x1) / 2.0, (y0 + y1) / 2.0, &block_id, "park", "公园"));
                 continue;
             }
             let compound_id = format!("c{bx}_{by}");
-            let placed = compound_block(
-                &mut city,
-                &mut rng,
-                &compound_id,
-                (x0, y0, x1, y1),
-                &mut remaining,
-                &mut building_seq,
-            );
+            let placed =
+                compound_block(&mut city, &mut rng, &compound_id, (x0, y0, x1, y1), &mut remaining, &mut building_seq);
             if placed > 0 {
                 city.compounds.push(SynthFeature {
                     geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
-                    props: props(&[
-                        ("id", json!(compound_id)),
-                        ("name", json!(format!("小区{bx}-{by}"))),
-                    ]),
+                    props: props(&[("id", json!(compound_id)), ("name", json!(format!("小区{bx}-{by}")))]),
                 });
             }
             if rng.random::<f64>() < 0.12 {
-                city.facilities.push(point_feature(
-                    x0 + 8.0,
-                    y1 - 8.0,
-                    &compound_id,
-                    "kindergarten",
-                    "幼儿园",
-                ));
+                city.facilities.push(point_feature(x0 + 8.0, y1 - 8.0, &compound_id, "kindergarten", "幼儿园"));
             }
             if rng.random::<f64>() < 0.08 {
-                city.facilities.push(point_feature(
-                    x1 - 8.0,
-                    y0 + 8.0,
-                    &compound_id,
-                    "market",
-                    "菜市场",
-                ));
+                city.facilities.push(point_feature(x1 - 8.0, y0 + 8.0, &compound_id, "market", "菜市场"));
             }
             if rng.random::<f64>() < 0.05 {
-                city.facilities.push(point_feature(
-                    x1 - 8.0,
-                    y1 - 8.0,
-                    &compound_id,
-                    "clinic",
-                    "社区卫生服务站",
-                ));
+                city.facilities.push(point_feature(x1 - 8.0, y1 - 8.0, &compound_id, "clinic", "社区卫生服务站"));
             }
         }
     }
@@ -312,11 +241,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
 fn point_feature(x: f64, y: f64, owner: &str, kind: &str, name: &str) -> SynthFeature {
     SynthFeature {
         geometry: Geometry::Point(Point::new(x, y)),
-        props: props(&[
-            ("id", json!(format!("{kind}:{owner}"))),
-            ("kind", json!(kind)),
-            ("name", json!(name)),
-        ]),
+        props: props(&[("id", json!(format!("{kind}:{owner}"))), ("kind", json!(kind)), ("name", json!(name))]),
     }
 }
 
@@ -348,18 +273,13 @@ fn special_block(
         ]),
     });
     let facility = match kind {
-        "school" => Some(if rng.random::<bool>() {
-            "primary_school"
-        } else {
-            "middle_school"
-        }),
+        "school" => Some(if rng.random::<bool>() { "primary_school" } else { "middle_school" }),
         "hospital" => Some("hospital"),
         "market" => Some("market"),
         _ => None,
     };
     if let Some(f) = facility {
-        city.facilities
-            .push(point_feature(cx, cy + 30.0, id, f, kind));
+        city.facilities.push(point_feature(cx, cy + 30.0, id, f, kind));
     }
 }
 
@@ -373,11 +293,7 @@ fn compound_block(
     seq: &mut u64,
 ) -> u64 {
     let towers = rng.random::<f64>() < 0.3;
-    let (w, h, cols, rows) = if towers {
-        (24.0, 24.0, 3, 3)
-    } else {
-        (60.0, 12.0, 2, 5)
-    };
+    let (w, h, cols, rows) = if towers { (24.0, 24.0, 3, 3) } else { (60.0, 12.0, 2, 5) };
     let fill = rng.random_range(0.5..=1.0);
     let slots = ((cols * rows) as f64 * fill).ceil() as usize;
     let (gx, gy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
@@ -388,11 +304,7 @@ fn compound_block(
         }
         let (c, r) = (k % cols, k / cols);
         let (cx, cy) = (x0 + (c as f64 + 0.5) * gx, y0 + (r as f64 + 0.5) * gy);
-        let levels: u32 = if towers {
-            rng.random_range(11..=33)
-        } else {
-            rng.random_range(5..=7)
-        };
+        let levels: u32 = if towers { rng.random_range(11..=33) } else { rng.random_range(5..=7) };
         // A rare over-sized slab (> 500 households) exercises "a building above the band is its own grid".
         let per_floor: u32 = if towers {
             rng.random_range(4..=8)
@@ -406,18 +318,10 @@ fn compound_block(
         *seq += 1;
         placed += hh;
         city.buildings.push(SynthFeature {
-            geometry: Geometry::Polygon(rect(
-                cx - w / 2.0,
-                cy - h / 2.0,
-                cx + w / 2.0,
-                cy + h / 2.0,
-            )),
+            geometry: Geometry::Polygon(rect(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0)),
             props: props(&[
                 ("id", json!(format!("B{seq}"))),
-                (
-                    "kind",
-                    json!(if towers { "apartments" } else { "residential" }),
-                ),
+                ("kind", json!(if towers { "apartments" } else { "residential" })),
                 ("levels", json!(levels)),
                 ("households", json!(hh)),
                 ("compound", json!(compound_id)),
@@ -439,28 +343,16 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
                 let (a, b, ida, idb) = if horizontal {
                     let y = line as f64 * BLOCK_M;
                     (
-                        Coord {
-                            x: seg as f64 * BLOCK_M,
-                            y,
-                        },
-                        Coord {
-                            x: (seg + 1) as f64 * BLOCK_M,
-                            y,
-                        },
+                        Coord { x: seg as f64 * BLOCK_M, y },
+                        Coord { x: (seg + 1) as f64 * BLOCK_M, y },
                         node(seg, line),
                         node(seg + 1, line),
                     )
                 } else {
                     let x = line as f64 * BLOCK_M;
                     (
-                        Coord {
-                            x,
-                            y: seg as f64 * BLOCK_M,
-                        },
-                        Coord {
-                            x,
-                            y: (seg + 1) as f64 * BLOCK_M,
-                        },
+                        Coord { x, y: seg as f64 * BLOCK_M },
+                        Coord { x, y: (seg + 1) as f64 * BLOCK_M },
                         node(line, seg),
                         node(line, seg + 1),
                     )
@@ -468,11 +360,7 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
                 let id = format!("{}{line}_{seg}", if horizontal { "h" } else { "v" });
                 city.walk_network.push(SynthFeature {
                     geometry: Geometry::LineString(LineString::new(vec![a, b])),
-                    props: props(&[
-                        ("id", json!(id)),
-                        ("class", json!(class)),
-                        ("node_ids", json!([ida, idb])),
-                    ]),
+                    props: props(&[("id", json!(id)), ("class", json!(class)), ("node_ids", json!([ida, idb]))]),
                 });
                 if barrier.is_empty() {
                     barrier.push(a);
@@ -492,19 +380,12 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
     let river: Vec<Coord> = (0..=steps)
         .map(|k| {
             let x = side * k as f64 / steps as f64;
-            Coord {
-                x,
-                y: river_y(x, side, phase),
-            }
+            Coord { x, y: river_y(x, side, phase) }
         })
         .collect();
     city.barriers.push(SynthFeature {
         geometry: Geometry::LineString(LineString::new(river)),
-        props: props(&[
-            ("id", json!("river")),
-            ("class", json!("river")),
-            ("name", json!("倭肯河")),
-        ]),
+        props: props(&[("id", json!("river")), ("class", json!("river")), ("name", json!("倭肯河"))]),
     });
 }
 
@@ -538,12 +419,7 @@ pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity
         }
         let converted: Vec<Geometry<f64>> = features.iter().map(|f| to_wgs(&f.geometry)).collect();
         let mut w = staged.create(file)?;
-        write_collection(
-            &mut w,
-            converted.iter().zip(features.iter().map(|f| &f.props)),
-            None,
-            DEGREE_DECIMALS,
-        )?;
+        write_collection(&mut w, converted.iter().zip(features.iter().map(|f| &f.props)), None, DEGREE_DECIMALS)?;
         finish(w)?;
         layers.push((name, file.to_string()));
     }
@@ -567,12 +443,7 @@ pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity
         "barriers": city.barriers.len(),
         "walk_ways": city.walk_network.len(),
     });
-    staged.write(
-        "synth.json",
-        serde_json::to_string_pretty(&summary)
-            .map_err(std::io::Error::other)?
-            .as_bytes(),
-    )?;
+    staged.write("synth.json", serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?.as_bytes())?;
     staged.commit()?;
     Ok(city)
 }
@@ -586,23 +457,13 @@ mod tests {
         for (h, seed) in [(1_000, 1), (12_345, 7), (60_000, 3)] {
             let a = generate(&SynthParams::new(h, seed));
             assert_eq!(a.households, h);
-            let total: u64 = a
-                .buildings
-                .iter()
-                .map(|b| b.props["households"].as_u64().unwrap_or(0))
-                .sum::<u64>();
+            let total: u64 = a.buildings.iter().map(|b| b.props["households"].as_u64().unwrap_or(0)).sum::<u64>();
             assert_eq!(total, h);
             let b = generate(&SynthParams::new(h, seed));
             assert_eq!(a.buildings.len(), b.buildings.len());
             assert_eq!(
-                a.buildings
-                    .iter()
-                    .map(|f| f.geometry.clone())
-                    .collect::<Vec<_>>(),
-                b.buildings
-                    .iter()
-                    .map(|f| f.geometry.clone())
-                    .collect::<Vec<_>>()
+                a.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>(),
+                b.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>()
             );
         }
     }

@@ -20,17 +20,11 @@ impl<'a> PolygonIndex<'a> {
             .enumerate()
             .filter_map(|(i, mp)| {
                 mp.bounding_rect().map(|r| {
-                    GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i,
-                    )
+                    GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i)
                 })
             })
             .collect();
-        PolygonIndex {
-            polygons,
-            tree: RTree::bulk_load(entries),
-        }
+        PolygonIndex { polygons, tree: RTree::bulk_load(entries) }
     }
 
     /// All polygons containing `p`, in ascending position.
@@ -49,10 +43,7 @@ impl<'a> PolygonIndex<'a> {
     pub fn innermost(&self, p: Point) -> Option<usize> {
         use geo::Area;
         self.containing(p).into_iter().min_by(|&a, &b| {
-            let (x, y) = (
-                self.polygons[a].unsigned_area(),
-                self.polygons[b].unsigned_area(),
-            );
+            let (x, y) = (self.polygons[a].unsigned_area(), self.polygons[b].unsigned_area());
             x.total_cmp(&y).then(a.cmp(&b))
         })
     }
@@ -70,12 +61,9 @@ mod tests {
 
     #[test]
     fn finds_innermost_against_linear_scan() {
-        let big: MultiPolygon =
-            polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)].into();
-        let small: MultiPolygon =
-            polygon![(x: 2., y: 2.), (x: 4., y: 2.), (x: 4., y: 4.), (x: 2., y: 4.)].into();
-        let other: MultiPolygon =
-            polygon![(x: 20., y: 0.), (x: 30., y: 0.), (x: 30., y: 10.)].into();
+        let big: MultiPolygon = polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)].into();
+        let small: MultiPolygon = polygon![(x: 2., y: 2.), (x: 4., y: 2.), (x: 4., y: 4.), (x: 2., y: 4.)].into();
+        let other: MultiPolygon = polygon![(x: 20., y: 0.), (x: 30., y: 0.), (x: 30., y: 10.)].into();
         let polys = [big, small, other];
         let idx = PolygonIndex::new(polys.iter());
         for (x, y) in [(3., 3.), (8., 8.), (25., 2.), (50., 50.), (-1., 5.)] {

@@ -34,25 +34,13 @@ pub fn resolve(
                 ),
             ));
         }
-        return Ok(Column {
-            key,
-            name: Some(name.clone()),
-        });
+        return Ok(Column { key, name: Some(name.clone()) });
     }
-    Ok(Column {
-        key,
-        name: defaults
-            .iter()
-            .find(|d| table.has_field(d))
-            .map(|d| d.to_string()),
-    })
+    Ok(Column { key, name: defaults.iter().find(|d| table.has_field(d)).map(|d| d.to_string()) })
 }
 
 fn raw<'r>(rec: &'r Record, col: &Column) -> Option<&'r Value> {
-    col.name
-        .as_ref()
-        .and_then(|n| rec.props.get(n))
-        .filter(|v| !v.is_null())
+    col.name.as_ref().and_then(|n| rec.props.get(n)).filter(|v| !v.is_null())
 }
 
 /// A value as text (numbers are formatted; empty text is absent).
@@ -70,13 +58,7 @@ pub fn text(rec: &Record, col: &Column) -> Option<String> {
 }
 
 fn bad(table: &Table, rec: &Record, col: &Column, value: String, rule: &str) -> LoadError {
-    LoadError::data(
-        &table.path,
-        Some(rec.item.clone()),
-        col.name.as_deref(),
-        Some(value),
-        rule.to_string(),
-    )
+    LoadError::data(&table.path, Some(rec.item.clone()), col.name.as_deref(), Some(value), rule.to_string())
 }
 
 /// A number (text is parsed; thousands separators are accepted).
@@ -92,23 +74,9 @@ pub fn number(table: &Table, rec: &Record, col: &Column) -> Result<Option<f64>, 
                 .ok()
                 .filter(|x| x.is_finite())
                 .map(Some)
-                .ok_or_else(|| {
-                    bad(
-                        table,
-                        rec,
-                        col,
-                        format!("{s:?}"),
-                        &format!("`{}` must be a number", col.key),
-                    )
-                })
+                .ok_or_else(|| bad(table, rec, col, format!("{s:?}"), &format!("`{}` must be a number", col.key)))
         }
-        Some(other) => Err(bad(
-            table,
-            rec,
-            col,
-            other.to_string(),
-            &format!("`{}` must be a number", col.key),
-        )),
+        Some(other) => Err(bad(table, rec, col, other.to_string(), &format!("`{}` must be a number", col.key))),
     }
 }
 
@@ -116,20 +84,10 @@ pub fn number(table: &Table, rec: &Record, col: &Column) -> Result<Option<f64>, 
 pub fn count(table: &Table, rec: &Record, col: &Column) -> Result<Option<u32>, LoadError> {
     match number(table, rec, col)? {
         None => Ok(None),
-        Some(x) if x < 0.0 => Err(bad(
-            table,
-            rec,
-            col,
-            format!("{x}"),
-            &format!("`{}` must be ≥ 0", col.key),
-        )),
-        Some(x) if x > f64::from(u32::MAX) => Err(bad(
-            table,
-            rec,
-            col,
-            format!("{x}"),
-            &format!("`{}` is implausibly large", col.key),
-        )),
+        Some(x) if x < 0.0 => Err(bad(table, rec, col, format!("{x}"), &format!("`{}` must be ≥ 0", col.key))),
+        Some(x) if x > f64::from(u32::MAX) => {
+            Err(bad(table, rec, col, format!("{x}"), &format!("`{}` is implausibly large", col.key)))
+        }
         Some(x) => Ok(Some(x.round() as u32)),
     }
 }
@@ -161,12 +119,10 @@ pub fn id_list(table: &Table, rec: &Record, col: &Column) -> Result<Option<Vec<i
 
 /// The record's id: the id field, else the GeoJSON feature id, else its position (`row 12`).
 pub fn record_id(rec: &Record, col: &Column) -> String {
-    text(rec, col)
-        .or_else(|| rec.feature_id.clone())
-        .unwrap_or_else(|| match &rec.item {
-            Item::Feature(n, _) => format!("#{n}"),
-            Item::Row(n) => format!("row{n}"),
-            Item::ParquetRow(n) => format!("row{n}"),
-            Item::Osm(id) => id.clone(),
-        })
+    text(rec, col).or_else(|| rec.feature_id.clone()).unwrap_or_else(|| match &rec.item {
+        Item::Feature(n, _) => format!("#{n}"),
+        Item::Row(n) => format!("row{n}"),
+        Item::ParquetRow(n) => format!("row{n}"),
+        Item::Osm(id) => id.clone(),
+    })
 }

@@ -8,12 +8,7 @@ use std::path::Path;
 
 /// Converts every coordinate of `g` from `crs` to WGS84, checking that it is a valid lon/lat, that it is in
 /// China when the CRS only exists there, and that latitude and longitude were not swapped.
-pub fn to_wgs84(
-    g: &Geometry<f64>,
-    crs: Crs,
-    path: &Path,
-    item: &Item,
-) -> Result<Geometry<f64>, LoadError> {
+pub fn to_wgs84(g: &Geometry<f64>, crs: Crs, path: &Path, item: &Item) -> Result<Geometry<f64>, LoadError> {
     g.try_map_coords(|c| {
         check_coord(c, crs, path, item)?;
         let (x, y) = crs.to_wgs84(c.x, c.y);
@@ -24,13 +19,7 @@ pub fn to_wgs84(
 /// Checks one source coordinate (see [`to_wgs84`]).
 pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), LoadError> {
     let err = |rule: String| {
-        LoadError::data(
-            path,
-            Some(item.clone()),
-            Some("coordinates"),
-            Some(format!("({}, {})", c.x, c.y)),
-            rule,
-        )
+        LoadError::data(path, Some(item.clone()), Some("coordinates"), Some(format!("({}, {})", c.x, c.y)), rule)
     };
     if !(c.x.is_finite() && c.y.is_finite()) {
         return Err(err("coordinates must be finite numbers".into()));
@@ -47,14 +36,9 @@ pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), L
     }
     if crs.china_only() && !in_china(c.x, c.y) {
         return Err(err(if in_china(c.y, c.x) {
-            format!(
-                "latitude and longitude look swapped: ({}, {}) would be in China",
-                c.y, c.x
-            )
+            format!("latitude and longitude look swapped: ({}, {}) would be in China", c.y, c.x)
         } else {
-            format!(
-                "outside China while the layer is declared `{crs}`, which exists only in China; is the CRS right?"
-            )
+            format!("outside China while the layer is declared `{crs}`, which exists only in China; is the CRS right?")
         }));
     }
     Ok(())
@@ -76,15 +60,10 @@ pub const MIN_POLYGON_AREA_M2: f64 = 1.0;
 /// Validates a projected polygon; invalid ones (self-intersections, bow-ties, bad rings) are repaired with
 /// geo's `MakeValid` (constrained-Delaunay, even-odd rule) and reported. A polygon that is, or repairs to,
 /// less than [`MIN_POLYGON_AREA_M2`] (collinear points, a line drawn as a polygon) is rejected with an error.
-pub fn check_polygon(
-    mp: MultiPolygon,
-    path: &Path,
-    item: &Item,
-) -> Result<PolygonCheck, LoadError> {
+pub fn check_polygon(mp: MultiPolygon, path: &Path, item: &Item) -> Result<PolygonCheck, LoadError> {
     use geo::{Area, MakeValid};
     let mp = remove_repeats(mp);
-    let reject =
-        |rule: String| LoadError::data(path, Some(item.clone()), Some("geometry"), None, rule);
+    let reject = |rule: String| LoadError::data(path, Some(item.clone()), Some("geometry"), None, rule);
     match mp.check_validation() {
         Ok(()) if mp.unsigned_area() >= MIN_POLYGON_AREA_M2 => Ok(PolygonCheck::Valid(mp)),
         Ok(()) => Err(reject(format!(
@@ -93,15 +72,11 @@ pub fn check_polygon(
         ))),
         Err(problem) => {
             let why = problem.to_string();
-            let repaired = mp.make_valid().map_err(|e| {
-                reject(format!(
-                    "invalid polygon ({why}) that could not be repaired ({e}); rejected"
-                ))
-            })?;
+            let repaired = mp
+                .make_valid()
+                .map_err(|e| reject(format!("invalid polygon ({why}) that could not be repaired ({e}); rejected")))?;
             if repaired.0.is_empty() || repaired.unsigned_area() < MIN_POLYGON_AREA_M2 {
-                return Err(reject(format!(
-                    "invalid polygon ({why}) that repairs to nothing; rejected"
-                )));
+                return Err(reject(format!("invalid polygon ({why}) that repairs to nothing; rejected")));
             }
             let before = mp.unsigned_area();
             let after = repaired.unsigned_area();
@@ -125,17 +100,11 @@ mod tests {
 
     #[test]
     fn bowtie_is_repaired_and_reported() {
-        let bowtie: MultiPolygon =
-            polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)].into();
-        match check_polygon(bowtie, Path::new("b.geojson"), &Item::Feature(3, None))
-            .expect("repairable")
-        {
+        let bowtie: MultiPolygon = polygon![(x: 0., y: 0.), (x: 10., y: 10.), (x: 10., y: 0.), (x: 0., y: 10.)].into();
+        match check_polygon(bowtie, Path::new("b.geojson"), &Item::Feature(3, None)).expect("repairable") {
             PolygonCheck::Repaired(mp, why) => {
                 assert!(mp.is_valid());
-                assert!(
-                    (mp.unsigned_area() - 50.0).abs() < 1e-6,
-                    "two triangles of 25 m²"
-                );
+                assert!((mp.unsigned_area() - 50.0).abs() < 1e-6, "two triangles of 25 m²");
                 assert!(why.contains("repaired"), "{why}");
             }
             PolygonCheck::Valid(_) => panic!("a bow-tie is not valid"),
@@ -145,46 +114,21 @@ mod tests {
     #[test]
     fn flat_polygon_is_rejected() {
         let flat: MultiPolygon = polygon![(x: 0., y: 0.), (x: 5., y: 0.), (x: 10., y: 0.)].into();
-        let err = check_polygon(flat, Path::new("b.geojson"), &Item::Feature(7, None))
-            .map(|_| ())
-            .unwrap_err();
+        let err = check_polygon(flat, Path::new("b.geojson"), &Item::Feature(7, None)).map(|_| ()).unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("feature 7") && text.contains("rejected"),
-            "{text}"
-        );
+        assert!(text.contains("feature 7") && text.contains("rejected"), "{text}");
     }
 
     #[test]
     fn coordinates_are_checked() {
         let item = Item::Row(5);
         let p = Path::new("h.csv");
-        let swapped = check_coord(
-            Coord {
-                x: 45.75,
-                y: 126.63,
-            },
-            Crs::Wgs84,
-            p,
-            &item,
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            swapped.contains("swapped") && swapped.contains("row 5"),
-            "{swapped}"
-        );
-        let swapped = check_coord(Coord { x: 45.75, y: 86.63 }, Crs::Gcj02, p, &item)
-            .unwrap_err()
-            .to_string();
+        let swapped = check_coord(Coord { x: 45.75, y: 126.63 }, Crs::Wgs84, p, &item).unwrap_err().to_string();
+        assert!(swapped.contains("swapped") && swapped.contains("row 5"), "{swapped}");
+        let swapped = check_coord(Coord { x: 45.75, y: 86.63 }, Crs::Gcj02, p, &item).unwrap_err().to_string();
         assert!(swapped.contains("swapped"), "{swapped}");
-        let abroad = check_coord(Coord { x: 24.94, y: 60.17 }, Crs::Gcj02, p, &item)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            abroad.contains("outside China") && abroad.contains("gcj02"),
-            "{abroad}"
-        );
+        let abroad = check_coord(Coord { x: 24.94, y: 60.17 }, Crs::Gcj02, p, &item).unwrap_err().to_string();
+        assert!(abroad.contains("outside China") && abroad.contains("gcj02"), "{abroad}");
         assert!(check_coord(Coord { x: 24.94, y: 60.17 }, Crs::Wgs84, p, &item).is_ok());
     }
 }

@@ -24,11 +24,7 @@ pub struct Parsed<T> {
 
 impl<T> Parsed<T> {
     fn with_capacity(n: usize) -> Self {
-        Parsed {
-            items: Vec::with_capacity(n),
-            sources: Vec::with_capacity(n),
-            refs: Vec::with_capacity(n),
-        }
+        Parsed { items: Vec::with_capacity(n), sources: Vec::with_capacity(n), refs: Vec::with_capacity(n) }
     }
 
     fn push(&mut self, item: T, source: &Item, reference: Option<String>) {
@@ -49,44 +45,16 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(
-        table: &'a Table,
-        crs: Crs,
-        lon: &Option<String>,
-        lat: &Option<String>,
-    ) -> Result<Self, LoadError> {
+    fn new(table: &'a Table, crs: Crs, lon: &Option<String>, lat: &Option<String>) -> Result<Self, LoadError> {
         let (lon, lat) = if table.columns.is_some() {
-            (
-                resolve(table, "lon", lon, LON)?,
-                resolve(table, "lat", lat, LAT)?,
-            )
+            (resolve(table, "lon", lon, LON)?, resolve(table, "lat", lat, LAT)?)
         } else {
-            (
-                fields::Column {
-                    key: "lon",
-                    name: None,
-                },
-                fields::Column {
-                    key: "lat",
-                    name: None,
-                },
-            )
+            (fields::Column { key: "lon", name: None }, fields::Column { key: "lat", name: None })
         };
-        Ok(Ctx {
-            table,
-            crs,
-            lon,
-            lat,
-        })
+        Ok(Ctx { table, crs, lon, lat })
     }
 
-    fn err(
-        &self,
-        rec: &Record,
-        field: Option<&str>,
-        value: Option<String>,
-        rule: impl Into<String>,
-    ) -> LoadError {
+    fn err(&self, rec: &Record, field: Option<&str>, value: Option<String>, rule: impl Into<String>) -> LoadError {
         LoadError::data(&self.table.path, Some(rec.item.clone()), field, value, rule)
     }
 
@@ -101,20 +69,11 @@ impl<'a> Ctx<'a> {
         let lon = fields::number(self.table, rec, &self.lon)?;
         let lat = fields::number(self.table, rec, &self.lat)?;
         match (lon, lat) {
-            (Some(x), Some(y)) => to_wgs84(
-                &Geometry::Point(Point::new(x, y)),
-                self.crs,
-                &self.table.path,
-                &rec.item,
-            )
-            .map(Some),
+            (Some(x), Some(y)) => {
+                to_wgs84(&Geometry::Point(Point::new(x, y)), self.crs, &self.table.path, &rec.item).map(Some)
+            }
             (None, None) => Ok(None),
-            _ => Err(self.err(
-                rec,
-                self.lon.name.as_deref(),
-                None,
-                "a row needs both longitude and latitude",
-            )),
+            _ => Err(self.err(rec, self.lon.name.as_deref(), None, "a row needs both longitude and latitude")),
         }
     }
 
@@ -184,32 +143,18 @@ fn origin() -> Point {
 }
 
 /// Buildings.
-pub fn buildings(
-    table: &Table,
-    crs: Crs,
-    f: &BuildingFields,
-) -> Result<Parsed<Building>, LoadError> {
+pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<Building>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
     let persons = resolve(table, "persons", &f.persons, &["persons", "人口", "人数"])?;
     let elderly = resolve(table, "elderly", &f.elderly, &["elderly", "老年人"])?;
-    let levels = resolve(
-        table,
-        "levels",
-        &f.levels,
-        &["levels", "building:levels", "层数"],
-    )?;
+    let levels = resolve(table, "levels", &f.levels, &["levels", "building:levels", "层数"])?;
     let height = resolve(table, "height", &f.height, &["height", "高度"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "building", "类型"])?;
     let name = resolve(table, "name", &f.name, &["name", "名称"])?;
     let compound = resolve(table, "compound", &f.compound, &["compound", "小区"])?;
-    let footprint_m2 = resolve(
-        table,
-        "footprint_m2",
-        &f.footprint_m2,
-        &["footprint_m2", "占地面积"],
-    )?;
+    let footprint_m2 = resolve(table, "footprint_m2", &f.footprint_m2, &["footprint_m2", "占地面积"])?;
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let geometry = ctx.require_geometry(rec)?;
@@ -228,12 +173,7 @@ pub fn buildings(
         };
         let given_area = fields::number(table, rec, &footprint_m2)?;
         if let Some(a) = given_area.filter(|a| *a < 0.0) {
-            return Err(ctx.err(
-                rec,
-                footprint_m2.name.as_deref(),
-                Some(a.to_string()),
-                "`footprint_m2` must be ≥ 0",
-            ));
+            return Err(ctx.err(rec, footprint_m2.name.as_deref(), Some(a.to_string()), "`footprint_m2` must be ≥ 0"));
         }
         let registered = fields::count(table, rec, &households)?;
         let building = Building {
@@ -265,11 +205,7 @@ pub fn buildings(
 }
 
 /// Household points.
-pub fn households(
-    table: &Table,
-    crs: Crs,
-    f: &HouseholdFields,
-) -> Result<Parsed<Household>, LoadError> {
+pub fn households(table: &Table, crs: Crs, f: &HouseholdFields) -> Result<Parsed<Household>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "编号"])?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
@@ -280,8 +216,7 @@ pub fn households(
     for rec in &table.records {
         let building_ref = fields::text(rec, &building);
         let point = match ctx.geometry(rec)? {
-            Some(g) => point_of(&g)
-                .ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?,
+            Some(g) => point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?,
             // A household without coordinates is placed at its building, which must then be given.
             None if building_ref.is_some() => Point::new(f64::NAN, f64::NAN),
             None => return Err(ctx.no_geometry(rec)),
@@ -301,11 +236,7 @@ pub fn households(
 }
 
 /// Compounds.
-pub fn compounds(
-    table: &Table,
-    crs: Crs,
-    f: &CompoundFields,
-) -> Result<Parsed<Compound>, LoadError> {
+pub fn compounds(table: &Table, crs: Crs, f: &CompoundFields) -> Result<Parsed<Compound>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let name = resolve(table, "name", &f.name, &["name", "名称", "小区名称"])?;
@@ -324,11 +255,7 @@ pub fn compounds(
 }
 
 /// Streets and communities.
-pub fn admin_areas(
-    table: &Table,
-    crs: Crs,
-    f: &AdminFields,
-) -> Result<Parsed<AdminArea>, LoadError> {
+pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<AdminArea>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id"])?;
     let code = resolve(table, "code", &f.code, &["code", "代码", "区划代码"])?;
@@ -374,11 +301,7 @@ pub fn admin_areas(
 }
 
 /// Facilities (polygons become their interior point).
-pub fn facilities(
-    table: &Table,
-    crs: Crs,
-    f: &FacilityFields,
-) -> Result<Parsed<Facility>, LoadError> {
+pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<Facility>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "category", "类型"])?;
@@ -387,15 +310,9 @@ pub fn facilities(
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let g = ctx.require_geometry(rec)?;
-        let point =
-            point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?;
+        let point = point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?;
         let Some(k) = fields::text(rec, &kind) else {
-            return Err(ctx.err(
-                rec,
-                kind.name.as_deref().or(Some("kind")),
-                None,
-                "every facility needs a kind",
-            ));
+            return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every facility needs a kind"));
         };
         let facility = Facility {
             id: fields::record_id(rec, &id),
@@ -410,11 +327,7 @@ pub fn facilities(
 }
 
 /// Special units.
-pub fn special_units(
-    table: &Table,
-    crs: Crs,
-    f: &SpecialUnitFields,
-) -> Result<Parsed<SpecialUnit>, LoadError> {
+pub fn special_units(table: &Table, crs: Crs, f: &SpecialUnitFields) -> Result<Parsed<SpecialUnit>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "类型"])?;
@@ -437,12 +350,7 @@ pub fn special_units(
             }
         };
         let Some(k) = fields::text(rec, &kind) else {
-            return Err(ctx.err(
-                rec,
-                kind.name.as_deref().or(Some("kind")),
-                None,
-                "every special unit needs a kind",
-            ));
+            return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every special unit needs a kind"));
         };
         let unit = SpecialUnit {
             id: fields::record_id(rec, &id),
@@ -461,12 +369,7 @@ pub fn special_units(
 pub fn barriers(table: &Table, crs: Crs, f: &BarrierFields) -> Result<Parsed<Barrier>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id"])?;
-    let class = resolve(
-        table,
-        "class",
-        &f.class,
-        &["class", "highway", "waterway", "railway", "类型"],
-    )?;
+    let class = resolve(table, "class", &f.class, &["class", "highway", "waterway", "railway", "类型"])?;
     let name = resolve(table, "name", &f.name, &["name", "名称"])?;
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
@@ -483,11 +386,7 @@ pub fn barriers(table: &Table, crs: Crs, f: &BarrierFields) -> Result<Parsed<Bar
         let many = parts.len() > 1;
         for (i, line) in parts.into_iter().enumerate() {
             let barrier = Barrier {
-                id: if many {
-                    format!("{base}:{}", i + 1)
-                } else {
-                    base.clone()
-                },
+                id: if many { format!("{base}:{}", i + 1) } else { base.clone() },
                 class: c.clone(),
                 name: fields::text(rec, &name),
                 line,
@@ -524,11 +423,7 @@ pub fn walk_network(table: &Table, crs: Crs, f: &WalkFields) -> Result<Parsed<Wa
                 None => None,
             };
             let way = WalkWay {
-                id: if many {
-                    format!("{base}:{}", i + 1)
-                } else {
-                    base.clone()
-                },
+                id: if many { format!("{base}:{}", i + 1) } else { base.clone() },
                 class: fields::text(rec, &class).unwrap_or_else(|| "path".into()),
                 line,
                 node_ids: ids,
@@ -541,12 +436,7 @@ pub fn walk_network(table: &Table, crs: Crs, f: &WalkFields) -> Result<Parsed<Wa
 
 /// Registered household totals.
 pub fn registers(table: &Table, f: &RegisterFields) -> Result<Parsed<Register>, LoadError> {
-    let area = resolve(
-        table,
-        "area",
-        &f.area,
-        &["area", "community", "code", "社区", "名称"],
-    )?;
+    let area = resolve(table, "area", &f.area, &["area", "community", "code", "社区", "名称"])?;
     let households = resolve(table, "households", &f.households, &["households", "户数"])?;
     for col in [&area, &households] {
         if col.name.is_none() {
@@ -555,20 +445,13 @@ pub fn registers(table: &Table, f: &RegisterFields) -> Result<Parsed<Register>, 
                 None,
                 Some(col.key),
                 None,
-                format!(
-                    "registers need `{}` (fields: {})",
-                    col.key,
-                    table.available_fields()
-                ),
+                format!("registers need `{}` (fields: {})", col.key, table.available_fields()),
             ));
         }
     }
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
-        let (Some(a), Some(h)) = (
-            fields::text(rec, &area),
-            fields::count(table, rec, &households)?,
-        ) else {
+        let (Some(a), Some(h)) = (fields::text(rec, &area), fields::count(table, rec, &households)?) else {
             return Err(LoadError::data(
                 &table.path,
                 Some(rec.item.clone()),
@@ -577,14 +460,7 @@ pub fn registers(table: &Table, f: &RegisterFields) -> Result<Parsed<Register>, 
                 "a register row needs an area and households",
             ));
         };
-        out.push(
-            Register {
-                area: a,
-                households: h,
-            },
-            &rec.item,
-            None,
-        );
+        out.push(Register { area: a, households: h }, &rec.item, None);
     }
     Ok(out)
 }

@@ -29,12 +29,7 @@ fn checked_polygon(
     match check_polygon(mp, &table.path, item)? {
         PolygonCheck::Valid(mp) => Ok(mp),
         PolygonCheck::Repaired(mp, message) => {
-            warnings.push(Warning {
-                layer,
-                code: WarningCode::GeometryRepaired,
-                item: item.to_string(),
-                message,
-            });
+            warnings.push(Warning { layer, code: WarningCode::GeometryRepaired, item: item.to_string(), message });
             Ok(mp)
         }
     }
@@ -64,11 +59,7 @@ impl<'c> Linker<'c> {
     }
 
     fn street_index(&self) -> PolygonIndex<'_> {
-        PolygonIndex::new(
-            self.data
-                .admin_areas_at(AdminLevel::Street)
-                .map(|(_, a)| &a.polygon),
-        )
+        PolygonIndex::new(self.data.admin_areas_at(AdminLevel::Street).map(|(_, a)| &a.polygon))
     }
 
     fn level_ids(&self, level: AdminLevel) -> Vec<usize> {
@@ -84,8 +75,7 @@ impl<'c> Linker<'c> {
             return Ok(());
         };
         for (mut area, item) in parsed.items.into_iter().zip(&parsed.sources) {
-            area.polygon =
-                checked_polygon(area.polygon, &table, item, LayerName::AdminAreas, warnings)?;
+            area.polygon = checked_polygon(area.polygon, &table, item, LayerName::AdminAreas, warnings)?;
             self.data.admin_areas.push(area);
         }
         // A community's street: its `parent` code/id/name, else the street containing its interior point.
@@ -94,14 +84,10 @@ impl<'c> Linker<'c> {
             .iter()
             .flat_map(|&i| {
                 let a = &self.data.admin_areas[i];
-                [
-                    a.code.as_deref(),
-                    Some(a.id.as_str()),
-                    Some(a.name.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                .map(move |k| (k, i))
+                [a.code.as_deref(), Some(a.id.as_str()), Some(a.name.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .map(move |k| (k, i))
             })
             .collect();
         let index = self.street_index();
@@ -111,12 +97,7 @@ impl<'c> Linker<'c> {
             .map(|i| {
                 let a = &self.data.admin_areas[i];
                 let by_parent = a.parent.as_deref().and_then(|p| by_key.get(p).copied());
-                let by_place = || {
-                    a.polygon
-                        .interior_point()
-                        .and_then(|p| index.innermost(p))
-                        .map(|k| streets[k])
-                };
+                let by_place = || a.polygon.interior_point().and_then(|p| index.innermost(p)).map(|k| streets[k]);
                 (i, by_parent.or_else(by_place))
             })
             .collect();
@@ -143,12 +124,7 @@ impl<'c> Linker<'c> {
         (street, community)
     }
 
-    fn area_indexes(
-        &self,
-    ) -> (
-        (Vec<usize>, PolygonIndex<'_>),
-        (Vec<usize>, PolygonIndex<'_>),
-    ) {
+    fn area_indexes(&self) -> ((Vec<usize>, PolygonIndex<'_>), (Vec<usize>, PolygonIndex<'_>)) {
         let s = self.level_ids(AdminLevel::Street);
         let c = self.level_ids(AdminLevel::Community);
         let si = PolygonIndex::new(s.iter().map(|&i| &self.data.admin_areas[i].polygon));
@@ -172,12 +148,7 @@ impl<'c> Linker<'c> {
         let (streets, communities) = self.area_indexes();
         let located: Vec<_> = compounds
             .iter()
-            .map(|c| {
-                c.polygon
-                    .interior_point()
-                    .map(|p| self.locate(&streets, &communities, p))
-                    .unwrap_or((None, None))
-            })
+            .map(|c| c.polygon.interior_point().map(|p| self.locate(&streets, &communities, p)).unwrap_or((None, None)))
             .collect();
         drop((streets, communities));
         for (c, (s, m)) in compounds.iter_mut().zip(located) {
@@ -216,22 +187,12 @@ impl<'c> Linker<'c> {
             return Ok(());
         };
         let params = &self.config.estimate;
-        let compound_by_id: HashMap<&str, usize> = self
-            .data
-            .compounds
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect();
+        let compound_by_id: HashMap<&str, usize> =
+            self.data.compounds.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
         let compound_index = PolygonIndex::new(self.data.compounds.iter().map(|c| &c.polygon));
         let (streets, communities) = self.area_indexes();
         let mut buildings = Vec::with_capacity(parsed.items.len());
-        for ((mut b, item), reference) in parsed
-            .items
-            .into_iter()
-            .zip(&parsed.sources)
-            .zip(&parsed.refs)
-        {
+        for ((mut b, item), reference) in parsed.items.into_iter().zip(&parsed.sources).zip(&parsed.refs) {
             if let Some(fp) = b.footprint.take() {
                 let fp = checked_polygon(fp, &table, item, LayerName::Buildings, warnings)?;
                 b.footprint_m2 = fp.unsigned_area();
@@ -270,13 +231,8 @@ impl<'c> Linker<'c> {
                     b.residential = kind_is(&params.residential_kinds)
                         || (kind_is(&params.residential_in_compound_kinds) && b.compound.is_some());
                     if b.residential {
-                        let (raw, levels, source) = estimate::estimated_households(
-                            b.footprint_m2,
-                            b.levels,
-                            b.height_m,
-                            &b.kind,
-                            params,
-                        );
+                        let (raw, levels, source) =
+                            estimate::estimated_households(b.footprint_m2, b.levels, b.height_m, &b.kind, params);
                         b.households = raw.round() as u32;
                         b.estimate_levels = Some((levels, source));
                         b.households_source = HouseholdSource::Estimated;
@@ -312,28 +268,13 @@ impl<'c> Linker<'c> {
             return Ok(());
         };
         let pph = self.config.estimate.persons_per_household;
-        let by_id: HashMap<&str, usize> = self
-            .data
-            .buildings
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.id.as_str(), i))
-            .collect();
-        let fp_owner: Vec<usize> = (0..self.data.buildings.len())
-            .filter(|&i| self.data.buildings[i].footprint.is_some())
-            .collect();
-        let index = PolygonIndex::new(
-            fp_owner
-                .iter()
-                .filter_map(|&i| self.data.buildings[i].footprint.as_ref()),
-        );
+        let by_id: HashMap<&str, usize> =
+            self.data.buildings.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let fp_owner: Vec<usize> =
+            (0..self.data.buildings.len()).filter(|&i| self.data.buildings[i].footprint.is_some()).collect();
+        let index = PolygonIndex::new(fp_owner.iter().filter_map(|&i| self.data.buildings[i].footprint.as_ref()));
         let mut households = Vec::with_capacity(parsed.items.len());
-        for ((mut h, item), reference) in parsed
-            .items
-            .into_iter()
-            .zip(&parsed.sources)
-            .zip(&parsed.refs)
-        {
+        for ((mut h, item), reference) in parsed.items.into_iter().zip(&parsed.sources).zip(&parsed.refs) {
             h.building = match reference {
                 Some(r) => match by_id.get(r.as_str()) {
                     Some(&b) => Some(b),
@@ -351,9 +292,7 @@ impl<'c> Linker<'c> {
                             layer: LayerName::Households,
                             code: WarningCode::HouseholdWithoutBuilding,
                             item: format!("{item} ({})", h.id),
-                            message: format!(
-                                "building {r:?} does not exist; kept as a household point"
-                            ),
+                            message: format!("building {r:?} does not exist; kept as a household point"),
                         });
                         None
                     }
@@ -361,10 +300,7 @@ impl<'c> Linker<'c> {
                 None => index.innermost(h.point).map(|k| fp_owner[k]),
             };
             if !h.point.x().is_finite() {
-                h.point = h
-                    .building
-                    .map(|b| self.data.buildings[b].point)
-                    .unwrap_or(h.point);
+                h.point = h.building.map(|b| self.data.buildings[b].point).unwrap_or(h.point);
             }
             if h.persons == 0 {
                 h.persons = (f64::from(h.households) * pph).round() as u32;
@@ -401,9 +337,7 @@ impl<'c> Linker<'c> {
                     layer: LayerName::Households,
                     code: WarningCode::HouseholdWithoutBuilding,
                     item: format!("{loose} household points"),
-                    message:
-                        "lie in no building footprint; each stays a household point of its own"
-                            .into(),
+                    message: "lie in no building footprint; each stays a household point of its own".into(),
                 });
             }
         }
@@ -412,24 +346,13 @@ impl<'c> Linker<'c> {
     }
 
     /// Scales estimated buildings so each registered area's total matches its register exactly.
-    pub(super) fn calibrate(
-        &mut self,
-        registers: Option<Parsed<Register>>,
-        warnings: &mut Vec<Warning>,
-    ) {
+    pub(super) fn calibrate(&mut self, registers: Option<Parsed<Register>>, warnings: &mut Vec<Warning>) {
         let Some(parsed) = registers else { return };
         let mut keys: HashMap<&str, usize> = HashMap::new();
         // Communities first, so a name shared by a street and a community means the community.
         for level in [AdminLevel::Street, AdminLevel::Community] {
             for (i, a) in self.data.admin_areas_at(level) {
-                for k in [
-                    a.code.as_deref(),
-                    Some(a.id.as_str()),
-                    Some(a.name.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for k in [a.code.as_deref(), Some(a.id.as_str()), Some(a.name.as_str())].into_iter().flatten() {
                     keys.insert(k, i);
                 }
             }
@@ -442,10 +365,7 @@ impl<'c> Linker<'c> {
                     layer: LayerName::Registers,
                     code: WarningCode::RegisterUnmatched,
                     item: item.to_string(),
-                    message: format!(
-                        "no street or community has code, id or name {:?}; register not applied",
-                        r.area
-                    ),
+                    message: format!("no street or community has code, id or name {:?}; register not applied", r.area),
                 }),
             }
         }
@@ -468,17 +388,16 @@ impl<'c> Linker<'c> {
                         && self.data.buildings[i].households_source == HouseholdSource::Estimated
                 })
                 .collect();
-            let raw: Vec<f64> = est
-                .iter()
-                .map(|&i| f64::from(self.data.buildings[i].households))
-                .collect();
+            let raw: Vec<f64> = est.iter().map(|&i| f64::from(self.data.buildings[i].households)).collect();
             let remaining = u64::from(target).saturating_sub(fixed);
             if raw.iter().sum::<f64>() <= 0.0 {
                 warnings.push(Warning {
                     layer: LayerName::Registers,
                     code: WarningCode::RegisterUnmatched,
                     item: self.data.admin_areas[area].name.clone(),
-                    message: format!("register of {target} households, but the area has no estimated residential building to scale"),
+                    message: format!(
+                        "register of {target} households, but the area has no estimated residential building to scale"
+                    ),
                 });
                 continue;
             }
@@ -492,29 +411,21 @@ impl<'c> Linker<'c> {
     }
 
     pub(super) fn warn_outside_admin_and_empty(&self, warnings: &mut Vec<Warning>) {
-        let has_admin = self
-            .data
-            .admin_areas
-            .iter()
-            .any(|a| a.level != AdminLevel::District);
+        let has_admin = self.data.admin_areas.iter().any(|a| a.level != AdminLevel::District);
         for b in &self.data.buildings {
             if has_admin && b.street.is_none() && b.community.is_none() {
                 warnings.push(Warning {
                     layer: LayerName::Buildings,
                     code: WarningCode::OutsideAdminAreas,
                     item: b.id.clone(),
-                    message: format!(
-                        "{} households outside every street and community",
-                        b.households
-                    ),
+                    message: format!("{} households outside every street and community", b.households),
                 });
             }
             if b.residential && b.households == 0 {
                 let why = match b.households_source {
                     HouseholdSource::Registered => "registered with 0 households".to_string(),
                     _ if b.footprint_m2 <= 0.0 => {
-                        "a point building with no footprint_m2 or households to estimate from"
-                            .to_string()
+                        "a point building with no footprint_m2 or households to estimate from".to_string()
                     }
                     _ => format!("estimate rounds to 0 (footprint {:.0} m²)", b.footprint_m2),
                 };

@@ -15,9 +15,9 @@ pub use error::{DataError, Item, LoadError};
 
 use crate::config::{DuplicateIds, LayerSpec, Plan};
 use crate::crs::Crs;
-use crate::model::{Dataset, LayerInfo, LayerName, Warning, WarningCode};
+use crate::model::{Dataset, Geometric, LayerInfo, LayerName, Warning, WarningCode};
 use crate::projection::LocalProjection;
-use geo::{BoundingRect, MapCoordsInPlace, Rect};
+use geo::Rect;
 use layers::Parsed;
 use sha2::{Digest, Sha256};
 use source::Table;
@@ -26,14 +26,8 @@ use std::path::Path;
 
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 struct Reader<'p> {
@@ -69,10 +63,7 @@ impl Reader<'_> {
 /// Loads every layer a plan names.
 pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let layers = &plan.config.layers;
-    let mut reader = Reader {
-        plan,
-        infos: Vec::new(),
-    };
+    let mut reader = Reader { plan, infos: Vec::new() };
     let mut warnings = Vec::new();
     let policy = plan.config.validation.duplicate_ids;
 
@@ -82,48 +73,21 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
                 Some(spec) => {
                     let (table, crs) = reader.read($name, spec)?;
                     let mut parsed = $parse(&table, crs, &spec.fields)?;
-                    dedupe_ids(
-                        &mut parsed,
-                        |x| &mut x.id,
-                        &table,
-                        $name,
-                        policy,
-                        &mut warnings,
-                    )?;
+                    dedupe_ids(&mut parsed, |x| &mut x.id, &table, $name, policy, &mut warnings)?;
                     Some((parsed, table))
                 }
                 None => None,
             }
         };
     }
-    let buildings = layer!(LayerName::Buildings, &layers.buildings, layers::buildings);
-    let households = layer!(
-        LayerName::Households,
-        &layers.households,
-        layers::households
-    );
-    let compounds = layer!(LayerName::Compounds, &layers.compounds, layers::compounds);
-    let admin = layer!(
-        LayerName::AdminAreas,
-        &layers.admin_areas,
-        layers::admin_areas
-    );
-    let facilities = layer!(
-        LayerName::Facilities,
-        &layers.facilities,
-        layers::facilities
-    );
-    let special = layer!(
-        LayerName::SpecialUnits,
-        &layers.special_units,
-        layers::special_units
-    );
-    let barriers = layer!(LayerName::Barriers, &layers.barriers, layers::barriers);
-    let walk = layer!(
-        LayerName::WalkNetwork,
-        &layers.walk_network,
-        layers::walk_network
-    );
+    let mut buildings = layer!(LayerName::Buildings, &layers.buildings, layers::buildings);
+    let mut households = layer!(LayerName::Households, &layers.households, layers::households);
+    let mut compounds = layer!(LayerName::Compounds, &layers.compounds, layers::compounds);
+    let mut admin = layer!(LayerName::AdminAreas, &layers.admin_areas, layers::admin_areas);
+    let mut facilities = layer!(LayerName::Facilities, &layers.facilities, layers::facilities);
+    let mut special = layer!(LayerName::SpecialUnits, &layers.special_units, layers::special_units);
+    let mut barriers = layer!(LayerName::Barriers, &layers.barriers, layers::barriers);
+    let mut walk = layer!(LayerName::WalkNetwork, &layers.walk_network, layers::walk_network);
     let registers = match &layers.registers {
         Some(spec) => {
             let (table, _) = reader.read(LayerName::Registers, spec)?;
@@ -135,124 +99,30 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     // Where the data are: buildings, else households. Every other layer must be near it.
     let anchor = buildings
         .as_ref()
-        .and_then(|(p, _)| {
-            bbox_of(p.items.iter().map(|b| {
-                b.footprint
-                    .as_ref()
-                    .and_then(|f| f.bounding_rect())
-                    .or_else(|| b.point.bounding_rect().into())
-            }))
-        })
-        .or_else(|| {
-            households
-                .as_ref()
-                .and_then(|(p, _)| bbox_of(p.items.iter().map(|h| Some(h.point.bounding_rect()))))
-        });
+        .and_then(|(p, _)| extent(&p.items))
+        .or_else(|| households.as_ref().and_then(|(p, _)| extent(&p.items)));
     let Some(anchor) = anchor else {
-        let path = reader
-            .infos
-            .first()
-            .map(|i| i.path.clone())
-            .unwrap_or_default();
-        return Err(LoadError::data(
-            path,
-            None,
-            None,
-            None,
-            "no building or household has coordinates",
-        ));
+        let path = reader.infos.first().map(|i| i.path.clone()).unwrap_or_default();
+        return Err(LoadError::data(path, None, None, None, "no building or household has coordinates"));
     };
     let centre = anchor.center();
-    let projection = LocalProjection::centred_on(
-        (centre.x * 1e6).round() / 1e6,
-        (centre.y * 1e6).round() / 1e6,
-    );
-
-    let mut ctx = link::Linker::new(&plan.config, projection);
-    macro_rules! check_near {
-        ($layer:expr, $name:expr, $bbox:expr) => {
-            if let Some((p, t)) = &$layer {
-                check_near_anchor(&anchor, bbox_of(p.items.iter().map($bbox)), t, $name)?;
-            }
-        };
-    }
-    check_near!(compounds, LayerName::Compounds, |c| c
-        .polygon
-        .bounding_rect());
-    check_near!(admin, LayerName::AdminAreas, |a| a.polygon.bounding_rect());
-    check_near!(facilities, LayerName::Facilities, |f| Some(
-        f.point.bounding_rect()
-    ));
-    check_near!(special, LayerName::SpecialUnits, |s| s
-        .polygon
-        .as_ref()
-        .and_then(|p| p.bounding_rect())
-        .or(Some(s.point.bounding_rect())));
-    check_near!(barriers, LayerName::Barriers, |b| b.line.bounding_rect());
-    check_near!(walk, LayerName::WalkNetwork, |w| w.line.bounding_rect());
-
-    let fwd = |c: geo::Coord| {
+    let projection = LocalProjection::centred_on((centre.x * 1e6).round() / 1e6, (centre.y * 1e6).round() / 1e6);
+    let forward = |c: geo::Coord| {
         let (x, y) = projection.forward(c.x, c.y);
         geo::Coord { x, y }
     };
-    let admin_areas = admin.map(|(mut p, t)| {
-        p.items
-            .iter_mut()
-            .for_each(|a| a.polygon.map_coords_in_place(fwd));
-        (p, t)
-    });
-    let compounds = compounds.map(|(mut p, t)| {
-        p.items
-            .iter_mut()
-            .for_each(|c| c.polygon.map_coords_in_place(fwd));
-        (p, t)
-    });
-    let buildings = buildings.map(|(mut p, t)| {
-        for b in &mut p.items {
-            if let Some(f) = &mut b.footprint {
-                f.map_coords_in_place(fwd);
-            } else {
-                b.point.map_coords_in_place(fwd);
-            }
-        }
-        (p, t)
-    });
-    let households = households.map(|(mut p, t)| {
-        p.items
-            .iter_mut()
-            .filter(|h| h.point.x().is_finite())
-            .for_each(|h| h.point.map_coords_in_place(fwd));
-        (p, t)
-    });
-    let facilities = facilities.map(|(mut p, _)| {
-        p.items
-            .iter_mut()
-            .for_each(|f| f.point.map_coords_in_place(fwd));
-        p.items
-    });
-    let special = special.map(|(mut p, t)| {
-        for s in &mut p.items {
-            match &mut s.polygon {
-                Some(poly) => poly.map_coords_in_place(fwd),
-                None => s.point.map_coords_in_place(fwd),
-            }
-        }
-        (p, t)
-    });
-    let barriers = barriers.map(|(mut p, _)| {
-        p.items
-            .iter_mut()
-            .for_each(|b| b.line.map_coords_in_place(fwd));
-        p.items
-    });
-    let walk = walk.map(|(mut p, _)| {
-        p.items
-            .iter_mut()
-            .for_each(|w| w.line.map_coords_in_place(fwd));
-        p.items
-    });
 
-    ctx.admin_areas(admin_areas, &mut warnings)?;
+    near_and_projected(&anchor, &mut compounds, LayerName::Compounds, &forward)?;
+    near_and_projected(&anchor, &mut admin, LayerName::AdminAreas, &forward)?;
+    near_and_projected(&anchor, &mut facilities, LayerName::Facilities, &forward)?;
+    near_and_projected(&anchor, &mut special, LayerName::SpecialUnits, &forward)?;
+    near_and_projected(&anchor, &mut barriers, LayerName::Barriers, &forward)?;
+    near_and_projected(&anchor, &mut walk, LayerName::WalkNetwork, &forward)?;
+    near_and_projected(&anchor, &mut buildings, LayerName::Buildings, &forward)?;
+    near_and_projected(&anchor, &mut households, LayerName::Households, &forward)?;
+
+    let mut ctx = link::Linker::new(&plan.config, projection);
+    ctx.admin_areas(admin, &mut warnings)?;
     ctx.compounds(compounds, &mut warnings)?;
     ctx.special_units(special, &mut warnings)?;
     ctx.buildings(buildings, &mut warnings)?;
@@ -261,39 +131,44 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     ctx.warn_outside_admin_and_empty(&mut warnings);
 
     let mut dataset = ctx.finish();
-    dataset.facilities = facilities.unwrap_or_default();
-    dataset.barriers = barriers.unwrap_or_default();
-    dataset.walk_network = walk.unwrap_or_default();
+    dataset.facilities = facilities.map(|(p, _)| p.items).unwrap_or_default();
+    dataset.barriers = barriers.map(|(p, _)| p.items).unwrap_or_default();
+    dataset.walk_network = walk.map(|(p, _)| p.items).unwrap_or_default();
     dataset.layers = reader.infos;
     dataset.warnings = warnings;
     Ok(dataset)
 }
 
+fn extent<T: Geometric>(items: &[T]) -> Option<Rect> {
+    bbox_of(items.iter().map(Geometric::bbox))
+}
+
 fn bbox_of(rects: impl Iterator<Item = Option<Rect>>) -> Option<Rect> {
-    rects
-        .flatten()
-        .filter(|r| r.min().x.is_finite())
-        .reduce(|a, b| {
-            Rect::new(
-                geo::Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                geo::Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        })
+    rects.flatten().filter(|r| r.min().x.is_finite()).reduce(|a, b| {
+        Rect::new(
+            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    })
+}
+
+/// Checks that a layer lies near the buildings, then projects it to local metres.
+fn near_and_projected<T: Geometric>(
+    anchor: &Rect,
+    layer: &mut Option<(Parsed<T>, Table)>,
+    name: LayerName,
+    forward: &dyn Fn(geo::Coord) -> geo::Coord,
+) -> Result<(), LoadError> {
+    let Some((parsed, table)) = layer else { return Ok(()) };
+    check_near_anchor(anchor, extent(&parsed.items), table, name)?;
+    for item in &mut parsed.items {
+        item.map_coords(forward);
+    }
+    Ok(())
 }
 
 /// A layer far from the buildings whose swapped coordinates would sit on them was given lat/lon swapped.
-fn check_near_anchor(
-    anchor: &Rect,
-    layer: Option<Rect>,
-    table: &Table,
-    name: LayerName,
-) -> Result<(), LoadError> {
+fn check_near_anchor(anchor: &Rect, layer: Option<Rect>, table: &Table, name: LayerName) -> Result<(), LoadError> {
     let Some(r) = layer else { return Ok(()) };
     let c = r.center();
     let a = anchor.center();
@@ -353,10 +228,7 @@ fn dedupe_ids<T>(
                     layer,
                     code: WarningCode::DuplicateIdRenamed,
                     item: parsed.sources[i].to_string(),
-                    message: format!(
-                        "id {id:?} already used by {}; renamed {new_id:?}",
-                        parsed.sources[first]
-                    ),
+                    message: format!("id {id:?} already used by {}; renamed {new_id:?}", parsed.sources[first]),
                 });
                 *id_of(&mut parsed.items[i]) = new_id.clone();
                 seen.insert(new_id, i);

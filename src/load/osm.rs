@@ -25,10 +25,7 @@ pub struct OsmOptions {
 
 impl Default for OsmOptions {
     fn default() -> Self {
-        OsmOptions {
-            street_admin_level: 8,
-            community_admin_level: 10,
-        }
+        OsmOptions { street_admin_level: 8, community_admin_level: 10 }
     }
 }
 
@@ -120,8 +117,7 @@ fn tag_list<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> TagList {
 }
 
 fn node_matters(tags: &TagList) -> bool {
-    osm_tags::facility_kind(tags.as_slice()).is_some()
-        || osm_tags::special_unit_kind(tags.as_slice(), false).is_some()
+    osm_tags::facility_kind(tags.as_slice()).is_some() || osm_tags::special_unit_kind(tags.as_slice(), false).is_some()
 }
 
 fn relation_matters(tags: &TagList) -> bool {
@@ -136,15 +132,11 @@ fn relation_matters(tags: &TagList) -> bool {
 
 /// Reads an `.osm.pbf` into layers.
 pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadError> {
-    let pbf_err = |e: osmpbf::Error| LoadError::Pbf {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+    let pbf_err = |e: osmpbf::Error| LoadError::Pbf { path: path.to_path_buf(), message: e.to_string() };
     let reader = ElementReader::from_path(path).map_err(|e| match e.kind() {
-        osmpbf::ErrorKind::Io(_) => LoadError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        },
+        osmpbf::ErrorKind::Io(_) => {
+            LoadError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+        }
         _ => pbf_err(e),
     })?;
     let mut coords: HashMap<i64, (f64, f64)> = HashMap::new();
@@ -152,20 +144,10 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
     let mut ways: Vec<Way> = Vec::new();
     let mut relations: Vec<Relation> = Vec::new();
     let mut report = ImportReport::default();
-    let mut bbox = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
+    let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
     let mut on_node = |id: i64, lon: f64, lat: f64, tags: TagList| {
         coords.insert(id, (lon, lat));
-        bbox = [
-            bbox[0].min(lon),
-            bbox[1].min(lat),
-            bbox[2].max(lon),
-            bbox[3].max(lat),
-        ];
+        bbox = [bbox[0].min(lon), bbox[1].min(lat), bbox[2].max(lon), bbox[3].max(lat)];
         if !tags.is_empty() && node_matters(&tags) {
             nodes.push(TaggedNode { id, lon, lat, tags });
         }
@@ -174,11 +156,7 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
         .for_each(|element| match element {
             Element::Node(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
             Element::DenseNode(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
-            Element::Way(w) => ways.push(Way {
-                id: w.id(),
-                refs: w.refs().collect(),
-                tags: tag_list(w.tags()),
-            }),
+            Element::Way(w) => ways.push(Way { id: w.id(), refs: w.refs().collect(), tags: tag_list(w.tags()) }),
             Element::Relation(r) => {
                 let tags = tag_list(r.tags());
                 report.relations += 1;
@@ -188,11 +166,7 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
                         .filter(|m| m.member_type == RelMemberType::Way)
                         .map(|m| (m.member_id, m.role().unwrap_or("").to_string()))
                         .collect();
-                    relations.push(Relation {
-                        id: r.id(),
-                        tags,
-                        members,
-                    });
+                    relations.push(Relation { id: r.id(), tags, members });
                 }
             }
         })
@@ -201,17 +175,13 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
     report.ways = ways.len();
     report.bbox = bbox[0].is_finite().then_some(bbox);
     if report.nodes == 0 && report.ways == 0 {
-        return Err(LoadError::Pbf {
-            path: path.to_path_buf(),
-            message: "the file holds no OSM data".into(),
-        });
+        return Err(LoadError::Pbf { path: path.to_path_buf(), message: "the file holds no OSM data".into() });
     }
 
     let mut out = OsmExtract::default();
     let way_index: HashMap<i64, usize> = ways.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
     for way in &ways {
-        let present: Vec<Option<(f64, f64)>> =
-            way.refs.iter().map(|r| coords.get(r).copied()).collect();
+        let present: Vec<Option<(f64, f64)>> = way.refs.iter().map(|r| coords.get(r).copied()).collect();
         let complete = present.iter().all(Option::is_some);
         if !complete {
             report.ways_with_missing_nodes += 1;
@@ -224,22 +194,10 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
         let closed = way.refs.len() >= 4 && way.refs.first() == way.refs.last();
         let area_candidate = closed && tags.tag("area") != Some("no");
         let polygon = (area_candidate && complete).then(|| {
-            let ring: Vec<Coord> = present
-                .iter()
-                .flatten()
-                .map(|&(x, y)| Coord { x, y })
-                .collect();
+            let ring: Vec<Coord> = present.iter().flatten().map(|&(x, y)| Coord { x, y }).collect();
             MultiPolygon::new(vec![Polygon::new(LineString::new(ring), vec![])])
         });
-        classify_area(
-            &mut out,
-            &mut report,
-            &id,
-            tags,
-            polygon.as_ref(),
-            area_candidate && !complete,
-            closed,
-        );
+        classify_area(&mut out, &mut report, &id, tags, polygon.as_ref(), area_candidate && !complete, closed);
         classify_lines(&mut out, &id, tags, &way.refs, &present);
     }
     for rel in &relations {
@@ -320,23 +278,14 @@ fn feature(id: &str, geometry: Geometry<f64>, kind: &str, tags: &[(String, Strin
     if let Some(s) = source {
         props.insert("osm_tag".into(), json!(s));
     }
-    OsmFeature {
-        id: id.to_string(),
-        geometry,
-        props,
-    }
+    OsmFeature { id: id.to_string(), geometry, props }
 }
 
 /// First number in a tag value: `7`, `7;8`, `21 m`, `21.5m`.
 fn leading_number(v: &str) -> Option<f64> {
     let t = v.trim();
-    let end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    t[..end]
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite() && *x > 0.0)
+    let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    t[..end].parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0)
 }
 
 fn building_feature(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> OsmFeature {
@@ -352,11 +301,7 @@ fn building_feature(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> O
     if let Some(name) = tags.name() {
         props.insert("name".into(), json!(name));
     }
-    OsmFeature {
-        id: id.to_string(),
-        geometry: Geometry::MultiPolygon(mp.clone()),
-        props,
-    }
+    OsmFeature { id: id.to_string(), geometry: Geometry::MultiPolygon(mp.clone()), props }
 }
 
 fn named_area(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> OsmFeature {
@@ -365,11 +310,7 @@ fn named_area(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> OsmFeat
     if let Some(name) = tags.name() {
         props.insert("name".into(), json!(name));
     }
-    OsmFeature {
-        id: id.to_string(),
-        geometry: Geometry::MultiPolygon(mp.clone()),
-        props,
-    }
+    OsmFeature { id: id.to_string(), geometry: Geometry::MultiPolygon(mp.clone()), props }
 }
 
 fn interior_point(mp: &MultiPolygon) -> Option<Point> {
@@ -420,26 +361,20 @@ fn classify_area(
     if let Some(kind) = osm_tags::facility_kind(tags)
         && let Some(p) = interior_point(mp)
     {
-        out.facilities
-            .push(feature(id, Geometry::Point(p), kind, tags));
+        out.facilities.push(feature(id, Geometry::Point(p), kind, tags));
     }
     if let Some(kind) = osm_tags::special_unit_kind(tags, true) {
         let mut f = feature(id, Geometry::MultiPolygon(mp.clone()), kind, tags);
         f.props.insert(
             "from_building".into(),
-            json!(
-                osm_tags::special_unit_kind(tags_without_building(tags).as_slice(), true).is_none()
-            ),
+            json!(osm_tags::special_unit_kind(tags_without_building(tags).as_slice(), true).is_none()),
         );
         out.special_units.push(f);
     }
 }
 
 fn tags_without_building(tags: &[(String, String)]) -> TagList {
-    tags.iter()
-        .filter(|(k, _)| k != "building")
-        .cloned()
-        .collect()
+    tags.iter().filter(|(k, _)| k != "building").cloned().collect()
 }
 
 fn classify_relation(
@@ -457,10 +392,7 @@ fn classify_relation(
             if let Some(l) = tags.tag("admin_level") {
                 f.props.insert("admin_level".into(), json!(l));
             }
-            if let Some(code) = tags
-                .tag("china_admin_code")
-                .or_else(|| tags.tag("ref:gb"))
-                .or_else(|| tags.tag("ref"))
+            if let Some(code) = tags.tag("china_admin_code").or_else(|| tags.tag("ref:gb")).or_else(|| tags.tag("ref"))
             {
                 f.props.insert("code".into(), json!(code));
             }
@@ -506,11 +438,7 @@ fn classify_lines(
     }
     let single = pieces.len() == 1;
     for (i, (line, node_ids)) in pieces.into_iter().enumerate() {
-        let piece_id = if single {
-            id.to_string()
-        } else {
-            format!("{id}:{}", i + 1)
-        };
+        let piece_id = if single { id.to_string() } else { format!("{id}:{}", i + 1) };
         let ls = LineString::new(line);
         if walkable {
             let mut props = Map::new();
@@ -519,10 +447,8 @@ fn classify_lines(
             if let Some(name) = tags.name() {
                 props.insert("name".into(), json!(name));
             }
-            let length: f64 = ls
-                .lines()
-                .map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y)))
-                .sum();
+            let length: f64 =
+                ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
             props.insert("length_m".into(), json!((length * 10.0).round() / 10.0));
             props.insert("node_ids".into(), json!(node_ids));
             out.walk_network.push(OsmFeature {
@@ -538,11 +464,7 @@ fn classify_lines(
             if let Some(name) = tags.name() {
                 props.insert("name".into(), json!(name));
             }
-            out.barriers.push(OsmFeature {
-                id: piece_id,
-                geometry: Geometry::LineString(ls),
-                props,
-            });
+            out.barriers.push(OsmFeature { id: piece_id, geometry: Geometry::LineString(ls), props });
         }
     }
 }
@@ -559,9 +481,7 @@ fn assemble(
     let mut inner = Vec::new();
     for (way_id, role) in &rel.members {
         let Some(&wi) = way_index.get(way_id) else {
-            return Err(format!(
-                "member way w{way_id} is not in the extract (clipped)"
-            ));
+            return Err(format!("member way w{way_id} is not in the extract (clipped)"));
         };
         match role.as_str() {
             "inner" => inner.push(ways[wi].refs.clone()),
@@ -584,26 +504,14 @@ fn assemble(
             .collect::<Result<Vec<_>, _>>()
             .map(LineString::new)
     };
-    let outers = join_rings(outer)?
-        .into_iter()
-        .map(to_ring)
-        .collect::<Result<Vec<_>, _>>()?;
-    let inners = join_rings(inner)?
-        .into_iter()
-        .map(to_ring)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut polygons: Vec<Polygon> = outers
-        .into_iter()
-        .map(|r| Polygon::new(r, vec![]))
-        .collect();
+    let outers = join_rings(outer)?.into_iter().map(to_ring).collect::<Result<Vec<_>, _>>()?;
+    let inners = join_rings(inner)?.into_iter().map(to_ring).collect::<Result<Vec<_>, _>>()?;
+    let mut polygons: Vec<Polygon> = outers.into_iter().map(|r| Polygon::new(r, vec![])).collect();
     for hole in inners {
         let Some(first) = hole.0.first().copied() else {
             continue;
         };
-        if let Some(p) = polygons
-            .iter_mut()
-            .find(|p| p.contains(&Point::from(first)))
-        {
+        if let Some(p) = polygons.iter_mut().find(|p| p.contains(&Point::from(first))) {
             p.interiors_push(hole);
         }
     }
@@ -622,13 +530,10 @@ fn join_rings(mut segments: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, String> {
         let mut ring = segments[start].clone();
         while ring.first() != ring.last() {
             let Some(&end) = ring.last() else { break };
-            let next = (0..segments.len()).find(|&j| {
-                !used[j] && (segments[j].first() == Some(&end) || segments[j].last() == Some(&end))
-            });
+            let next = (0..segments.len())
+                .find(|&j| !used[j] && (segments[j].first() == Some(&end) || segments[j].last() == Some(&end)));
             let Some(j) = next else {
-                return Err(format!(
-                    "ring does not close: no member way continues from node n{end}"
-                ));
+                return Err(format!("ring does not close: no member way continues from node n{end}"));
             };
             used[j] = true;
             let mut seg = segments[j].clone();
@@ -675,11 +580,7 @@ fn drop_building_units_inside_campuses(units: &mut Vec<OsmFeature>) {
 }
 
 fn kind_of(f: &OsmFeature) -> String {
-    f.props
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    f.props.get("kind").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
 #[cfg(test)]

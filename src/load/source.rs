@@ -56,20 +56,12 @@ impl Table {
             }
         };
         names.truncate(40);
-        if names.is_empty() {
-            "(none)".into()
-        } else {
-            names.join(", ")
-        }
+        if names.is_empty() { "(none)".into() } else { names.join(", ") }
     }
 }
 
 /// Reads a file of any supported format.
-pub fn read_table(
-    path: &Path,
-    format: Option<Format>,
-    encoding: Encoding,
-) -> Result<Table, LoadError> {
+pub fn read_table(path: &Path, format: Option<Format>, encoding: Encoding) -> Result<Table, LoadError> {
     let format = match format.or_else(|| Format::from_path(path)) {
         Some(f) => f,
         None => {
@@ -90,16 +82,11 @@ pub fn read_table(
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let io = |source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| LoadError::Io { path: path.to_path_buf(), source };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 6);
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(io)?;
+        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(io)?;
         Ok(out)
     } else {
         Ok(raw)
@@ -115,13 +102,8 @@ pub fn read_geojson(path: &Path) -> Result<Table, LoadError> {
         column: e.column(),
         message: e.to_string(),
     })?;
-    let not_geojson =
-        |rule: &str| LoadError::data(path, None, Some("type"), None, rule.to_string());
-    let kind = root
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let not_geojson = |rule: &str| LoadError::data(path, None, Some("type"), None, rule.to_string());
+    let kind = root.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let features: Vec<Value> = match kind.as_str() {
         "FeatureCollection" => match root {
             Value::Object(mut o) => match o.remove("features") {
@@ -136,32 +118,19 @@ pub fn read_geojson(path: &Path) -> Result<Table, LoadError> {
             vec![serde_json::json!({"type": "Feature", "properties": {}, "geometry": root})]
         }
         _ => {
-            return Err(not_geojson(
-                "not GeoJSON: expected type FeatureCollection, Feature or a geometry",
-            ));
+            return Err(not_geojson("not GeoJSON: expected type FeatureCollection, Feature or a geometry"));
         }
     };
     let mut records = Vec::with_capacity(features.len());
     for (n, feature) in features.into_iter().enumerate() {
         records.push(geojson_record(path, n, feature)?);
     }
-    Ok(Table {
-        path: path.to_path_buf(),
-        format: Format::Geojson,
-        columns: None,
-        records,
-    })
+    Ok(Table { path: path.to_path_buf(), format: Format::Geojson, columns: None, records })
 }
 
 fn geojson_record(path: &Path, n: usize, feature: Value) -> Result<Record, LoadError> {
     let Value::Object(mut obj) = feature else {
-        return Err(LoadError::data(
-            path,
-            Some(Item::Feature(n, None)),
-            None,
-            None,
-            "a feature must be a JSON object",
-        ));
+        return Err(LoadError::data(path, Some(Item::Feature(n, None)), None, None, "a feature must be a JSON object"));
     };
     let feature_id = match obj.remove("id") {
         Some(Value::String(s)) => Some(s),
@@ -207,12 +176,7 @@ fn geojson_record(path: &Path, n: usize, feature: Value) -> Result<Record, LoadE
             Some(geom)
         }
     };
-    Ok(Record {
-        item,
-        geometry,
-        props,
-        feature_id,
-    })
+    Ok(Record { item, geometry, props, feature_id })
 }
 
 fn short(v: &Value) -> String {
@@ -234,10 +198,7 @@ pub fn read_csv(path: &Path, encoding: Encoding) -> Result<Table, LoadError> {
             match std::str::from_utf8(body) {
                 Ok(s) => s.to_string(),
                 Err(e) => {
-                    let line = 1 + body[..e.valid_up_to()]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
+                    let line = 1 + body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
                     return Err(LoadError::data(
                         path,
                         Some(Item::Row(line)),
@@ -251,103 +212,44 @@ pub fn read_csv(path: &Path, encoding: Encoding) -> Result<Table, LoadError> {
         Encoding::Gbk => {
             let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
             if had_errors {
-                return Err(LoadError::data(
-                    path,
-                    None,
-                    None,
-                    None,
-                    "not valid GBK/GB18030 text",
-                ));
+                return Err(LoadError::data(path, None, None, None, "not valid GBK/GB18030 text"));
             }
             text.into_owned()
         }
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let csv_err = |e: csv::Error| {
         let row = e.position().map(|p| p.line() as usize);
-        LoadError::data(
-            path,
-            row.map(Item::Row),
-            None,
-            None,
-            format!("malformed CSV: {e}"),
-        )
+        LoadError::data(path, row.map(Item::Row), None, None, format!("malformed CSV: {e}"))
     };
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let headers: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(|h| h.trim().to_string()).collect();
     let mut records = Vec::new();
     for row in reader.records() {
         let row = row.map_err(csv_err)?;
-        let line = row
-            .position()
-            .map(|p| p.line() as usize)
-            .unwrap_or(records.len() + 2);
+        let line = row.position().map(|p| p.line() as usize).unwrap_or(records.len() + 2);
         let mut props = Map::new();
         for (h, v) in headers.iter().zip(row.iter()) {
             let v = v.trim();
-            props.insert(
-                h.clone(),
-                if v.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(v.to_string())
-                },
-            );
+            props.insert(h.clone(), if v.is_empty() { Value::Null } else { Value::String(v.to_string()) });
         }
-        records.push(Record {
-            item: Item::Row(line),
-            geometry: None,
-            props,
-            feature_id: None,
-        });
+        records.push(Record { item: Item::Row(line), geometry: None, props, feature_id: None });
     }
-    Ok(Table {
-        path: path.to_path_buf(),
-        format: Format::Csv,
-        columns: Some(headers),
-        records,
-    })
+    Ok(Table { path: path.to_path_buf(), format: Format::Csv, columns: Some(headers), records })
 }
 
 /// Reads a Parquet file with polars; numbers stay numbers, text stays text.
 pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
     use polars::prelude::{AnyValue, DataType};
     use polars_io::SerReader;
-    let file = std::fs::File::open(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = std::fs::File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
     let bad = |e: polars::error::PolarsError| {
-        LoadError::data(
-            path,
-            None,
-            None,
-            None,
-            format!("not a readable Parquet file: {e}"),
-        )
+        LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
-    let df = polars_io::parquet::read::ParquetReader::new(file)
-        .finish()
-        .map_err(bad)?;
-    let columns: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let df = polars_io::parquet::read::ParquetReader::new(file).finish().map_err(bad)?;
+    let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let n = df.height();
     let mut records: Vec<Record> = (0..n)
-        .map(|i| Record {
-            item: Item::ParquetRow(i),
-            geometry: None,
-            props: Map::new(),
-            feature_id: None,
-        })
+        .map(|i| Record { item: Item::ParquetRow(i), geometry: None, props: Map::new(), feature_id: None })
         .collect();
     for col in df.columns() {
         let name = col.name().to_string();
@@ -356,18 +258,13 @@ pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
             let cast = col.cast(&DataType::Float64).map_err(bad)?;
             let values = cast.f64().map_err(bad)?;
             for (rec, v) in records.iter_mut().zip(values.iter()) {
-                let json = v
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number);
+                let json = v.and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number);
                 rec.props.insert(name.clone(), json);
             }
         } else if dtype == DataType::String {
             let values = col.str().map_err(bad)?;
             for (rec, v) in records.iter_mut().zip(values.iter()) {
-                rec.props.insert(
-                    name.clone(),
-                    v.map_or(Value::Null, |s| Value::String(s.to_string())),
-                );
+                rec.props.insert(name.clone(), v.map_or(Value::Null, |s| Value::String(s.to_string())));
             }
         } else {
             for (i, rec) in records.iter_mut().enumerate() {
@@ -380,10 +277,7 @@ pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
                         let ca = cast.f64().map_err(bad)?;
                         Value::Array(
                             ca.iter()
-                                .map(|x| {
-                                    x.and_then(serde_json::Number::from_f64)
-                                        .map_or(Value::Null, Value::Number)
-                                })
+                                .map(|x| x.and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number))
                                 .collect(),
                         )
                     }
@@ -393,12 +287,7 @@ pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
             }
         }
     }
-    Ok(Table {
-        path: path.to_path_buf(),
-        format: Format::Parquet,
-        columns: Some(columns),
-        records,
-    })
+    Ok(Table { path: path.to_path_buf(), format: Format::Parquet, columns: Some(columns), records })
 }
 
 #[cfg(test)]
@@ -414,16 +303,9 @@ mod tests {
     #[test]
     fn broken_json_names_line_and_column() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let p = write(
-            dir.path(),
-            "b.geojson",
-            b"{\"type\": \"FeatureCollection\",\n \"features\": [ {\"type\": }\n]}",
-        );
+        let p = write(dir.path(), "b.geojson", b"{\"type\": \"FeatureCollection\",\n \"features\": [ {\"type\": }\n]}");
         let err = read_geojson(&p).map(|_| ()).unwrap_err().to_string();
-        assert!(
-            err.contains("b.geojson") && err.contains("line 2") && err.contains("broken JSON"),
-            "{err}"
-        );
+        assert!(err.contains("b.geojson") && err.contains("line 2") && err.contains("broken JSON"), "{err}");
     }
 
     #[test]
@@ -432,23 +314,10 @@ mod tests {
         let (text, _, _) = encoding_rs::GBK.encode("编号,经度,纬度,户数\nA1,126.6,45.7,12\n");
         let p = write(dir.path(), "h.csv", &text);
         let t = read_csv(&p, Encoding::Gbk).expect("gbk reads");
-        assert_eq!(
-            t.columns.as_deref(),
-            Some(
-                &[
-                    "编号".to_string(),
-                    "经度".into(),
-                    "纬度".into(),
-                    "户数".into()
-                ][..]
-            )
-        );
+        assert_eq!(t.columns.as_deref(), Some(&["编号".to_string(), "经度".into(), "纬度".into(), "户数".into()][..]));
         assert_eq!(t.records[0].props["户数"], Value::String("12".into()));
         assert_eq!(t.records[0].item, Item::Row(2));
-        let err = read_csv(&p, Encoding::Utf8)
-            .map(|_| ())
-            .unwrap_err()
-            .to_string();
+        let err = read_csv(&p, Encoding::Utf8).map(|_| ()).unwrap_err().to_string();
         assert!(err.contains("gbk"), "{err}");
     }
 }

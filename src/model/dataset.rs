@@ -1,8 +1,7 @@
 //! The whole loaded input of a plan.
 
 use super::{
-    AdminArea, AdminLevel, Barrier, Building, Compound, Facility, Household, Register, SpecialUnit,
-    WalkWay, Warning,
+    AdminArea, AdminLevel, Barrier, Building, Compound, Facility, Household, Register, SpecialUnit, WalkWay, Warning,
 };
 use crate::crs::Crs;
 use crate::projection::LocalProjection;
@@ -117,20 +116,12 @@ impl Dataset {
     /// Total households over buildings plus household points not linked to any building.
     pub fn total_households(&self) -> u64 {
         let in_buildings: u64 = self.buildings.iter().map(|b| u64::from(b.households)).sum();
-        let loose: u64 = self
-            .households
-            .iter()
-            .filter(|h| h.building.is_none())
-            .map(|h| u64::from(h.households))
-            .sum();
+        let loose: u64 = self.households.iter().filter(|h| h.building.is_none()).map(|h| u64::from(h.households)).sum();
         in_buildings + loose
     }
 
     /// Admin areas of one level, with their indices.
     pub fn admin_areas_at(&self, level: AdminLevel) -> impl Iterator<Item = (usize, &AdminArea)> {
-        self.admin_areas
-            .iter()
-            .enumerate()
-            .filter(move |(_, a)| a.level == level)
+        self.admin_areas.iter().enumerate().filter(move |(_, a)| a.level == level)
     }
 }

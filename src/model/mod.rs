@@ -134,15 +134,11 @@ impl AdminLevel {
     /// Parses the words planners and OSM use: `street`/`街道`/`8`, `community`/`社区`/`10`, `district`/`区`/`6`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim() {
-            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => {
-                Some(AdminLevel::District)
-            }
+            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => Some(AdminLevel::District),
             "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" | "7" | "8" => {
                 Some(AdminLevel::Street)
             }
-            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => {
-                Some(AdminLevel::Community)
-            }
+            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => Some(AdminLevel::Community),
             _ => None,
         }
     }
@@ -234,3 +230,64 @@ pub struct Register {
     /// Registered households.
     pub households: u32,
 }
+
+/// What every located item can do: tell its extent and have its coordinates mapped (used to project
+/// all layers the same way on load).
+pub trait Geometric {
+    /// Bounding box of the item's geometry (`None` when it has no coordinates yet).
+    fn bbox(&self) -> Option<geo::Rect>;
+    /// Applies `f` to every coordinate.
+    fn map_coords(&mut self, f: &dyn Fn(geo::Coord) -> geo::Coord);
+}
+
+fn finite_rect(r: Option<geo::Rect>) -> Option<geo::Rect> {
+    r.filter(|r| r.min().x.is_finite() && r.min().y.is_finite())
+}
+
+macro_rules! geometric {
+    ($t:ty, |$s:ident| $bbox:expr, |$m:ident, $f:ident| $map:expr) => {
+        impl Geometric for $t {
+            fn bbox(&self) -> Option<geo::Rect> {
+                use geo::BoundingRect;
+                let $s = self;
+                finite_rect($bbox)
+            }
+            fn map_coords(&mut self, $f: &dyn Fn(geo::Coord) -> geo::Coord) {
+                use geo::MapCoordsInPlace;
+                let $m = self;
+                $map
+            }
+        }
+    };
+}
+
+geometric!(
+    Building,
+    |s| s.footprint.as_ref().and_then(|f| f.bounding_rect()).or(Some(s.point.bounding_rect())),
+    |m, f| {
+        m.point.map_coords_in_place(f);
+        if let Some(fp) = &mut m.footprint {
+            fp.map_coords_in_place(f)
+        }
+    }
+);
+geometric!(Household, |s| Some(s.point.bounding_rect()), |m, f| {
+    if m.point.x().is_finite() {
+        m.point.map_coords_in_place(f)
+    }
+});
+geometric!(Compound, |s| s.polygon.bounding_rect(), |m, f| m.polygon.map_coords_in_place(f));
+geometric!(AdminArea, |s| s.polygon.bounding_rect(), |m, f| m.polygon.map_coords_in_place(f));
+geometric!(Facility, |s| Some(s.point.bounding_rect()), |m, f| m.point.map_coords_in_place(f));
+geometric!(
+    SpecialUnit,
+    |s| s.polygon.as_ref().and_then(|p| p.bounding_rect()).or(Some(s.point.bounding_rect())),
+    |m, f| {
+        m.point.map_coords_in_place(f);
+        if let Some(p) = &mut m.polygon {
+            p.map_coords_in_place(f)
+        }
+    }
+);
+geometric!(Barrier, |s| s.line.bounding_rect(), |m, f| m.line.map_coords_in_place(f));
+geometric!(WalkWay, |s| s.line.bounding_rect(), |m, f| m.line.map_coords_in_place(f));

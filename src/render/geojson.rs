@@ -134,25 +134,15 @@ mod tests {
             Geometry::Polygon(polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0)]),
         ];
         let mut buf = Vec::new();
-        write_collection(
-            &mut buf,
-            geoms.iter().map(|g| (g, &props)),
-            Some("© OpenStreetMap contributors"),
-            7,
-        )
-        .expect("write");
+        write_collection(&mut buf, geoms.iter().map(|g| (g, &props)), Some("© OpenStreetMap contributors"), 7)
+            .expect("write");
         let text = String::from_utf8(buf.clone()).expect("utf8");
         let parsed: geojson::FeatureCollection = text.parse().expect("valid GeoJSON");
         assert_eq!(parsed.features.len(), 3);
         assert!(text.contains("[126.1000000,45.2000000]") && text.contains("道里区"));
         let mut again = Vec::new();
-        write_collection(
-            &mut again,
-            geoms.iter().map(|g| (g, &props)),
-            Some("© OpenStreetMap contributors"),
-            7,
-        )
-        .expect("write");
+        write_collection(&mut again, geoms.iter().map(|g| (g, &props)), Some("© OpenStreetMap contributors"), 7)
+            .expect("write");
         assert_eq!(buf, again);
     }
 }

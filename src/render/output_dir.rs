@@ -21,20 +21,13 @@ impl StagedDir {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent)?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
         let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir_all(&staging)?;
-        Ok(StagedDir {
-            target: target.to_path_buf(),
-            staging,
-            committed: false,
-        })
+        Ok(StagedDir { target: target.to_path_buf(), staging, committed: false })
     }
 
     /// Path of a file inside the staging directory.
@@ -118,10 +111,6 @@ mod tests {
         s.commit().expect("commit");
         assert_eq!(fs::read(target.join("a.txt")).expect("read"), b"second");
         assert_eq!(fs::read(target.join("notes.md")).expect("read"), b"mine");
-        assert_eq!(
-            fs::read_dir(dir.path()).expect("ls").count(),
-            1,
-            "no staging left behind"
-        );
+        assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1, "no staging left behind");
     }
 }

@@ -38,13 +38,9 @@ seed = {seed}                   # seed of every randomised step (same seed, same
             LayerName::Buildings => {
                 "# fields: id, households (registered; empty → estimated), persons, elderly, levels, height, kind, name, compound, footprint_m2, lon/lat"
             }
-            LayerName::Households => {
-                "# fields: id, households (default 1), persons, elderly, building, lon/lat"
-            }
+            LayerName::Households => "# fields: id, households (default 1), persons, elderly, building, lon/lat",
             LayerName::Compounds => "# fields: id, name",
-            LayerName::AdminAreas => {
-                "# fields: id, code, name, level (street/街道/8 | community/社区/10), parent"
-            }
+            LayerName::AdminAreas => "# fields: id, code, name, level (street/街道/8 | community/社区/10), parent",
             LayerName::Facilities => "# fields: id, kind, name, capacity, lon/lat",
             LayerName::SpecialUnits => {
                 "# fields: id, kind (school, hospital, university, industrial, agency, enterprise, market, park), name, staff"
@@ -55,16 +51,11 @@ seed = {seed}                   # seed of every randomised step (same seed, same
             LayerName::WalkNetwork => {
                 "# fields: id, class, node_ids (shared node ids join ways; else coincident vertices)"
             }
-            LayerName::Registers => {
-                "# fields: area (code or name of a street/community), households"
-            }
+            LayerName::Registers => "# fields: area (code or name of a street/community), households",
         };
         let _ = writeln!(s, "{hint}");
-        let _ = writeln!(
-            s,
-            "# [layers.{}.fields] maps them to your column names, e.g. households = \"户数\"",
-            layer.key()
-        );
+        let _ =
+            writeln!(s, "# [layers.{}.fields] maps them to your column names, e.g. households = \"户数\"", layer.key());
     }
     let e = &config.estimate;
     let _ = write!(
@@ -159,16 +150,9 @@ mod tests {
     #[test]
     fn written_plan_parses_back_to_the_same_parameters() {
         let config = PlanConfig::default();
-        let text = plan_toml(
-            "test plan",
-            &[(LayerName::Buildings, "buildings.geojson".into())],
-            &config,
-        );
+        let text = plan_toml("test plan", &[(LayerName::Buildings, "buildings.geojson".into())], &config);
         let plan = Plan::from_toml(&text, Path::new("plan.toml")).expect("parses");
-        assert_eq!(
-            plan.config.estimate.residential_kinds,
-            config.estimate.residential_kinds
-        );
+        assert_eq!(plan.config.estimate.residential_kinds, config.estimate.residential_kinds);
         assert_eq!(plan.config.coverage.thresholds, config.coverage.thresholds);
         assert_eq!(plan.config.bands.basic, config.bands.basic);
         assert_eq!(plan.config.barriers.classes, config.barriers.classes);

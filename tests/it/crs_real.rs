@@ -8,10 +8,8 @@ use gridplan::load::osm::{OsmOptions, read_pbf};
 use gridplan::projection::LocalProjection;
 
 fn outline_vertices(adcode: &str) -> Vec<(f64, f64)> {
-    let t = gridplan::load::source::read_geojson(&dataset(&format!(
-        "china-admin/cnmaps-gcj02/{adcode}.geojson"
-    )))
-    .expect("outline");
+    let t = gridplan::load::source::read_geojson(&dataset(&format!("china-admin/cnmaps-gcj02/{adcode}.geojson")))
+        .expect("outline");
     let mut out = Vec::new();
     for r in &t.records {
         if let Some(Geometry::MultiPolygon(mp)) = &r.geometry {
@@ -30,8 +28,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 #[test]
 fn harbin_district_outlines_match_osm_after_conversion() {
-    let extract =
-        read_pbf(&dataset("harbin/harbin.osm.pbf"), &OsmOptions::default()).expect("harbin");
+    let extract = read_pbf(&dataset("harbin/harbin.osm.pbf"), &OsmOptions::default()).expect("harbin");
     let proj = LocalProjection::centred_on(126.64, 45.74);
     let boundaries: Vec<LineString> = extract
         .admin_areas
@@ -41,9 +38,7 @@ fn harbin_district_outlines_match_osm_after_conversion() {
             _ => None,
         })
         .flat_map(|mp| {
-            mp.0.iter().flat_map(|p| {
-                std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned())
-            })
+            mp.0.iter().flat_map(|p| std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned()))
         })
         .map(|ls| proj.project(&ls))
         .collect();
@@ -66,23 +61,11 @@ fn harbin_district_outlines_match_osm_after_conversion() {
             converted.push(d_conv);
             raw.push(Euclidean.distance(&Point::from(proj.forward(lon, lat)), &all));
         }
-        assert!(
-            converted.len() > 20,
-            "{adcode}: only {} vertices to compare",
-            converted.len()
-        );
+        assert!(converted.len() > 20, "{adcode}: only {} vertices to compare", converted.len());
         let n = raw.len();
         let (m_raw, m_conv) = (median(raw), median(converted));
-        eprintln!(
-            "{adcode}: {n} vertices, median {m_raw:.1} m raw GCJ-02 → {m_conv:.1} m converted"
-        );
-        assert!(
-            m_conv < 40.0,
-            "{adcode}: converted outline median {m_conv:.1} m from OSM"
-        );
-        assert!(
-            m_raw > 80.0,
-            "{adcode}: raw GCJ-02 outline should sit far off, median {m_raw:.1} m"
-        );
+        eprintln!("{adcode}: {n} vertices, median {m_raw:.1} m raw GCJ-02 → {m_conv:.1} m converted");
+        assert!(m_conv < 40.0, "{adcode}: converted outline median {m_conv:.1} m from OSM");
+        assert!(m_raw > 80.0, "{adcode}: raw GCJ-02 outline should sit far off, median {m_raw:.1} m");
     }
 }

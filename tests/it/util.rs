@@ -26,10 +26,7 @@ pub fn bin() -> std::process::Command {
 
 /// A GeoJSON FeatureCollection of the given features (JSON text each).
 pub fn collection(features: &[String]) -> String {
-    format!(
-        "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
-        features.join(",")
-    )
+    format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", features.join(","))
 }
 
 /// A square building feature at (lon, lat) with the given properties (JSON object text).
