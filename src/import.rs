@@ -3,10 +3,9 @@
 
 use crate::config::PlanConfig;
 use crate::load::LoadError;
-use crate::load::osm::{self, ImportReport, OsmExtract, OsmFeature, OsmOptions};
-use crate::model::LayerName;
-use crate::render::geojson::{DEGREE_DECIMALS, write_collection};
-use crate::render::output_dir::{StagedDir, finish};
+use crate::load::osm::{self, ImportReport, OsmOptions};
+use crate::render::geojson::write_layers;
+use crate::render::output_dir::StagedDir;
 use crate::render::plan_file::plan_toml;
 use std::path::{Path, PathBuf};
 
@@ -29,32 +28,8 @@ pub enum ImportError {
     },
 }
 
-/// The file names `import-osm` writes, per layer.
-pub const LAYER_FILES: [(LayerName, &str); 7] = [
-    (LayerName::Buildings, "buildings.geojson"),
-    (LayerName::Compounds, "compounds.geojson"),
-    (LayerName::AdminAreas, "admin_areas.geojson"),
-    (LayerName::Facilities, "facilities.geojson"),
-    (LayerName::SpecialUnits, "special_units.geojson"),
-    (LayerName::Barriers, "barriers.geojson"),
-    (LayerName::WalkNetwork, "walk_network.geojson"),
-];
-
-fn layer(x: &OsmExtract, name: LayerName) -> &[OsmFeature] {
-    match name {
-        LayerName::Buildings => &x.buildings,
-        LayerName::Compounds => &x.compounds,
-        LayerName::AdminAreas => &x.admin_areas,
-        LayerName::Facilities => &x.facilities,
-        LayerName::SpecialUnits => &x.special_units,
-        LayerName::Barriers => &x.barriers,
-        LayerName::WalkNetwork => &x.walk_network,
-        LayerName::Households | LayerName::Registers => &[],
-    }
-}
-
 /// Reads `pbf` and writes the layers, `plan.toml` and `import_report.json` into `out` (staged: a failed
-/// import leaves an earlier `out` as it was). Empty layers are written but left out of the plan.
+/// import leaves an earlier `out` as it was). Empty layers are not written.
 pub fn import_osm(
     pbf: &Path,
     out: &Path,
@@ -64,22 +39,7 @@ pub fn import_osm(
     let extract = osm::read_pbf(pbf, options)?;
     let werr = |source: std::io::Error| ImportError::Write { path: out.to_path_buf(), source };
     let staged = StagedDir::new(out).map_err(werr)?;
-    let mut in_plan = Vec::new();
-    for (name, file) in LAYER_FILES {
-        let features = layer(&extract, name);
-        let mut w = staged.create(file).map_err(werr)?;
-        write_collection(
-            &mut w,
-            features.iter().map(|f| (&f.geometry, &f.props)),
-            Some(OSM_ATTRIBUTION),
-            DEGREE_DECIMALS,
-        )
-        .map_err(werr)?;
-        finish(w).map_err(werr)?;
-        if !features.is_empty() {
-            in_plan.push((name, file.to_string()));
-        }
-    }
+    let in_plan = write_layers(&staged, &extract.layers, Some(OSM_ATTRIBUTION)).map_err(werr)?;
     let source = pbf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let header = format!(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."

@@ -8,13 +8,12 @@
 //! The layers are written as WGS84 GeoJSON with a `plan.toml`, and loaded like any real city.
 
 use crate::config::PlanConfig;
-use crate::import::LAYER_FILES;
-use crate::model::LayerName;
+use crate::model::{Feature, FeatureLayers};
 use crate::projection::LocalProjection;
-use crate::render::geojson::{DEGREE_DECIMALS, write_collection};
-use crate::render::output_dir::{StagedDir, finish};
+use crate::render::geojson::write_layers;
+use crate::render::output_dir::StagedDir;
 use crate::render::plan_file::plan_toml;
-use geo::{Coord, Geometry, LineString, MapCoords, Point, Polygon, Rect};
+use geo::{Coord, Geometry, LineString, Point, Polygon, Rect};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -47,32 +46,11 @@ impl SynthParams {
     }
 }
 
-/// One feature of a synthetic layer (local metres until written).
-#[derive(Debug, Clone)]
-pub struct SynthFeature {
-    /// Geometry, local metres.
-    pub geometry: Geometry<f64>,
-    /// Properties.
-    pub props: Map<String, Value>,
-}
-
 /// A synthetic city in local metres.
 #[derive(Debug, Clone, Default)]
 pub struct SynthCity {
-    /// Buildings with registered households.
-    pub buildings: Vec<SynthFeature>,
-    /// Compounds.
-    pub compounds: Vec<SynthFeature>,
-    /// Streets and communities.
-    pub admin_areas: Vec<SynthFeature>,
-    /// Facilities.
-    pub facilities: Vec<SynthFeature>,
-    /// Special units.
-    pub special_units: Vec<SynthFeature>,
-    /// Barriers (secondary, primary, trunk roads and the river).
-    pub barriers: Vec<SynthFeature>,
-    /// Walk network (every road, with shared node ids).
-    pub walk_network: Vec<SynthFeature>,
+    /// Its layers (buildings carry registered households), local metres until written.
+    pub layers: FeatureLayers,
     /// Households placed (equals the request).
     pub households: u64,
     /// Blocks per side.
@@ -137,7 +115,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
             let (x0, y0) = ((sx * STREET_BLOCKS) as f64 * BLOCK_M, (sy * STREET_BLOCKS) as f64 * BLOCK_M);
             let (x1, y1) =
                 ((x0 + STREET_BLOCKS as f64 * BLOCK_M).min(side), (y0 + STREET_BLOCKS as f64 * BLOCK_M).min(side));
-            city.admin_areas.push(SynthFeature {
+            city.layers.admin_areas.push(Feature {
                 geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
                 props: props(&[
                     ("id", json!(street_code)),
@@ -158,7 +136,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                     seq += 1;
                     let code = format!("{street_code}{seq:03}");
                     let (cx0, cy0) = (bx as f64 * BLOCK_M, by as f64 * BLOCK_M);
-                    city.admin_areas.push(SynthFeature {
+                    city.layers.admin_areas.push(Feature {
                         geometry: Geometry::Polygon(rect(
                             cx0,
                             cy0,
@@ -174,7 +152,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                         ]),
                     });
                     // One community service station per community, at its south-west corner.
-                    city.facilities.push(point_feature(
+                    city.layers.facilities.push(point_feature(
                         cx0 + 25.0,
                         cy0 + 25.0,
                         &code,
@@ -183,7 +161,7 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                     ));
                 }
             }
-            city.facilities.push(point_feature(
+            city.layers.facilities.push(point_feature(
                 x0 + 60.0,
                 y0 + 40.0,
                 &street_code,
@@ -210,26 +188,32 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
                 continue;
             }
             if roll < 0.10 || remaining == 0 {
-                city.facilities.push(point_feature((x0 + x1) / 2.0, (y0 + y1) / 2.0, &block_id, "park", "公园"));
+                city.layers.facilities.push(point_feature((x0 + x1) / 2.0, (y0 + y1) / 2.0, &block_id, "park", "公园"));
                 continue;
             }
             let compound_id = format!("c{bx}_{by}");
             let placed =
                 compound_block(&mut city, &mut rng, &compound_id, (x0, y0, x1, y1), &mut remaining, &mut building_seq);
             if placed > 0 {
-                city.compounds.push(SynthFeature {
+                city.layers.compounds.push(Feature {
                     geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
                     props: props(&[("id", json!(compound_id)), ("name", json!(format!("小区{bx}-{by}")))]),
                 });
             }
             if rng.random::<f64>() < 0.12 {
-                city.facilities.push(point_feature(x0 + 8.0, y1 - 8.0, &compound_id, "kindergarten", "幼儿园"));
+                city.layers.facilities.push(point_feature(x0 + 8.0, y1 - 8.0, &compound_id, "kindergarten", "幼儿园"));
             }
             if rng.random::<f64>() < 0.08 {
-                city.facilities.push(point_feature(x1 - 8.0, y0 + 8.0, &compound_id, "market", "菜市场"));
+                city.layers.facilities.push(point_feature(x1 - 8.0, y0 + 8.0, &compound_id, "market", "菜市场"));
             }
             if rng.random::<f64>() < 0.05 {
-                city.facilities.push(point_feature(x1 - 8.0, y1 - 8.0, &compound_id, "clinic", "社区卫生服务站"));
+                city.layers.facilities.push(point_feature(
+                    x1 - 8.0,
+                    y1 - 8.0,
+                    &compound_id,
+                    "clinic",
+                    "社区卫生服务站",
+                ));
             }
         }
     }
@@ -238,8 +222,8 @@ fn generate_on_grid(params: &SynthParams, n: usize) -> SynthCity {
     city
 }
 
-fn point_feature(x: f64, y: f64, owner: &str, kind: &str, name: &str) -> SynthFeature {
-    SynthFeature {
+fn point_feature(x: f64, y: f64, owner: &str, kind: &str, name: &str) -> Feature {
+    Feature {
         geometry: Geometry::Point(Point::new(x, y)),
         props: props(&[("id", json!(format!("{kind}:{owner}"))), ("kind", json!(kind)), ("name", json!(name))]),
     }
@@ -253,7 +237,7 @@ fn special_block(
     (x0, y0, x1, y1): (f64, f64, f64, f64),
 ) {
     let staff = rng.random_range(80..3000u32);
-    city.special_units.push(SynthFeature {
+    city.layers.special_units.push(Feature {
         geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
         props: props(&[
             ("id", json!(format!("s:{id}"))),
@@ -263,7 +247,7 @@ fn special_block(
         ]),
     });
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    city.buildings.push(SynthFeature {
+    city.layers.buildings.push(Feature {
         geometry: Geometry::Polygon(rect(cx - 40.0, cy - 15.0, cx + 40.0, cy + 15.0)),
         props: props(&[
             ("id", json!(format!("sb:{id}"))),
@@ -279,7 +263,7 @@ fn special_block(
         _ => None,
     };
     if let Some(f) = facility {
-        city.facilities.push(point_feature(cx, cy + 30.0, id, f, kind));
+        city.layers.facilities.push(point_feature(cx, cy + 30.0, id, f, kind));
     }
 }
 
@@ -317,7 +301,7 @@ fn compound_block(
         *remaining -= hh;
         *seq += 1;
         placed += hh;
-        city.buildings.push(SynthFeature {
+        city.layers.buildings.push(Feature {
             geometry: Geometry::Polygon(rect(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0)),
             props: props(&[
                 ("id", json!(format!("B{seq}"))),
@@ -358,7 +342,7 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
                     )
                 };
                 let id = format!("{}{line}_{seg}", if horizontal { "h" } else { "v" });
-                city.walk_network.push(SynthFeature {
+                city.layers.walk_network.push(Feature {
                     geometry: Geometry::LineString(LineString::new(vec![a, b])),
                     props: props(&[("id", json!(id)), ("class", json!(class)), ("node_ids", json!([ida, idb]))]),
                 });
@@ -369,7 +353,7 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
             }
             if class != "residential" {
                 let id = format!("{}{line}", if horizontal { "H" } else { "V" });
-                city.barriers.push(SynthFeature {
+                city.layers.barriers.push(Feature {
                     geometry: Geometry::LineString(LineString::new(barrier)),
                     props: props(&[("id", json!(id)), ("class", json!(class))]),
                 });
@@ -383,7 +367,7 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
             Coord { x, y: river_y(x, side, phase) }
         })
         .collect();
-    city.barriers.push(SynthFeature {
+    city.layers.barriers.push(Feature {
         geometry: Geometry::LineString(LineString::new(river)),
         props: props(&[("id", json!("river")), ("class", json!("river")), ("name", json!("倭肯河"))]),
     });
@@ -395,34 +379,13 @@ pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity
     let side = city.blocks_per_side as f64 * BLOCK_M;
     // The grid's centre sits on the requested WGS84 centre.
     let proj = LocalProjection::centred_on(params.centre.0, params.centre.1);
-    let to_wgs = |g: &Geometry<f64>| {
-        g.map_coords(|c| {
-            let (lon, lat) = proj.inverse(c.x - side / 2.0, c.y - side / 2.0);
-            Coord { x: lon, y: lat }
-        })
-    };
+    let mut wgs84 = city.layers.clone();
+    wgs84.map_coords(|c| {
+        let (lon, lat) = proj.inverse(c.x - side / 2.0, c.y - side / 2.0);
+        Coord { x: lon, y: lat }
+    });
     let staged = StagedDir::new(out)?;
-    let mut layers = Vec::new();
-    for (name, file) in LAYER_FILES {
-        let features = match name {
-            LayerName::Buildings => &city.buildings,
-            LayerName::Compounds => &city.compounds,
-            LayerName::AdminAreas => &city.admin_areas,
-            LayerName::Facilities => &city.facilities,
-            LayerName::SpecialUnits => &city.special_units,
-            LayerName::Barriers => &city.barriers,
-            LayerName::WalkNetwork => &city.walk_network,
-            _ => continue,
-        };
-        if features.is_empty() {
-            continue;
-        }
-        let converted: Vec<Geometry<f64>> = features.iter().map(|f| to_wgs(&f.geometry)).collect();
-        let mut w = staged.create(file)?;
-        write_collection(&mut w, converted.iter().zip(features.iter().map(|f| &f.props)), None, DEGREE_DECIMALS)?;
-        finish(w)?;
-        layers.push((name, file.to_string()));
-    }
+    let layers = write_layers(&staged, &wgs84, None)?;
     let mut config = PlanConfig::default();
     config.plan.name = format!("synth-{}-seed{}", params.households, params.seed);
     config.plan.seed = params.seed;
@@ -435,13 +398,13 @@ pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity
         "households": city.households,
         "seed": params.seed,
         "blocks_per_side": city.blocks_per_side,
-        "buildings": city.buildings.len(),
-        "compounds": city.compounds.len(),
-        "admin_areas": city.admin_areas.len(),
-        "facilities": city.facilities.len(),
-        "special_units": city.special_units.len(),
-        "barriers": city.barriers.len(),
-        "walk_ways": city.walk_network.len(),
+        "buildings": city.layers.buildings.len(),
+        "compounds": city.layers.compounds.len(),
+        "admin_areas": city.layers.admin_areas.len(),
+        "facilities": city.layers.facilities.len(),
+        "special_units": city.layers.special_units.len(),
+        "barriers": city.layers.barriers.len(),
+        "walk_ways": city.layers.walk_network.len(),
     });
     staged.write("synth.json", serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?.as_bytes())?;
     staged.commit()?;
@@ -457,13 +420,14 @@ mod tests {
         for (h, seed) in [(1_000, 1), (12_345, 7), (60_000, 3)] {
             let a = generate(&SynthParams::new(h, seed));
             assert_eq!(a.households, h);
-            let total: u64 = a.buildings.iter().map(|b| b.props["households"].as_u64().unwrap_or(0)).sum::<u64>();
+            let total: u64 =
+                a.layers.buildings.iter().map(|b| b.props["households"].as_u64().unwrap_or(0)).sum::<u64>();
             assert_eq!(total, h);
             let b = generate(&SynthParams::new(h, seed));
-            assert_eq!(a.buildings.len(), b.buildings.len());
+            assert_eq!(a.layers.buildings.len(), b.layers.buildings.len());
             assert_eq!(
-                a.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>(),
-                b.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>()
+                a.layers.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>(),
+                b.layers.buildings.iter().map(|f| f.geometry.clone()).collect::<Vec<_>>()
             );
         }
     }

@@ -28,11 +28,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
         args.out.display(),
         city.households,
-        city.buildings.len(),
-        city.compounds.len(),
-        city.admin_areas.len(),
-        city.facilities.len(),
-        city.special_units.len(),
+        city.layers.buildings.len(),
+        city.layers.compounds.len(),
+        city.layers.admin_areas.len(),
+        city.layers.facilities.len(),
+        city.layers.special_units.len(),
         city.blocks_per_side
     );
     Ok(())

@@ -6,6 +6,7 @@
 //! in-box pieces; relations that cannot be closed are listed in the report, never dropped silently.
 
 use super::error::LoadError;
+use crate::model::{Feature, FeatureLayers};
 use crate::osm_tags::{self, Tags};
 use geo::{Contains, Coord, Geometry, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
 use osmpbf::{Element, ElementReader, RelMemberType};
@@ -27,17 +28,6 @@ impl Default for OsmOptions {
     fn default() -> Self {
         OsmOptions { street_admin_level: 8, community_admin_level: 10 }
     }
-}
-
-/// One output feature, WGS84.
-#[derive(Debug, Clone)]
-pub struct OsmFeature {
-    /// `w123`, `r45`, `n6` (pieces of clipped ways get `w123:2`).
-    pub id: String,
-    /// Geometry, WGS84 degrees.
-    pub geometry: Geometry<f64>,
-    /// Properties to write.
-    pub props: Map<String, Value>,
 }
 
 /// Something the import could not use, with the reason.
@@ -70,23 +60,11 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
 }
 
-/// The layers of one extract.
+/// The layers of one extract (WGS84) and what could not be used.
 #[derive(Debug, Clone, Default)]
 pub struct OsmExtract {
-    /// Buildings (ways and multipolygon relations with `building=*`).
-    pub buildings: Vec<OsmFeature>,
-    /// `landuse=residential` areas: compounds.
-    pub compounds: Vec<OsmFeature>,
-    /// Closed street and community boundaries.
-    pub admin_areas: Vec<OsmFeature>,
-    /// Facilities as points.
-    pub facilities: Vec<OsmFeature>,
-    /// Special units (areas or points).
-    pub special_units: Vec<OsmFeature>,
-    /// Barrier lines.
-    pub barriers: Vec<OsmFeature>,
-    /// Walkable ways.
-    pub walk_network: Vec<OsmFeature>,
+    /// Buildings, compounds, streets and communities, facilities, special units, barriers, walkable ways.
+    pub layers: FeatureLayers,
     /// Counts and exceptions.
     pub report: ImportReport,
 }
@@ -222,13 +200,13 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
         let tags = node.tags.as_slice();
         let point = Geometry::Point(Point::new(node.lon, node.lat));
         if let Some(kind) = osm_tags::facility_kind(tags) {
-            out.facilities.push(feature(&id, point.clone(), kind, tags));
+            out.layers.facilities.push(feature(&id, point.clone(), kind, tags));
         }
         if let Some(kind) = osm_tags::special_unit_kind(tags, false) {
-            out.special_units.push(feature(&id, point, kind, tags));
+            out.layers.special_units.push(feature(&id, point, kind, tags));
         }
     }
-    drop_building_units_inside_campuses(&mut out.special_units);
+    drop_building_units_inside_campuses(&mut out.layers.special_units);
     out.report = report;
     Ok(out)
 }
@@ -254,7 +232,7 @@ fn relation_role(tags: &[(String, String)], options: &OsmOptions) -> Option<&'st
     osm_tags::facility_kind(tags).map(|_| "facility")
 }
 
-fn feature(id: &str, geometry: Geometry<f64>, kind: &str, tags: &[(String, String)]) -> OsmFeature {
+fn feature(id: &str, geometry: Geometry<f64>, kind: &str, tags: &[(String, String)]) -> Feature {
     let mut props = Map::new();
     props.insert("id".into(), json!(id));
     props.insert("kind".into(), json!(kind));
@@ -278,7 +256,7 @@ fn feature(id: &str, geometry: Geometry<f64>, kind: &str, tags: &[(String, Strin
     if let Some(s) = source {
         props.insert("osm_tag".into(), json!(s));
     }
-    OsmFeature { id: id.to_string(), geometry, props }
+    Feature { geometry, props }
 }
 
 /// First number in a tag value: `7`, `7;8`, `21 m`, `21.5m`.
@@ -288,7 +266,7 @@ fn leading_number(v: &str) -> Option<f64> {
     t[..end].parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0)
 }
 
-fn building_feature(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> OsmFeature {
+fn building_feature(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> Feature {
     let mut props = Map::new();
     props.insert("id".into(), json!(id));
     props.insert("kind".into(), json!(tags.tag("building").unwrap_or("yes")));
@@ -301,16 +279,16 @@ fn building_feature(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> O
     if let Some(name) = tags.name() {
         props.insert("name".into(), json!(name));
     }
-    OsmFeature { id: id.to_string(), geometry: Geometry::MultiPolygon(mp.clone()), props }
+    Feature { geometry: Geometry::MultiPolygon(mp.clone()), props }
 }
 
-fn named_area(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> OsmFeature {
+fn named_area(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> Feature {
     let mut props = Map::new();
     props.insert("id".into(), json!(id));
     if let Some(name) = tags.name() {
         props.insert("name".into(), json!(name));
     }
-    OsmFeature { id: id.to_string(), geometry: Geometry::MultiPolygon(mp.clone()), props }
+    Feature { geometry: Geometry::MultiPolygon(mp.clone()), props }
 }
 
 fn interior_point(mp: &MultiPolygon) -> Option<Point> {
@@ -353,15 +331,15 @@ fn classify_area(
         return;
     };
     if is_building {
-        out.buildings.push(building_feature(id, mp, tags));
+        out.layers.buildings.push(building_feature(id, mp, tags));
     }
     if tags.tag("landuse") == Some("residential") {
-        out.compounds.push(named_area(id, mp, tags));
+        out.layers.compounds.push(named_area(id, mp, tags));
     }
     if let Some(kind) = osm_tags::facility_kind(tags)
         && let Some(p) = interior_point(mp)
     {
-        out.facilities.push(feature(id, Geometry::Point(p), kind, tags));
+        out.layers.facilities.push(feature(id, Geometry::Point(p), kind, tags));
     }
     if let Some(kind) = osm_tags::special_unit_kind(tags, true) {
         let mut f = feature(id, Geometry::MultiPolygon(mp.clone()), kind, tags);
@@ -369,7 +347,7 @@ fn classify_area(
             "from_building".into(),
             json!(osm_tags::special_unit_kind(tags_without_building(tags).as_slice(), true).is_none()),
         );
-        out.special_units.push(f);
+        out.layers.special_units.push(f);
     }
 }
 
@@ -396,7 +374,7 @@ fn classify_relation(
             {
                 f.props.insert("code".into(), json!(code));
             }
-            out.admin_areas.push(f);
+            out.layers.admin_areas.push(f);
         }
         return;
     }
@@ -451,11 +429,7 @@ fn classify_lines(
                 ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
             props.insert("length_m".into(), json!((length * 10.0).round() / 10.0));
             props.insert("node_ids".into(), json!(node_ids));
-            out.walk_network.push(OsmFeature {
-                id: piece_id.clone(),
-                geometry: Geometry::LineString(ls.clone()),
-                props,
-            });
+            out.layers.walk_network.push(Feature { geometry: Geometry::LineString(ls.clone()), props });
         }
         if let Some(class) = barrier {
             let mut props = Map::new();
@@ -464,7 +438,7 @@ fn classify_lines(
             if let Some(name) = tags.name() {
                 props.insert("name".into(), json!(name));
             }
-            out.barriers.push(OsmFeature { id: piece_id, geometry: Geometry::LineString(ls), props });
+            out.layers.barriers.push(Feature { geometry: Geometry::LineString(ls), props });
         }
     }
 }
@@ -552,7 +526,7 @@ fn join_rings(mut segments: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, String> {
 
 /// A building tagged `building=school` inside a school campus area is part of that campus, not a unit of
 /// its own: keep the campus, drop the building-derived unit of the same kind.
-fn drop_building_units_inside_campuses(units: &mut Vec<OsmFeature>) {
+fn drop_building_units_inside_campuses(units: &mut Vec<Feature>) {
     let campuses: Vec<(String, MultiPolygon)> = units
         .iter()
         .filter(|u| u.props.get("from_building") == Some(&json!(false)))
@@ -579,7 +553,7 @@ fn drop_building_units_inside_campuses(units: &mut Vec<OsmFeature>) {
     }
 }
 
-fn kind_of(f: &OsmFeature) -> String {
+fn kind_of(f: &Feature) -> String {
     f.props.get("kind").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 

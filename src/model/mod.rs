@@ -2,9 +2,11 @@
 //! [`crate::projection`]); ids are the ones the source data gave (OSM ids are written `w123`, `r45`, `n6`).
 
 mod dataset;
+mod features;
 mod warning;
 
 pub use dataset::{Dataset, LayerInfo, LayerName};
+pub use features::{Feature, FeatureLayers};
 pub use warning::{Warning, WarningCode};
 
 use geo::{LineString, MultiPolygon, Point};

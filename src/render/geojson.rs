@@ -118,6 +118,27 @@ pub fn write_collection<'a, W: Write>(
     w.write_all(b"\n]}\n")
 }
 
+/// Writes every non-empty layer of `layers` as a GeoJSON file into `dir`; returns the layers written with
+/// their file names (for the plan file).
+pub fn write_layers(
+    dir: &super::output_dir::StagedDir,
+    layers: &crate::model::FeatureLayers,
+    attribution: Option<&str>,
+) -> io::Result<Vec<(crate::model::LayerName, String)>> {
+    let mut written = Vec::new();
+    for (name, file) in crate::model::FeatureLayers::FILES {
+        let features = layers.layer(name);
+        if features.is_empty() {
+            continue;
+        }
+        let mut w = dir.create(file)?;
+        write_collection(&mut w, features.iter().map(|f| (&f.geometry, &f.props)), attribution, DEGREE_DECIMALS)?;
+        super::output_dir::finish(w)?;
+        written.push((name, file.to_string()));
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

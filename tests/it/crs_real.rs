@@ -31,6 +31,7 @@ fn harbin_district_outlines_match_osm_after_conversion() {
     let extract = read_pbf(&dataset("harbin/harbin.osm.pbf"), &OsmOptions::default()).expect("harbin");
     let proj = LocalProjection::centred_on(126.64, 45.74);
     let boundaries: Vec<LineString> = extract
+        .layers
         .admin_areas
         .iter()
         .filter_map(|f| match &f.geometry {
