@@ -114,3 +114,26 @@ fn gzipped_geojson_and_multilinestring_barriers() {
         vec![("r:1", "trunk"), ("r:2", "trunk")]
     );
 }
+
+#[test]
+fn csv_point_buildings_are_estimated_from_their_footprint_and_layers_override_the_crs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Buildings exported from an Amap-based system (GCJ-02) while the plan's default CRS is WGS84.
+    let (lon, lat) = Crs::Gcj02.from_wgs84(126.63, 45.75);
+    write(
+        dir.path(),
+        "楼栋.csv",
+        format!("楼栋编号,经度,纬度,占地面积,层数,类型\n1号楼,{lon},{lat},1000,6,住宅\n2号楼,{lon},{lat},500,,仓库\n"),
+    );
+    let d = load(
+        dir.path(),
+        "[layers.buildings]\npath = \"楼栋.csv\"\ncrs = \"gcj02\"\n[layers.buildings.fields]\nid = \"楼栋编号\"\nlevels = \"层数\"\nkind = \"类型\"\n",
+    );
+    // 1,000 m² × 6 levels × 0.85 ÷ 90 m² = 56.7 → 57; the warehouse is not residential.
+    assert_eq!((d.buildings[0].id.as_str(), d.buildings[0].households), ("1号楼", 57));
+    assert_eq!(d.buildings[0].households_source, HouseholdSource::Estimated);
+    assert_eq!(d.buildings[1].households, 0);
+    // Converted back to WGS84 before projecting: the projection is centred on the WGS84 point.
+    let origin = (d.projection.origin_lon, d.projection.origin_lat);
+    assert!(gridplan::crs::haversine_m(origin, (126.63, 45.75)) < 0.5, "{origin:?}");
+}
