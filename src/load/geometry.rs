@@ -44,6 +44,16 @@ pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), L
     Ok(())
 }
 
+/// A point inside a polygon: its centroid when that lies inside (fast, and central, for the convex-ish
+/// footprints most buildings have), otherwise geo's interior point.
+pub fn representative_point(mp: &MultiPolygon) -> Option<geo::Point> {
+    use geo::{Centroid, Contains, InteriorPoint};
+    match mp.centroid() {
+        Some(c) if mp.contains(&c) => Some(c),
+        _ => mp.interior_point(),
+    }
+}
+
 /// Outcome of checking a polygon.
 #[derive(Debug)]
 pub enum PolygonCheck {

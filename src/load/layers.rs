@@ -133,6 +133,8 @@ fn kind_name(g: &Geometry<f64>) -> &'static str {
 fn point_of(g: &Geometry<f64>) -> Option<Point> {
     match g {
         Geometry::Point(p) => Some(*p),
+        Geometry::Polygon(p) => super::geometry::representative_point(&MultiPolygon::new(vec![p.clone()])),
+        Geometry::MultiPolygon(mp) => super::geometry::representative_point(mp),
         other => other.interior_point(),
     }
 }

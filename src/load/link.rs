@@ -3,7 +3,7 @@
 //! calibrated, and the warnings a planner should see.
 
 use super::error::{Item, LoadError};
-use super::geometry::{PolygonCheck, check_polygon};
+use super::geometry::{PolygonCheck, check_polygon, representative_point};
 use super::layers::Parsed;
 use super::source::Table;
 use crate::config::PlanConfig;
@@ -11,7 +11,7 @@ use crate::estimate;
 use crate::index::PolygonIndex;
 use crate::model::*;
 use crate::projection::LocalProjection;
-use geo::{Area, InteriorPoint, MultiPolygon};
+use geo::{Area, MultiPolygon};
 use std::collections::HashMap;
 
 pub(super) struct Linker<'c> {
@@ -97,7 +97,7 @@ impl<'c> Linker<'c> {
             .map(|i| {
                 let a = &self.data.admin_areas[i];
                 let by_parent = a.parent.as_deref().and_then(|p| by_key.get(p).copied());
-                let by_place = || a.polygon.interior_point().and_then(|p| index.innermost(p)).map(|k| streets[k]);
+                let by_place = || representative_point(&a.polygon).and_then(|p| index.innermost(p)).map(|k| streets[k]);
                 (i, by_parent.or_else(by_place))
             })
             .collect();
@@ -148,7 +148,9 @@ impl<'c> Linker<'c> {
         let (streets, communities) = self.area_indexes();
         let located: Vec<_> = compounds
             .iter()
-            .map(|c| c.polygon.interior_point().map(|p| self.locate(&streets, &communities, p)).unwrap_or((None, None)))
+            .map(|c| {
+                representative_point(&c.polygon).map(|p| self.locate(&streets, &communities, p)).unwrap_or((None, None))
+            })
             .collect();
         drop((streets, communities));
         for (c, (s, m)) in compounds.iter_mut().zip(located) {
@@ -170,7 +172,7 @@ impl<'c> Linker<'c> {
         for (mut s, item) in parsed.items.into_iter().zip(&parsed.sources) {
             if let Some(poly) = s.polygon.take() {
                 let poly = checked_polygon(poly, &table, item, LayerName::SpecialUnits, warnings)?;
-                s.point = poly.interior_point().unwrap_or(s.point);
+                s.point = representative_point(&poly).unwrap_or(s.point);
                 s.polygon = Some(poly);
             }
             self.data.special_units.push(s);
@@ -196,7 +198,7 @@ impl<'c> Linker<'c> {
             if let Some(fp) = b.footprint.take() {
                 let fp = checked_polygon(fp, &table, item, LayerName::Buildings, warnings)?;
                 b.footprint_m2 = fp.unsigned_area();
-                b.point = fp.interior_point().unwrap_or(b.point);
+                b.point = representative_point(&fp).unwrap_or(b.point);
                 b.footprint = Some(fp);
             }
             b.compound = match reference {

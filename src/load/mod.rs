@@ -19,16 +19,8 @@ use crate::model::{Dataset, Geometric, LayerInfo, LayerName, Warning, WarningCod
 use crate::projection::LocalProjection;
 use geo::Rect;
 use layers::Parsed;
-use sha2::{Digest, Sha256};
 use source::Table;
 use std::collections::HashMap;
-use std::path::Path;
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
-}
 
 struct Reader<'p> {
     plan: &'p Plan,
@@ -53,7 +45,7 @@ impl Reader<'_> {
             name,
             path: path.clone(),
             crs,
-            sha256: sha256_file(&path)?,
+            sha256: table.sha256.clone(),
             records: table.records.len(),
         });
         Ok((table, crs))

@@ -8,7 +8,7 @@
 use super::error::LoadError;
 use crate::model::{Feature, FeatureLayers};
 use crate::osm_tags::{self, Tags};
-use geo::{Contains, Coord, Geometry, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
+use geo::{Contains, Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 use osmpbf::{Element, ElementReader, RelMemberType};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -292,7 +292,7 @@ fn named_area(id: &str, mp: &MultiPolygon, tags: &[(String, String)]) -> Feature
 }
 
 fn interior_point(mp: &MultiPolygon) -> Option<Point> {
-    mp.interior_point()
+    super::geometry::representative_point(mp)
 }
 
 fn classify_area(
@@ -542,7 +542,7 @@ fn drop_building_units_inside_campuses(units: &mut Vec<Feature>) {
         let Geometry::MultiPolygon(mp) = &u.geometry else {
             return true;
         };
-        let Some(p) = mp.interior_point() else {
+        let Some(p) = interior_point(mp) else {
             return true;
         };
         let kind = kind_of(u);

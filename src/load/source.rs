@@ -26,6 +26,8 @@ pub struct Record {
 pub struct Table {
     /// The file.
     pub path: PathBuf,
+    /// SHA-256 of the file as stored (before any gunzip), hex.
+    pub sha256: String,
     /// Its format.
     pub format: Format,
     /// Column names (CSV/Parquet); `None` for GeoJSON, whose properties vary per feature.
@@ -81,64 +83,99 @@ pub fn read_table(path: &Path, format: Option<Format>, encoding: Encoding) -> Re
     }
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, LoadError> {
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a file once: its bytes (gunzipped when gzip) and the hash of what is stored.
+fn read_bytes(path: &Path) -> Result<(Vec<u8>, String), LoadError> {
     let io = |source| LoadError::Io { path: path.to_path_buf(), source };
     let raw = std::fs::read(path).map_err(io)?;
+    let hash = sha256_hex(&raw);
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 6);
         flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(io)?;
-        Ok(out)
+        Ok((out, hash))
     } else {
-        Ok(raw)
+        Ok((raw, hash))
     }
+}
+
+/// The top of a GeoJSON document; features stay raw slices of the file until each is read on its own, so
+/// an error can name its feature and nothing is parsed twice.
+#[derive(serde::Deserialize)]
+struct RawRoot<'a> {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(borrow, default)]
+    features: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawFeature<'a> {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    properties: Option<Value>,
+    #[serde(borrow, default)]
+    geometry: Option<&'a serde_json::value::RawValue>,
 }
 
 /// Reads a GeoJSON FeatureCollection, a single Feature, or a bare geometry (as one feature).
 pub fn read_geojson(path: &Path) -> Result<Table, LoadError> {
-    let bytes = read_bytes(path)?;
-    let root: Value = serde_json::from_slice(&bytes).map_err(|e| LoadError::Json {
+    let (bytes, sha256) = read_bytes(path)?;
+    let json_err = |e: serde_json::Error| LoadError::Json {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
-    })?;
-    let not_geojson = |rule: &str| LoadError::data(path, None, Some("type"), None, rule.to_string());
-    let kind = root.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-    let features: Vec<Value> = match kind.as_str() {
-        "FeatureCollection" => match root {
-            Value::Object(mut o) => match o.remove("features") {
-                Some(Value::Array(a)) => a,
-                _ => return Err(not_geojson("a FeatureCollection needs a `features` array")),
-            },
-            _ => return Err(not_geojson("expected a JSON object")),
-        },
-        "Feature" => vec![root],
+    };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| LoadError::data(path, None, None, None, format!("GeoJSON must be UTF-8 text (RFC 7946): {e}")))?;
+    let root: RawRoot = serde_json::from_str(text).map_err(json_err)?;
+    let not_geojson =
+        |rule: &str| LoadError::data(path, None, Some("type"), Some(format!("{:?}", root.kind)), rule.to_string());
+    let mut records = Vec::new();
+    match root.kind.as_str() {
+        "FeatureCollection" => {
+            let Some(features) = &root.features else {
+                return Err(not_geojson("a FeatureCollection needs a `features` array"));
+            };
+            records.reserve(features.len());
+            for (n, raw) in features.iter().enumerate() {
+                let feature: RawFeature = serde_json::from_str(raw.get()).map_err(|e| {
+                    LoadError::data(
+                        path,
+                        Some(Item::Feature(n, None)),
+                        None,
+                        Some(short_text(raw.get())),
+                        format!("not a GeoJSON feature: {e}"),
+                    )
+                })?;
+                records.push(geojson_record(path, n, feature)?);
+            }
+        }
+        "Feature" => records.push(geojson_record(path, 0, serde_json::from_str(text).map_err(json_err)?)?),
         "Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon" | "MultiPolygon"
         | "GeometryCollection" => {
-            vec![serde_json::json!({"type": "Feature", "properties": {}, "geometry": root})]
+            let geometry: &serde_json::value::RawValue = serde_json::from_str(text).map_err(json_err)?;
+            records.push(geojson_record(path, 0, RawFeature { id: None, properties: None, geometry: Some(geometry) })?);
         }
-        _ => {
-            return Err(not_geojson("not GeoJSON: expected type FeatureCollection, Feature or a geometry"));
-        }
-    };
-    let mut records = Vec::with_capacity(features.len());
-    for (n, feature) in features.into_iter().enumerate() {
-        records.push(geojson_record(path, n, feature)?);
+        _ => return Err(not_geojson("not GeoJSON: expected type FeatureCollection, Feature or a geometry")),
     }
-    Ok(Table { path: path.to_path_buf(), format: Format::Geojson, columns: None, records })
+    Ok(Table { path: path.to_path_buf(), sha256, format: Format::Geojson, columns: None, records })
 }
 
-fn geojson_record(path: &Path, n: usize, feature: Value) -> Result<Record, LoadError> {
-    let Value::Object(mut obj) = feature else {
-        return Err(LoadError::data(path, Some(Item::Feature(n, None)), None, None, "a feature must be a JSON object"));
-    };
-    let feature_id = match obj.remove("id") {
+fn geojson_record(path: &Path, n: usize, feature: RawFeature) -> Result<Record, LoadError> {
+    let feature_id = match feature.id {
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(x)) => Some(x.to_string()),
         _ => None,
     };
     let item = Item::Feature(n, feature_id.clone());
-    let props = match obj.remove("properties") {
+    let props = match feature.properties {
         Some(Value::Object(m)) => m,
         Some(Value::Null) | None => Map::new(),
         Some(other) => {
@@ -151,36 +188,25 @@ fn geojson_record(path: &Path, n: usize, feature: Value) -> Result<Record, LoadE
             ));
         }
     };
-    let geometry = match obj.remove("geometry") {
-        None | Some(Value::Null) => None,
+    let geometry = match feature.geometry.map(|g| g.get()) {
+        None | Some("null") => None,
         Some(g) => {
-            let text = short(&g);
-            let gj = serde_json::from_value::<geojson::Geometry>(g).map_err(|e| {
-                LoadError::data(
-                    path,
-                    Some(item.clone()),
-                    Some("geometry"),
-                    Some(text.clone()),
-                    format!("invalid GeoJSON geometry: {e}"),
-                )
-            })?;
-            let geom = Geometry::<f64>::try_from(gj).map_err(|e| {
-                LoadError::data(
-                    path,
-                    Some(item.clone()),
-                    Some("geometry"),
-                    Some(text),
-                    format!("unsupported geometry: {e}"),
-                )
-            })?;
-            Some(geom)
+            let bad =
+                |rule: String| LoadError::data(path, Some(item.clone()), Some("geometry"), Some(short_text(g)), rule);
+            let gj: geojson::Geometry =
+                serde_json::from_str(g).map_err(|e| bad(format!("invalid GeoJSON geometry: {e}")))?;
+            Some(Geometry::<f64>::try_from(gj).map_err(|e| bad(format!("unsupported geometry: {e}")))?)
         }
     };
     Ok(Record { item, geometry, props, feature_id })
 }
 
 fn short(v: &Value) -> String {
-    let mut s = v.to_string();
+    short_text(&v.to_string())
+}
+
+fn short_text(text: &str) -> String {
+    let mut s = text.to_string();
     if s.len() > 80 {
         let cut = (0..=80).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
         s.truncate(cut);
@@ -191,7 +217,7 @@ fn short(v: &Value) -> String {
 
 /// Reads a CSV file with a header row; every value is kept as text and parsed when a layer asks for it.
 pub fn read_csv(path: &Path, encoding: Encoding) -> Result<Table, LoadError> {
-    let bytes = read_bytes(path)?;
+    let (bytes, sha256) = read_bytes(path)?;
     let text = match encoding {
         Encoding::Utf8 => {
             let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
@@ -234,18 +260,18 @@ pub fn read_csv(path: &Path, encoding: Encoding) -> Result<Table, LoadError> {
         }
         records.push(Record { item: Item::Row(line), geometry: None, props, feature_id: None });
     }
-    Ok(Table { path: path.to_path_buf(), format: Format::Csv, columns: Some(headers), records })
+    Ok(Table { path: path.to_path_buf(), sha256, format: Format::Csv, columns: Some(headers), records })
 }
 
 /// Reads a Parquet file with polars; numbers stay numbers, text stays text.
 pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
     use polars::prelude::{AnyValue, DataType};
     use polars_io::SerReader;
-    let file = std::fs::File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let (bytes, sha256) = read_bytes(path)?;
     let bad = |e: polars::error::PolarsError| {
         LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
-    let df = polars_io::parquet::read::ParquetReader::new(file).finish().map_err(bad)?;
+    let df = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(bad)?;
     let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let n = df.height();
     let mut records: Vec<Record> = (0..n)
@@ -287,7 +313,7 @@ pub fn read_parquet(path: &Path) -> Result<Table, LoadError> {
             }
         }
     }
-    Ok(Table { path: path.to_path_buf(), format: Format::Parquet, columns: Some(columns), records })
+    Ok(Table { path: path.to_path_buf(), sha256, format: Format::Parquet, columns: Some(columns), records })
 }
 
 #[cfg(test)]
