@@ -4,3 +4,36 @@
 pub mod geojson;
 pub mod output_dir;
 pub mod plan_file;
+
+use crate::crs::Crs;
+use crate::projection::LocalProjection;
+use geo::{Coord, MapCoords};
+
+/// Converts geometry from local metres to the output CRS: WGS84, or GCJ-02/BD-09 when the plan's
+/// `output_crs` asks for them (so a plan drawn on Amap data goes back onto Amap).
+pub fn to_output_crs<G: MapCoords<f64, f64, Output = G>>(g: &G, projection: &LocalProjection, crs: Crs) -> G {
+    g.map_coords(|c| {
+        let (lon, lat) = projection.inverse(c.x, c.y);
+        let (x, y) = crs.from_wgs84(lon, lat);
+        Coord { x, y }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Point;
+
+    #[test]
+    fn output_crs_round_trips_through_local_metres() {
+        let projection = LocalProjection::centred_on(126.63, 45.75);
+        let (x, y) = projection.forward(126.64, 45.76);
+        for crs in Crs::ALL {
+            let out = to_output_crs(&Point::new(x, y), &projection, crs);
+            let back = crs.to_wgs84(out.x(), out.y());
+            assert!(crate::crs::haversine_m(back, (126.64, 45.76)) < 0.01, "{crs}: {back:?}");
+        }
+        let gcj = to_output_crs(&Point::new(x, y), &projection, Crs::Gcj02);
+        assert!((gcj.x() - 126.64 - 0.006).abs() < 0.001, "GCJ-02 is shifted east at Harbin: {gcj:?}");
+    }
+}
