@@ -61,6 +61,9 @@ pub struct PlanConfig {
     /// Walking-coverage thresholds.
     #[serde(default)]
     pub coverage: CoverageParams,
+    /// How grids are drawn.
+    #[serde(default)]
+    pub partition: PartitionParams,
     /// How strict loading is.
     #[serde(default)]
     pub validation: ValidationParams,
@@ -476,6 +479,36 @@ impl Default for CoverageParams {
     }
 }
 
+/// What a run does with a piece of a community that cannot hold a grid inside the band (fewer households than
+/// the lower bound, or between the upper bound and twice the lower one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UndersizePolicy {
+    /// Keep it as its own grid, out of band, with its feasibility certificate.
+    #[default]
+    Flag,
+    /// Join it to the neighbouring piece across the shortest crossing of a barrier that is not hard.
+    MergeAcrossMinorBarrier,
+}
+
+/// `[partition]`: how grids are drawn.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartitionParams {
+    /// Longest adjacency between two neighbouring buildings, m (longer Delaunay edges are not neighbours).
+    pub max_edge_m: f64,
+    /// Spanning trees tried per bipartition before giving up on a balanced cut.
+    pub attempts: u32,
+    /// What to do with pieces that cannot be in band.
+    pub undersize: UndersizePolicy,
+}
+
+impl Default for PartitionParams {
+    fn default() -> Self {
+        PartitionParams { max_edge_m: 400.0, attempts: 200, undersize: UndersizePolicy::Flag }
+    }
+}
+
 /// What to do with two features that share an id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -558,6 +591,12 @@ impl Plan {
             if band.min == 0 || band.min > band.max {
                 return Err(self.invalid(key, format!("{}–{}", band.min, band.max), "needs 0 < min ≤ max"));
             }
+        }
+        if !(c.partition.max_edge_m.is_finite() && c.partition.max_edge_m > 0.0) {
+            return Err(self.invalid("partition.max_edge_m", c.partition.max_edge_m, "must be a positive number"));
+        }
+        if c.partition.attempts == 0 {
+            return Err(self.invalid("partition.attempts", 0, "must be at least 1"));
         }
         let cov = &c.coverage;
         for (key, v) in [

@@ -31,6 +31,7 @@ pub mod inspect;
 pub mod load;
 pub mod model;
 pub mod osm_tags;
+pub mod partition;
 pub mod projection;
 pub mod render;
 pub mod synth;

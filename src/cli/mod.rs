@@ -2,6 +2,7 @@
 
 mod import_osm;
 mod inspect;
+mod partition;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ enum Command {
     ImportOsm(import_osm::Args),
     /// Load a plan's layers and report counts, households, persons, bounding boxes, CRS and every warning.
     Inspect(inspect::Args),
+    /// Partition every community into basic grids in band, never across a hard barrier, compounds whole.
+    Partition(partition::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
     Synth(synth::Args),
 }
@@ -29,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::ImportOsm(a) => import_osm::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Partition(a) => partition::run(a),
         Command::Synth(a) => synth::run(a),
     }
 }

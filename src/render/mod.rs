@@ -4,6 +4,7 @@
 pub mod geojson;
 pub mod output_dir;
 pub mod plan_file;
+pub mod run_dir;
 
 use crate::crs::Crs;
 use crate::projection::LocalProjection;

@@ -103,6 +103,23 @@ classes = {classes}
         mmax = b.micro.max,
         classes = list(&config.barriers.classes),
     );
+    let pp = &config.partition;
+    let _ = write!(
+        s,
+        r#"
+# How grids are drawn.
+[partition]
+max_edge_m = {edge}          # longest neighbour link between buildings, m
+attempts = {attempts}             # spanning trees tried per split
+undersize = "{undersize}"        # flag | merge-across-minor-barrier: pieces that cannot be in band
+"#,
+        edge = pp.max_edge_m,
+        attempts = pp.attempts,
+        undersize = match pp.undersize {
+            crate::config::UndersizePolicy::Flag => "flag",
+            crate::config::UndersizePolicy::MergeAcrossMinorBarrier => "merge-across-minor-barrier",
+        },
+    );
     let c = &config.coverage;
     let _ = write!(
         s,

@@ -6,5 +6,6 @@ mod cli;
 mod crs_real;
 mod formats;
 mod harbin;
+mod partition;
 mod props;
 mod util;

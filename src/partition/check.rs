@@ -1,0 +1,121 @@
+//! The invariants of a plan, recomputed from the result rather than trusted from construction: every household
+//! counted, grids in band or explained, no grid across a hard barrier, no compound that fits split, no grid
+//! across its community or street. Written as `check.json` with exactly these integer keys.
+
+use super::Partition;
+use super::graph::{BarrierIndex, UnionFind, site_links};
+use crate::config::PlanConfig;
+use crate::model::Dataset;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `check.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Households in the input.
+    pub households_in: u64,
+    /// Households in some grid.
+    pub households_assigned: u64,
+    /// Households in `unassigned.csv`.
+    pub households_unassigned: u64,
+    /// Basic grids.
+    pub grids: u64,
+    /// Grids inside the basic band.
+    pub grids_in_band: u64,
+    /// Grids outside it.
+    pub grids_out_of_band: u64,
+    /// Grids outside it without a feasibility certificate.
+    pub grids_out_of_band_unexplained: u64,
+    /// Extra pieces grids fall into when links across hard barriers are not allowed (0: no grid crosses one).
+    pub barrier_crossings: u64,
+    /// Compounds that fit in one grid (≤ upper bound, one community, not divided by a barrier) yet are split.
+    pub compounds_split: u64,
+    /// Grids whose households lie in more than one community or street.
+    pub nesting_violations: u64,
+}
+
+/// Recomputes the invariants of `p`.
+pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
+    let band = config.bands.basic;
+    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
+    let barriers = BarrierIndex::new(
+        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
+    );
+    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
+    for (g, grid) in p.grids.iter().enumerate() {
+        for &s in &grid.sites {
+            grid_of_site[s] = g;
+        }
+    }
+    let in_band = |h: u64| h >= u64::from(band.min) && h <= u64::from(band.max);
+    let out_of_band: Vec<&super::Grid> = p.grids.iter().filter(|g| !in_band(g.households)).collect();
+
+    // Per community: links among its sites, the same neighbourhood the grids were drawn on.
+    let mut barrier_crossings = 0u64;
+    let mut compound_pieces: BTreeMap<usize, BTreeSet<(usize, usize)>> = BTreeMap::new(); // compound → (community, piece root)
+    let mut compound_grids: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let mut compound_households: BTreeMap<usize, u64> = BTreeMap::new();
+    for (ci, c) in p.communities.iter().enumerate() {
+        let points: Vec<geo::Point> = c.sites.iter().map(|&s| p.sites[s].point).collect();
+        let links = site_links(&points, config.partition.max_edge_m, &barriers);
+        let mut free = UnionFind::new(points.len());
+        let mut any = UnionFind::new(points.len());
+        let mut compound_free = UnionFind::new(points.len());
+        for l in &links {
+            let (sa, sb) = (c.sites[l.a], c.sites[l.b]);
+            if grid_of_site[sa] == grid_of_site[sb] {
+                any.union(l.a, l.b);
+                if l.barrier.is_none() {
+                    free.union(l.a, l.b);
+                }
+            }
+            if l.barrier.is_none() && p.sites[sa].compound.is_some() && p.sites[sa].compound == p.sites[sb].compound {
+                compound_free.union(l.a, l.b);
+            }
+        }
+        let roots =
+            |uf: &mut UnionFind| (0..points.len()).map(|i| uf.find(i)).collect::<BTreeSet<usize>>().len() as u64;
+        barrier_crossings += roots(&mut free) - roots(&mut any);
+        for (i, &s) in c.sites.iter().enumerate() {
+            if let Some(k) = p.sites[s].compound {
+                compound_pieces.entry(k).or_default().insert((ci, compound_free.find(i)));
+                compound_grids.entry(k).or_default().insert(grid_of_site[s]);
+                *compound_households.entry(k).or_default() += u64::from(p.sites[s].households);
+            }
+        }
+    }
+    let compounds_split = compound_grids
+        .iter()
+        .filter(|(k, grids)| {
+            grids.len() > 1 && compound_pieces[k].len() == 1 && compound_households[k] <= u64::from(band.max)
+        })
+        .count() as u64;
+
+    let nesting_violations = p
+        .grids
+        .iter()
+        .filter(|g| {
+            let community = &p.communities[g.community];
+            g.sites.iter().any(|&s| {
+                let site = &p.sites[s];
+                site.street != Some(community.street)
+                    || (community.admin_area.is_some() && site.community != community.admin_area)
+            })
+        })
+        .count() as u64;
+
+    let households_assigned: u64 = p.grids.iter().map(|g| g.households).sum();
+    let households_unassigned: u64 = p.unassigned.iter().map(|u| u64::from(u.households)).sum();
+    Check {
+        households_in: d.total_households(),
+        households_assigned,
+        households_unassigned,
+        grids: p.grids.len() as u64,
+        grids_in_band: (p.grids.len() - out_of_band.len()) as u64,
+        grids_out_of_band: out_of_band.len() as u64,
+        grids_out_of_band_unexplained: out_of_band.iter().filter(|g| g.certificate.is_none()).count() as u64,
+        barrier_crossings,
+        compounds_split,
+        nesting_violations,
+    }
+}

@@ -1,0 +1,522 @@
+//! Partition: street → community → grid. Communities are taken from the data or, where the data have none
+//! (Harbin has only streets), built from whole compounds with the community band; each community is then
+//! cut into basic grids in the basic band. Both levels use the same engine: a unit graph (buildings,
+//! compounds contracted while they fit, links across hard barriers cut) split by recursive bounded
+//! spanning-tree bipartition, one connected component at a time, with a feasibility certificate for every
+//! component that cannot be in band. Streets run in parallel (rayon), each with its own seeded RNG.
+
+pub mod check;
+pub mod graph;
+pub mod tree;
+
+use crate::config::{Band, PlanConfig};
+use crate::model::{AdminLevel, Dataset};
+use graph::{BarrierIndex, SiteLink, UnitGraph, site_links};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What a site stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "index", rename_all = "snake_case")]
+pub enum Member {
+    /// A building (index into `Dataset::buildings`).
+    Building(usize),
+    /// A household point in no building (index into `Dataset::households`).
+    Household(usize),
+}
+
+/// A place households live: a residential building or a loose household point.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// What it is.
+    pub member: Member,
+    /// Where, local metres.
+    pub point: geo::Point,
+    /// Households.
+    pub households: u32,
+    /// Compound, if any.
+    pub compound: Option<usize>,
+    /// Street admin area.
+    pub street: Option<usize>,
+    /// Community admin area from the data, if any.
+    pub community: Option<usize>,
+}
+
+/// Why households are not in any grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unassigned {
+    /// The site.
+    pub member: Member,
+    /// Households.
+    pub households: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// A community: from the data, or built from compounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Community {
+    /// Id: the admin area's code or id, or `STREET-C01` when built.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Street index.
+    pub street: usize,
+    /// Admin-area index when the community comes from the data.
+    pub admin_area: Option<usize>,
+    /// Sites (indices into `Partition::sites`).
+    pub sites: Vec<usize>,
+    /// Households.
+    pub households: u64,
+}
+
+/// Why a grid is outside its band, and what could be done.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    /// `community` or `grid`.
+    pub level: String,
+    /// Households of the connected component (after barriers) the grid belongs to.
+    pub component_households: u64,
+    /// Feasible numbers of grids for the component, if any.
+    pub feasible_k: Option<(u64, u64)>,
+    /// Why no in-band plan exists (or was found).
+    pub reason: String,
+    /// The cheapest remedies, cheapest first.
+    pub remedies: Vec<String>,
+    /// What this run did.
+    pub action: String,
+}
+
+/// One grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grid {
+    /// Index of its community in `Partition::communities`.
+    pub community: usize,
+    /// Sites (indices into `Partition::sites`), ascending.
+    pub sites: Vec<usize>,
+    /// Households.
+    pub households: u64,
+    /// Index into `Partition::certificates` when the grid is out of band.
+    pub certificate: Option<usize>,
+}
+
+/// The result of partitioning a dataset.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    /// Every site that holds households.
+    pub sites: Vec<Site>,
+    /// Communities, by street then position.
+    pub communities: Vec<Community>,
+    /// Basic grids, by community then position.
+    pub grids: Vec<Grid>,
+    /// Households in no grid, with the reason.
+    pub unassigned: Vec<Unassigned>,
+    /// Certificates of out-of-band grids and communities.
+    pub certificates: Vec<Certificate>,
+}
+
+/// The parts of one container and their certificates.
+struct Parts {
+    parts: Vec<(Vec<usize>, Option<Certificate>)>,
+}
+
+/// Collects the sites that hold households; those in no street or community are reported.
+pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
+    let mut sites = Vec::new();
+    let mut unassigned = Vec::new();
+    for (i, b) in d.buildings.iter().enumerate() {
+        if b.households == 0 {
+            continue;
+        }
+        let site = Site {
+            member: Member::Building(i),
+            point: b.point,
+            households: b.households,
+            compound: b.compound,
+            street: b.street,
+            community: b.community,
+        };
+        if b.street.is_none() {
+            unassigned.push(Unassigned {
+                member: site.member,
+                households: b.households,
+                reason: "outside every street (街道) polygon".into(),
+            });
+        } else {
+            sites.push(site);
+        }
+    }
+    let streets: Vec<usize> = d.admin_areas_at(AdminLevel::Street).map(|(i, _)| i).collect();
+    let communities: Vec<usize> = d.admin_areas_at(AdminLevel::Community).map(|(i, _)| i).collect();
+    let street_index = crate::index::PolygonIndex::new(streets.iter().map(|&i| &d.admin_areas[i].polygon));
+    let community_index = crate::index::PolygonIndex::new(communities.iter().map(|&i| &d.admin_areas[i].polygon));
+    for (i, h) in d.households.iter().enumerate() {
+        if h.building.is_some() || h.households == 0 {
+            continue;
+        }
+        let community = community_index.innermost(h.point).map(|k| communities[k]);
+        let street = street_index
+            .innermost(h.point)
+            .map(|k| streets[k])
+            .or_else(|| community.and_then(|c| d.admin_areas[c].parent_area));
+        let site = Site {
+            member: Member::Household(i),
+            point: h.point,
+            households: h.households,
+            compound: None,
+            street,
+            community,
+        };
+        if street.is_none() {
+            unassigned.push(Unassigned {
+                member: site.member,
+                households: h.households,
+                reason: "outside every street (街道) polygon".into(),
+            });
+        } else {
+            sites.push(site);
+        }
+    }
+    (sites, unassigned)
+}
+
+/// Partitions a dataset into communities and basic grids.
+pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
+    let (sites, unassigned) = sites_of(d);
+    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
+    let barriers = BarrierIndex::new(
+        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
+    );
+    let mut by_street: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, s) in sites.iter().enumerate() {
+        if let Some(st) = s.street {
+            by_street.entry(st).or_default().push(i);
+        }
+    }
+    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers };
+    let per_street: Vec<StreetResult> = by_street
+        .par_iter()
+        .map(|(&street, members)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (street as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            ctx.street(street, members, &mut rng)
+        })
+        .collect();
+    let mut communities = Vec::new();
+    let mut grids = Vec::new();
+    let mut certificates = Vec::new();
+    for (comms, street_grids, comm_certs) in per_street {
+        let base = communities.len();
+        communities.extend(comms);
+        certificates.extend(comm_certs);
+        for (c, sites_of_grid, cert) in street_grids {
+            let households = sites_of_grid.iter().map(|&s| u64::from(sites[s].households)).sum();
+            let certificate = cert.map(|c| {
+                certificates.push(c);
+                certificates.len() - 1
+            });
+            grids.push(Grid { community: base + c, sites: sites_of_grid, households, certificate });
+        }
+    }
+    Partition { sites, communities, grids, unassigned, certificates }
+}
+
+struct Ctx<'a> {
+    d: &'a Dataset,
+    config: &'a PlanConfig,
+    sites: &'a [Site],
+    barriers: &'a BarrierIndex,
+}
+
+type StreetResult = (Vec<Community>, Vec<(usize, Vec<usize>, Option<Certificate>)>, Vec<Certificate>);
+
+impl Ctx<'_> {
+    fn street(&self, street: usize, members: &[usize], rng: &mut ChaCha8Rng) -> StreetResult {
+        let area = &self.d.admin_areas[street];
+        let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
+        let mut communities = Vec::new();
+        let mut community_certs = Vec::new();
+        // Communities from the data…
+        let mut given: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut loose = Vec::new();
+        for &s in members {
+            match self.sites[s].community {
+                Some(c) => given.entry(c).or_default().push(s),
+                None => loose.push(s),
+            }
+        }
+        for (c, sites) in given {
+            let a = &self.d.admin_areas[c];
+            let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
+            communities.push(Community {
+                id: a.code.clone().unwrap_or_else(|| a.id.clone()),
+                name: a.name.clone(),
+                street,
+                admin_area: Some(c),
+                sites,
+                households,
+            });
+        }
+        // …and built from whole compounds for the rest of the street.
+        if !loose.is_empty() {
+            let band = self.config.bands.community;
+            let parts = self.split(&loose, band, u32::MAX, "community", rng);
+            for (n, (sites, cert)) in parts.parts.into_iter().enumerate() {
+                let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
+                if let Some(c) = cert {
+                    community_certs.push(c);
+                }
+                communities.push(Community {
+                    id: format!("{street_key}-C{:02}", n + 1),
+                    name: format!("{}第{}社区", area.name, n + 1),
+                    street,
+                    admin_area: None,
+                    sites,
+                    households,
+                });
+            }
+        }
+        let basic = self.config.bands.basic;
+        let mut grids = Vec::new();
+        for (ci, c) in communities.iter().enumerate() {
+            for (sites, cert) in self.split(&c.sites, basic, basic.max, "grid", rng).parts {
+                grids.push((ci, sites, cert));
+            }
+        }
+        (communities, grids, community_certs)
+    }
+
+    /// Splits a set of sites into parts in `band`, compounds contracted up to `contract_up_to` households.
+    fn split(&self, members: &[usize], band: Band, contract_up_to: u32, level: &str, rng: &mut ChaCha8Rng) -> Parts {
+        let points: Vec<geo::Point> = members.iter().map(|&s| self.sites[s].point).collect();
+        let links = site_links(&points, self.config.partition.max_edge_m, self.barriers);
+        let households: Vec<u32> = members.iter().map(|&s| self.sites[s].households).collect();
+        let groups: Vec<Option<usize>> = members.iter().map(|&s| self.sites[s].compound).collect();
+        let graph = UnitGraph::build(&households, &groups, &links, contract_up_to);
+        let centres: Vec<geo::Point> = graph
+            .unit_sites
+            .iter()
+            .map(|ss| {
+                let w: f64 = ss.iter().map(|&s| f64::from(households[s]).max(1.0)).sum();
+                let (x, y) = ss.iter().fold((0.0, 0.0), |(x, y), &s| {
+                    let k = f64::from(households[s]).max(1.0);
+                    (x + points[s].x() * k, y + points[s].y() * k)
+                });
+                geo::Point::new(x / w, y / w)
+            })
+            .collect();
+        let components = graph.components();
+        let component_of = {
+            let mut c = vec![0; graph.adj.len()];
+            for (i, comp) in components.iter().enumerate() {
+                for &u in comp {
+                    c[u] = i;
+                }
+            }
+            c
+        };
+        let mut out = Vec::new();
+        for (ci, comp) in components.iter().enumerate() {
+            // A unit above the upper bound (a building that does not fit) is a grid of its own.
+            let (big, rest): (Vec<usize>, Vec<usize>) = comp.iter().partition(|&&u| graph.households[u] > band.max);
+            for &u in &big {
+                let h = u64::from(graph.households[u]);
+                out.push((
+                    vec![u],
+                    Some(Certificate {
+                        level: level.into(),
+                        component_households: h,
+                        feasible_k: None,
+                        reason: format!(
+                            "one building of {h} households, above the upper bound of {}; a building is never split",
+                            band.max
+                        ),
+                        remedies: vec![
+                            "split the building into stairwell micro-grids (微网格) under one grid worker team".into(),
+                        ],
+                        action: "kept as a grid of its own".into(),
+                    }),
+                ));
+            }
+            let pieces = if big.is_empty() { vec![rest] } else { sub_components(&graph, &rest) };
+            for piece in pieces {
+                if piece.is_empty() {
+                    continue;
+                }
+                let h: u64 = piece.iter().map(|&u| u64::from(graph.households[u])).sum();
+                out.extend(self.split_piece(&graph, &centres, &piece, h, band, level, &links, &component_of, ci, rng));
+            }
+        }
+        // Back to site ids, each part ascending, parts ordered by their first site.
+        let mut parts: Vec<(Vec<usize>, Option<Certificate>)> = out
+            .into_iter()
+            .map(|(units, cert)| {
+                let mut s: Vec<usize> =
+                    units.iter().flat_map(|&u| graph.unit_sites[u].iter().map(|&i| members[i])).collect();
+                s.sort_unstable();
+                (s, cert)
+            })
+            .collect();
+        parts.sort_by(|a, b| a.0.first().cmp(&b.0.first()));
+        Parts { parts }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the context of one piece; grouping it would only rename it")]
+    fn split_piece(
+        &self,
+        graph: &UnitGraph,
+        centres: &[geo::Point],
+        piece: &[usize],
+        h: u64,
+        band: Band,
+        level: &str,
+        links: &[SiteLink],
+        component_of: &[usize],
+        component: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<(Vec<usize>, Option<Certificate>)> {
+        let attempts = self.config.partition.attempts;
+        if let Some(k) = tree::choose_k(h, band) {
+            let (lo, hi) = tree::feasible_ks(h, band).unwrap_or((k, k));
+            // The preferred k first, then its feasible neighbours.
+            let mut ks = vec![k];
+            for dk in 1..=2 {
+                ks.extend([k + dk, k.saturating_sub(dk)].into_iter().filter(|&x| x >= lo && x <= hi && x >= 1));
+            }
+            for k in ks {
+                let mut budget = attempts;
+                if let Some(parts) = tree::split_into(graph, centres, piece, k, band, rng, &mut budget) {
+                    return parts.into_iter().map(|p| (p, None)).collect();
+                }
+            }
+        }
+        // No in-band plan: say why, price the remedies, and do what the policy says.
+        let feasible = tree::feasible_ks(h, band);
+        let reason = match feasible {
+            None if h < u64::from(band.min) => {
+                format!("{h} households cut off by barriers, fewer than the lower bound of {}", band.min)
+            }
+            None => format!(
+                "{h} households cut off by barriers: too many for one grid (> {}) and too few for two (< {})",
+                band.max,
+                2 * band.min
+            ),
+            Some(_) => format!("no balanced cut found in {attempts} spanning trees (units too coarse for the band)"),
+        };
+        let mut remedies = Vec::new();
+        if let Some((other_h, class, length)) =
+            weakest_crossing(graph, links, piece, component_of, component, self.barriers_classes())
+        {
+            let merged = h + other_h;
+            remedies.push(format!(
+                "cross the weakest barrier ({class}, {length:.0} m link) to join the neighbouring piece of {other_h} households: {merged} households{}",
+                match tree::feasible_ks(merged, band) {
+                    Some((a, b)) => format!(", {a}–{b} grids in band"),
+                    None => ", still not feasible".into(),
+                }
+            ));
+        }
+        remedies.push("accept one grid outside the band".into());
+        // Relax the lower bound: every grid stays under the upper bound; allow a few more, smaller grids
+        // when the units are too coarse to fill the fewest.
+        let k_min = h.div_ceil(u64::from(band.max)).max(1);
+        let relaxed = Band { min: 1, max: band.max };
+        let parts = (k_min..=k_min + 3)
+            .filter(|&k| k > 1)
+            .find_map(|k| {
+                let mut budget = attempts;
+                tree::split_into(graph, centres, piece, k, relaxed, rng, &mut budget)
+            })
+            .unwrap_or_else(|| vec![piece.to_vec()]);
+        let action = if parts.len() == 1 {
+            "kept as one grid".to_string()
+        } else {
+            format!("cut into {} grids under the upper bound", parts.len())
+        };
+        parts
+            .into_iter()
+            .map(|p| {
+                let ph: u64 = p.iter().map(|&u| u64::from(graph.households[u])).sum();
+                let cert = (ph < u64::from(band.min) || ph > u64::from(band.max)).then(|| Certificate {
+                    level: level.into(),
+                    component_households: h,
+                    feasible_k: feasible,
+                    reason: reason.clone(),
+                    remedies: remedies.clone(),
+                    action: action.clone(),
+                });
+                (p, cert)
+            })
+            .collect()
+    }
+
+    fn barriers_classes(&self) -> &[crate::model::Barrier] {
+        &self.d.barriers
+    }
+}
+
+/// Connected pieces of `units` using only links inside the set.
+fn sub_components(graph: &UnitGraph, units: &[usize]) -> Vec<Vec<usize>> {
+    let inside: std::collections::HashSet<usize> = units.iter().copied().collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for &start in units {
+        if !seen.insert(start) {
+            continue;
+        }
+        let mut stack = vec![start];
+        let mut comp = Vec::new();
+        while let Some(u) = stack.pop() {
+            comp.push(u);
+            for &v in &graph.adj[u] {
+                if inside.contains(&v) && seen.insert(v) {
+                    stack.push(v);
+                }
+            }
+        }
+        comp.sort_unstable();
+        out.push(comp);
+    }
+    out
+}
+
+/// The cheapest barrier to cross out of a piece: the neighbouring component's households, the barrier's
+/// class and the link length, preferring minor classes, then short links.
+fn weakest_crossing(
+    graph: &UnitGraph,
+    links: &[SiteLink],
+    piece: &[usize],
+    component_of: &[usize],
+    component: usize,
+    barriers: &[crate::model::Barrier],
+) -> Option<(u64, String, f64)> {
+    const RANK: [&str; 9] =
+        ["stream", "tertiary", "secondary", "primary", "canal", "trunk", "rail", "motorway", "river"];
+    let inside: std::collections::HashSet<usize> = piece.iter().copied().collect();
+    let mut best: Option<(usize, f64, usize, String)> = None;
+    for l in links {
+        let Some(b) = l.barrier else { continue };
+        let (ua, ub) = (graph.site_unit[l.a], graph.site_unit[l.b]);
+        let other = if inside.contains(&ua) && !inside.contains(&ub) {
+            ub
+        } else if inside.contains(&ub) && !inside.contains(&ua) {
+            ua
+        } else {
+            continue;
+        };
+        if component_of[other] == component {
+            continue;
+        }
+        let class = barriers[b].class.clone();
+        let rank = RANK.iter().position(|c| *c == class).unwrap_or(RANK.len());
+        if best.as_ref().is_none_or(|x| (rank, l.length_m) < (x.0, x.1)) {
+            best = Some((rank, l.length_m, component_of[other], class));
+        }
+    }
+    let (_, length, other, class) = best?;
+    let other_h: u64 =
+        (0..graph.adj.len()).filter(|&u| component_of[u] == other).map(|u| u64::from(graph.households[u])).sum();
+    Some((other_h, class, length))
+}

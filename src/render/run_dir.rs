@@ -1,0 +1,224 @@
+//! The run directory of `gridplan partition`: `grids.geojson`, `assignment.csv`, `unassigned.csv`,
+//! `check.json` and `run.json`, written through a staging directory.
+
+use super::geojson::{DEGREE_DECIMALS, write_collection};
+use super::output_dir::{StagedDir, finish};
+use crate::config::Plan;
+use crate::model::Dataset;
+use crate::partition::check::Check;
+use crate::partition::{Member, Partition};
+use geo::{
+    Area, BooleanOps, BoundingRect, Contains, Geometry, MultiPoint, MultiPolygon, Point, Voronoi, VoronoiClip,
+    VoronoiParams,
+};
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Grid polygons that tile each street (or given community): Voronoi cells of the sites, clipped to the
+/// container, dissolved per grid. Grids with no cell (co-located sites) get the union of their sites' cells.
+pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
+    let mut cells_of_grid: Vec<Vec<MultiPolygon>> = vec![Vec::new(); p.grids.len()];
+    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
+    for (g, grid) in p.grids.iter().enumerate() {
+        for &s in &grid.sites {
+            grid_of_site[s] = g;
+        }
+    }
+    // Containers: a given community, else the street.
+    let mut containers: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for c in &p.communities {
+        let key = c.admin_area.unwrap_or(c.street);
+        containers.entry(key).or_default().extend(c.sites.iter().copied());
+    }
+    for (area, sites) in containers {
+        let boundary = &d.admin_areas[area].polygon;
+        // One Voronoi site per distinct position; co-located sites share the cell.
+        let mut positions: Vec<(f64, f64, usize)> =
+            sites.iter().map(|&s| (p.sites[s].point.x(), p.sites[s].point.y(), s)).collect();
+        positions.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        positions.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let cells: Vec<geo::Polygon> = if positions.len() >= 3 {
+            let mp = MultiPoint::from(positions.iter().map(|&(x, y, _)| Point::new(x, y)).collect::<Vec<_>>());
+            mp.voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Padded)).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let tree = rstar::RTree::bulk_load(
+            positions.iter().map(|&(x, y, s)| rstar::primitives::GeomWithData::new([x, y], s)).collect(),
+        );
+        let mut covered = vec![false; positions.len()];
+        for cell in cells {
+            let Some(r) = cell.bounding_rect() else { continue };
+            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            let Some(site) = tree
+                .locate_in_envelope(&env)
+                .find(|e| cell.contains(&Point::new(e.geom()[0], e.geom()[1])))
+                .map(|e| e.data)
+            else {
+                continue;
+            };
+            let clipped = MultiPolygon::new(vec![cell]).intersection(boundary);
+            if grid_of_site[site] != usize::MAX && clipped.unsigned_area() > 0.0 {
+                cells_of_grid[grid_of_site[site]].push(clipped);
+            }
+            if let Some(i) = positions.iter().position(|q| q.2 == site) {
+                covered[i] = true;
+            }
+        }
+        if positions.len() < 3 {
+            // Too few sites to triangulate: the container goes to the first grid.
+            if let Some(&(_, _, s)) = positions.first()
+                && grid_of_site[s] != usize::MAX
+            {
+                cells_of_grid[grid_of_site[s]].push(boundary.clone());
+            }
+        }
+    }
+    cells_of_grid.into_iter().map(|cells| geo::unary_union(cells.iter())).collect()
+}
+
+/// Sequence codes inside each community, numbered north → south in 500 m rows, west → east within a row
+/// (CJ/T 349 / DB11 style); the full code prefixes the community's code.
+fn grid_codes(p: &Partition) -> Vec<(String, String)> {
+    let mut out = vec![(String::new(), String::new()); p.grids.len()];
+    let mut by_community: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (g, grid) in p.grids.iter().enumerate() {
+        by_community.entry(grid.community).or_default().push(g);
+    }
+    for (c, mut grids) in by_community {
+        let centre = |g: usize| {
+            let sites = &p.grids[g].sites;
+            let n = sites.len().max(1) as f64;
+            let (x, y) =
+                sites.iter().fold((0.0, 0.0), |(x, y), &s| (x + p.sites[s].point.x(), y + p.sites[s].point.y()));
+            (x / n, y / n)
+        };
+        grids.sort_by(|&a, &b| {
+            let (ca, cb) = (centre(a), centre(b));
+            let (ra, rb) = ((-ca.1 / 500.0).floor(), (-cb.1 / 500.0).floor());
+            ra.total_cmp(&rb).then(ca.0.total_cmp(&cb.0)).then(a.cmp(&b))
+        });
+        let community = &p.communities[c];
+        for (n, g) in grids.into_iter().enumerate() {
+            out[g] =
+                (format!("{}-{:02}", community.id, n + 1), format!("{}{:02}", community.id.replace('-', ""), n + 1));
+        }
+    }
+    out
+}
+
+fn member_id(d: &Dataset, m: Member) -> (&str, &'static str) {
+    match m {
+        Member::Building(i) => (&d.buildings[i].id, "building"),
+        Member::Household(i) => (&d.households[i].id, "household"),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Writes the run directory; returns its path.
+pub fn write_partition(
+    out: &Path,
+    plan: &Plan,
+    d: &Dataset,
+    p: &Partition,
+    check: &Check,
+    seed: u64,
+    timings: &[(&str, Duration)],
+) -> std::io::Result<PathBuf> {
+    let staged = StagedDir::new(out)?;
+    let polygons = grid_polygons(d, p);
+    let codes = grid_codes(p);
+    let crs = plan.config.plan.output_crs;
+    let mut features: Vec<(Geometry<f64>, Map<String, Value>)> = Vec::with_capacity(p.grids.len());
+    for (g, grid) in p.grids.iter().enumerate() {
+        let community = &p.communities[grid.community];
+        let street = &d.admin_areas[community.street];
+        let buildings = grid.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count();
+        let persons: u64 = grid
+            .sites
+            .iter()
+            .map(|&s| match p.sites[s].member {
+                Member::Building(i) => u64::from(d.buildings[i].persons),
+                Member::Household(i) => u64::from(d.households[i].persons),
+            })
+            .sum();
+        let mut props = Map::new();
+        props.insert("grid_id".into(), json!(codes[g].0));
+        props.insert("code".into(), json!(codes[g].1));
+        props.insert("kind".into(), json!("basic"));
+        props.insert("unit_kind".into(), json!("residential"));
+        props.insert("street".into(), json!(street.name));
+        props.insert("community".into(), json!(community.name));
+        props.insert("households".into(), json!(grid.households));
+        props.insert("persons".into(), json!(persons));
+        props.insert("buildings".into(), json!(buildings));
+        props.insert("area_m2".into(), json!(polygons[g].unsigned_area().round()));
+        if let Some(c) = grid.certificate {
+            props.insert("out_of_band".into(), json!(p.certificates[c].reason));
+        }
+        features.push((Geometry::MultiPolygon(super::to_output_crs(&polygons[g], &d.projection, crs)), props));
+    }
+    let mut w = staged.create("grids.geojson")?;
+    write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+    finish(w)?;
+
+    let mut w = staged.create("assignment.csv")?;
+    writeln!(w, "id,kind,households,grid_id,community,street")?;
+    let mut rows: Vec<(usize, usize)> =
+        p.grids.iter().enumerate().flat_map(|(g, grid)| grid.sites.iter().map(move |&s| (s, g))).collect();
+    rows.sort_unstable();
+    for (s, g) in rows {
+        let (id, kind) = member_id(d, p.sites[s].member);
+        let community = &p.communities[p.grids[g].community];
+        writeln!(
+            w,
+            "{},{kind},{},{},{},{}",
+            csv_field(id),
+            p.sites[s].households,
+            codes[g].0,
+            csv_field(&community.id),
+            csv_field(&d.admin_areas[community.street].name)
+        )?;
+    }
+    finish(w)?;
+
+    let mut w = staged.create("unassigned.csv")?;
+    writeln!(w, "id,kind,households,reason")?;
+    for u in &p.unassigned {
+        let (id, kind) = member_id(d, u.member);
+        writeln!(w, "{},{kind},{},{}", csv_field(id), u.households, csv_field(&u.reason))?;
+    }
+    finish(w)?;
+
+    staged
+        .write("check.json", (serde_json::to_string_pretty(check).map_err(std::io::Error::other)? + "\n").as_bytes())?;
+
+    let grids_h: Vec<f64> = p.grids.iter().map(|g| g.households as f64).collect();
+    let n = grids_h.len().max(1) as f64;
+    let mean = grids_h.iter().sum::<f64>() / n;
+    let cv = if mean > 0.0 { (grids_h.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n).sqrt() / mean } else { 0.0 };
+    let run = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "seed": seed,
+        "plan": plan.path.display().to_string(),
+        "config": plan.config,
+        "inputs": d.layers.iter().map(|l| json!({"layer": l.name, "path": l.path.display().to_string(), "sha256": l.sha256})).collect::<Vec<_>>(),
+        "check": check,
+        "metrics": {
+            "communities": p.communities.len(),
+            "grids": p.grids.len(),
+            "share_in_band": if p.grids.is_empty() { 0.0 } else { check.grids_in_band as f64 / n },
+            "households_per_grid_mean": mean,
+            "households_per_grid_cv": cv,
+        },
+        "certificates": p.certificates,
+        "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
+    });
+    staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
+    staged.commit()
+}

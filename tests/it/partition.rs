@@ -1,0 +1,89 @@
+//! Partition invariants (issue #3) on the bundled sample and on seeded synthetic cities.
+
+use super::util::*;
+use gridplan::config::Plan;
+use gridplan::partition::{check::check, partition};
+use proptest::prelude::*;
+
+fn sample_plan(dir: &std::path::Path) -> Plan {
+    let out = dir.join("sample");
+    gridplan::import::import_osm(
+        &dataset("harbin-sample/harbin-sample.osm.pbf"),
+        &out,
+        &Default::default(),
+        &Default::default(),
+    )
+    .expect("import");
+    Plan::from_path(&out.join("plan.toml")).expect("plan")
+}
+
+#[test]
+fn sample_partition_holds_every_hard_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = sample_plan(dir.path());
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let p = partition(&d, &plan.config, 1);
+    let c = check(&d, &p, &plan.config);
+    assert_eq!(c.households_assigned + c.households_unassigned, c.households_in);
+    assert_eq!(c.households_in, 12_957);
+    assert_eq!(
+        (c.barrier_crossings, c.compounds_split, c.nesting_violations, c.grids_out_of_band_unexplained),
+        (0, 0, 0, 0)
+    );
+    assert!(c.grids_in_band * 10 >= c.grids * 6, "{c:?}");
+}
+
+#[test]
+fn partition_run_directory_is_deterministic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = sample_plan(dir.path());
+    let plan_path = plan.path.clone();
+    let runs: Vec<std::path::PathBuf> = ["a", "b"].iter().map(|n| dir.path().join(n)).collect();
+    for r in &runs {
+        let out =
+            bin().arg("partition").arg(&plan_path).arg("--out").arg(r).args(["--seed", "7"]).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    for f in ["grids.geojson", "assignment.csv", "unassigned.csv", "check.json"] {
+        assert_eq!(std::fs::read(runs[0].join(f)).expect("a"), std::fs::read(runs[1].join(f)).expect("b"), "{f}");
+    }
+    // run.json differs only in its stage timings.
+    let strip = |p: &std::path::Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(p.join("run.json")).expect("run.json")).expect("json");
+        v.as_object_mut().expect("object").remove("timings_s");
+        v
+    };
+    assert_eq!(strip(&runs[0]), strip(&runs[1]));
+    let grids: geojson::FeatureCollection =
+        std::fs::read_to_string(runs[0].join("grids.geojson")).expect("grids").parse().expect("GeoJSON");
+    assert!(grids.features.iter().all(|f| f.geometry.is_some()), "every grid has a polygon");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// On synthetic cities (given communities, trunk/primary/secondary roads, a river): every household in
+    /// exactly one grid, no barrier crossed, no fitting compound split, grids nested, out-of-band explained.
+    #[test]
+    fn synthetic_partitions_hold_the_invariants(households in 2_000u64..30_000, seed in 0u64..500) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        gridplan::synth::write_city(&gridplan::synth::SynthParams::new(households, seed), dir.path()).expect("synth");
+        let plan = Plan::from_path(&dir.path().join("plan.toml")).expect("plan");
+        let d = gridplan::load::load_plan(&plan).expect("load");
+        let p = partition(&d, &plan.config, seed);
+        let c = check(&d, &p, &plan.config);
+        prop_assert_eq!(c.households_in, households);
+        prop_assert_eq!(c.households_assigned + c.households_unassigned, households);
+        prop_assert_eq!(c.barrier_crossings, 0);
+        prop_assert_eq!(c.compounds_split, 0);
+        prop_assert_eq!(c.nesting_violations, 0);
+        prop_assert_eq!(c.grids_out_of_band_unexplained, 0);
+        let mut seen = std::collections::HashSet::new();
+        for g in &p.grids {
+            for &s in &g.sites {
+                prop_assert!(seen.insert(s), "site {} in two grids", s);
+            }
+        }
+    }
+}
