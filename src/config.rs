@@ -484,11 +484,10 @@ impl Default for CoverageParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum UndersizePolicy {
-    /// Keep it as its own grid, out of band, with its feasibility certificate.
+    /// Keep it as its own grid, out of band, with its feasibility certificate (and the priced remedy of
+    /// crossing the weakest barrier).
     #[default]
     Flag,
-    /// Join it to the neighbouring piece across the shortest crossing of a barrier that is not hard.
-    MergeAcrossMinorBarrier,
 }
 
 /// `[partition]`: how grids are drawn.

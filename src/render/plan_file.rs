@@ -111,13 +111,12 @@ classes = {classes}
 [partition]
 max_edge_m = {edge}          # longest neighbour link between buildings, m
 attempts = {attempts}             # spanning trees tried per split
-undersize = "{undersize}"        # flag | merge-across-minor-barrier: pieces that cannot be in band
+undersize = "{undersize}"        # flag: pieces that cannot be in band stay out of band, with a certificate
 "#,
         edge = pp.max_edge_m,
         attempts = pp.attempts,
         undersize = match pp.undersize {
             crate::config::UndersizePolicy::Flag => "flag",
-            crate::config::UndersizePolicy::MergeAcrossMinorBarrier => "merge-across-minor-barrier",
         },
     );
     let c = &config.coverage;
