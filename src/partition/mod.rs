@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod graph;
+pub mod grow;
 pub mod tree;
 
 use crate::config::{Band, PlanConfig};
@@ -419,17 +420,8 @@ impl Ctx<'_> {
             ));
         }
         remedies.push("accept one grid outside the band".into());
-        // Relax the lower bound: every grid stays under the upper bound; allow a few more, smaller grids
-        // when the units are too coarse to fill the fewest.
-        let k_min = h.div_ceil(u64::from(band.max)).max(1);
-        let relaxed = Band { min: 1, max: band.max };
-        let parts = (k_min..=k_min + 3)
-            .filter(|&k| k > 1)
-            .find_map(|k| {
-                let mut budget = attempts;
-                tree::split_into(graph, centres, piece, k, relaxed, rng, &mut budget)
-            })
-            .unwrap_or_else(|| vec![piece.to_vec()]);
+        // Grow connected regions under the upper bound instead; undersized ones are merged where they fit.
+        let parts = grow::grow_regions(graph, centres, piece, band);
         let action = if parts.len() == 1 {
             "kept as one grid".to_string()
         } else {
