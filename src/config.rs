@@ -64,6 +64,9 @@ pub struct PlanConfig {
     /// How grids are drawn.
     #[serde(default)]
     pub partition: PartitionParams,
+    /// Which special units become dedicated grids (专属网格).
+    #[serde(default)]
+    pub dedicated: DedicatedParams,
     /// How strict loading is.
     #[serde(default)]
     pub validation: ValidationParams,
@@ -508,6 +511,47 @@ impl Default for PartitionParams {
     }
 }
 
+/// When a special unit of one kind stands alone as a dedicated grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedicatedKind {
+    /// Stands alone from this many staff/students/beds (when the layer gives them).
+    pub min_staff: u32,
+    /// Stands alone from this area, m² (used when staff is not given).
+    pub min_area_m2: f64,
+}
+
+/// `[dedicated]`: special units → dedicated grids, pinned before basic grids are drawn.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedicatedParams {
+    /// Smaller units of one kind in one street closer than this (m, centre to centre) are grouped; a group
+    /// that together reaches the kind's size is one dedicated grid.
+    pub group_within_m: f64,
+    /// Kinds that get dedicated grids, with their stand-alone sizes. Kinds not listed (parks, by default)
+    /// stay in basic grids.
+    pub kinds: BTreeMap<String, DedicatedKind>,
+}
+
+impl Default for DedicatedParams {
+    fn default() -> Self {
+        let k = |min_staff, min_area_m2| DedicatedKind { min_staff, min_area_m2 };
+        let kinds = [
+            ("school", k(300, 10_000.0)),
+            ("university", k(1_000, 20_000.0)),
+            ("hospital", k(200, 5_000.0)),
+            ("industrial", k(300, 20_000.0)),
+            ("enterprise", k(300, 20_000.0)),
+            ("agency", k(100, 5_000.0)),
+            ("market", k(100, 5_000.0)),
+        ]
+        .into_iter()
+        .map(|(name, v)| (name.to_string(), v))
+        .collect();
+        DedicatedParams { group_within_m: 500.0, kinds }
+    }
+}
+
 /// What to do with two features that share an id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -593,6 +637,14 @@ impl Plan {
         }
         if !(c.partition.max_edge_m.is_finite() && c.partition.max_edge_m > 0.0) {
             return Err(self.invalid("partition.max_edge_m", c.partition.max_edge_m, "must be a positive number"));
+        }
+        for (kind, k) in &c.dedicated.kinds {
+            if !(k.min_area_m2.is_finite() && k.min_area_m2 >= 0.0) {
+                return Err(self.invalid(&format!("dedicated.kinds.{kind}.min_area_m2"), k.min_area_m2, "must be ≥ 0"));
+            }
+        }
+        if !(c.dedicated.group_within_m.is_finite() && c.dedicated.group_within_m >= 0.0) {
+            return Err(self.invalid("dedicated.group_within_m", c.dedicated.group_within_m, "must be ≥ 0"));
         }
         if c.partition.attempts == 0 {
             return Err(self.invalid("partition.attempts", 0, "must be at least 1"));

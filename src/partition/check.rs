@@ -14,11 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Check {
     /// Households in the input.
     pub households_in: u64,
-    /// Households in some grid.
+    /// Households in some grid, basic or dedicated.
     pub households_assigned: u64,
     /// Households in `unassigned.csv`.
     pub households_unassigned: u64,
-    /// Basic grids.
+    /// Basic grids (dedicated grids are counted in `run.json`; the band applies to basic grids).
     pub grids: u64,
     /// Grids inside the basic band.
     pub grids_in_band: u64,
@@ -104,7 +104,10 @@ pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
         })
         .count() as u64;
 
-    let households_assigned: u64 = p.grids.iter().map(|g| g.households).sum();
+    let nesting_violations = nesting_violations
+        + p.dedicated.iter().filter(|g| g.sites.iter().any(|&s| p.sites[s].street != Some(g.street))).count() as u64;
+    let households_assigned: u64 =
+        p.grids.iter().map(|g| g.households).sum::<u64>() + p.dedicated.iter().map(|g| g.households).sum::<u64>();
     let households_unassigned: u64 = p.unassigned.iter().map(|u| u64::from(u.households)).sum();
     Check {
         households_in: d.total_households(),

@@ -6,6 +6,7 @@
 //! component that cannot be in band. Streets run in parallel (rayon), each with its own seeded RNG.
 
 pub mod check;
+pub mod dedicated;
 pub mod graph;
 pub mod grow;
 pub mod tree;
@@ -113,6 +114,8 @@ pub struct Partition {
     pub communities: Vec<Community>,
     /// Basic grids, by community then position.
     pub grids: Vec<Grid>,
+    /// Dedicated grids (专属网格), pinned before basic grids were drawn.
+    pub dedicated: Vec<dedicated::DedicatedGrid>,
     /// Households in no grid, with the reason.
     pub unassigned: Vec<Unassigned>,
     /// Certificates of out-of-band grids and communities.
@@ -187,13 +190,30 @@ pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
 /// Partitions a dataset into communities and basic grids.
 pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
     let (sites, unassigned) = sites_of(d);
+    // Dedicated grids first: households inside one leave the residential pool.
+    let mut dedicated = dedicated::dedicated_grids(d, &config.dedicated);
+    let owner: Vec<Option<usize>> = {
+        let index = crate::index::PolygonIndex::new(dedicated.iter().map(|g| &g.polygon));
+        sites
+            .iter()
+            .map(|s| index.containing(s.point).into_iter().find(|&g| Some(dedicated[g].street) == s.street))
+            .collect()
+    };
+    let mut in_pool = vec![true; sites.len()];
+    for (i, g) in owner.into_iter().enumerate() {
+        if let Some(g) = g {
+            dedicated[g].sites.push(i);
+            dedicated[g].households += u64::from(sites[i].households);
+            in_pool[i] = false;
+        }
+    }
     let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
     let barriers = BarrierIndex::new(
         d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
     );
     let mut by_street: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, s) in sites.iter().enumerate() {
-        if let Some(st) = s.street {
+        if let (Some(st), true) = (s.street, in_pool[i]) {
             by_street.entry(st).or_default().push(i);
         }
     }
@@ -221,7 +241,7 @@ pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
             grids.push(Grid { community: base + c, sites: sites_of_grid, households, certificate });
         }
     }
-    Partition { sites, communities, grids, unassigned, certificates }
+    Partition { sites, communities, grids, dedicated, unassigned, certificates }
 }
 
 struct Ctx<'a> {

@@ -119,6 +119,22 @@ undersize = "{undersize}"        # flag: pieces that cannot be in band stay out 
             crate::config::UndersizePolicy::Flag => "flag",
         },
     );
+    let dd = &config.dedicated;
+    let _ = write!(
+        s,
+        r#"
+# Dedicated grids (专属网格): special units of these kinds stand alone from min_staff (when the layer gives
+# staff) or min_area_m2; smaller ones of one kind within group_within_m in one street are grouped.
+[dedicated]
+group_within_m = {group}
+
+[dedicated.kinds]
+"#,
+        group = dd.group_within_m
+    );
+    for (kind, k) in &dd.kinds {
+        let _ = writeln!(s, "{kind} = {{ min_staff = {}, min_area_m2 = {} }}", k.min_staff, k.min_area_m2);
+    }
     let c = &config.coverage;
     let _ = write!(
         s,

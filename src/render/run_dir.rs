@@ -76,7 +76,25 @@ pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
             }
         }
     }
-    cells_of_grid.into_iter().map(|cells| geo::unary_union(cells.iter())).collect()
+    // Dedicated grids are cut out of the basic grids of their street, so the street is tiled once.
+    let mut dedicated_by_street: std::collections::BTreeMap<usize, Vec<&MultiPolygon>> =
+        std::collections::BTreeMap::new();
+    for g in &p.dedicated {
+        dedicated_by_street.entry(g.street).or_default().push(&g.polygon);
+    }
+    let cut: std::collections::BTreeMap<usize, MultiPolygon> =
+        dedicated_by_street.into_iter().map(|(s, polys)| (s, geo::unary_union(polys))).collect();
+    cells_of_grid
+        .into_iter()
+        .enumerate()
+        .map(|(g, cells)| {
+            let union = geo::unary_union(cells.iter());
+            match cut.get(&p.communities[p.grids[g].community].street) {
+                Some(c) => union.difference(c),
+                None => union,
+            }
+        })
+        .collect()
 }
 
 /// Sequence codes inside each community, numbered north → south in 500 m rows, west → east within a row
@@ -116,6 +134,13 @@ fn member_id(d: &Dataset, m: Member) -> (&str, &'static str) {
     }
 }
 
+fn persons_of(d: &Dataset, m: Member) -> u64 {
+    match m {
+        Member::Building(i) => u64::from(d.buildings[i].persons),
+        Member::Household(i) => u64::from(d.households[i].persons),
+    }
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
@@ -139,14 +164,7 @@ pub fn write_partition(
         let community = &p.communities[grid.community];
         let street = &d.admin_areas[community.street];
         let buildings = grid.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count();
-        let persons: u64 = grid
-            .sites
-            .iter()
-            .map(|&s| match p.sites[s].member {
-                Member::Building(i) => u64::from(d.buildings[i].persons),
-                Member::Household(i) => u64::from(d.households[i].persons),
-            })
-            .sum();
+        let persons: u64 = grid.sites.iter().map(|&s| persons_of(d, p.sites[s].member)).sum();
         let mut props = Map::new();
         props.insert("grid_id".into(), json!(codes[g].0));
         props.insert("code".into(), json!(codes[g].1));
@@ -162,6 +180,38 @@ pub fn write_partition(
             props.insert("out_of_band".into(), json!(p.certificates[c].reason));
         }
         features.push((Geometry::MultiPolygon(super::to_output_crs(&polygons[g], &d.projection, crs)), props));
+    }
+    for (n, g) in p.dedicated.iter().enumerate() {
+        let street = &d.admin_areas[g.street];
+        let key = street.code.clone().unwrap_or_else(|| street.id.clone());
+        let here = crate::load::geometry::representative_point(&g.polygon);
+        let community = here
+            .and_then(|pt| {
+                p.grids
+                    .iter()
+                    .enumerate()
+                    .find(|(i, gr)| p.communities[gr.community].street == g.street && polygons[*i].contains(&pt))
+            })
+            .map(|(_, gr)| p.communities[gr.community].name.clone());
+        let names: Vec<&str> = g.units.iter().filter_map(|&u| d.special_units[u].name.as_deref()).collect();
+        let mut props = Map::new();
+        props.insert("grid_id".into(), json!(format!("{key}-D{:02}", n + 1)));
+        props.insert("code".into(), json!(format!("{}D{:02}", key.replace('-', ""), n + 1)));
+        props.insert("kind".into(), json!("dedicated"));
+        props.insert("unit_kind".into(), json!(g.kind));
+        props.insert("street".into(), json!(street.name));
+        props.insert("community".into(), json!(community));
+        props.insert("households".into(), json!(g.households));
+        props.insert("persons".into(), json!(g.sites.iter().map(|&s| persons_of(d, p.sites[s].member)).sum::<u64>()));
+        props.insert(
+            "buildings".into(),
+            json!(g.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count()),
+        );
+        props.insert("area_m2".into(), json!(g.polygon.unsigned_area().round()));
+        props
+            .insert("units".into(), json!(g.units.iter().map(|&u| d.special_units[u].id.as_str()).collect::<Vec<_>>()));
+        props.insert("names".into(), json!(names));
+        features.push((Geometry::MultiPolygon(super::to_output_crs(&g.polygon, &d.projection, crs)), props));
     }
     let mut w = staged.create("grids.geojson")?;
     write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
@@ -212,6 +262,8 @@ pub fn write_partition(
         "metrics": {
             "communities": p.communities.len(),
             "grids": p.grids.len(),
+            "dedicated_grids": p.dedicated.len(),
+            "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
             "share_in_band": if p.grids.is_empty() { 0.0 } else { check.grids_in_band as f64 / n },
             "households_per_grid_mean": mean,
             "households_per_grid_cv": cv,

@@ -31,6 +31,13 @@ fn sample_partition_holds_every_hard_rule() {
         (0, 0, 0, 0)
     );
     assert!(c.grids_in_band * 10 >= c.grids * 6, "{c:?}");
+    // The two department stores (商厦) of the sample are large enough to be dedicated market grids.
+    let dedicated: Vec<(&str, Vec<&str>)> = p
+        .dedicated
+        .iter()
+        .map(|g| (g.kind.as_str(), g.units.iter().filter_map(|&u| d.special_units[u].name.as_deref()).collect()))
+        .collect();
+    assert_eq!(dedicated, vec![("market", vec!["玛克威商厦"]), ("market", vec!["金龙商厦"])]);
 }
 
 #[test]
@@ -79,6 +86,15 @@ proptest! {
         prop_assert_eq!(c.compounds_split, 0);
         prop_assert_eq!(c.nesting_violations, 0);
         prop_assert_eq!(c.grids_out_of_band_unexplained, 0);
+        // Every special unit of a listed kind with enough staff is in exactly one dedicated grid of its kind.
+        for (u, s) in d.special_units.iter().enumerate() {
+            let rule = plan.config.dedicated.kinds[&s.kind];
+            let holders: Vec<_> = p.dedicated.iter().filter(|g| g.units.contains(&u)).collect();
+            if s.staff.is_some_and(|st| st >= rule.min_staff) {
+                prop_assert_eq!(holders.len(), 1);
+                prop_assert_eq!(&holders[0].kind, &s.kind);
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for g in &p.grids {
             for &s in &g.sites {
