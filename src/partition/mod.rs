@@ -9,6 +9,7 @@ pub mod check;
 pub mod dedicated;
 pub mod graph;
 pub mod grow;
+pub mod metrics;
 pub mod tree;
 
 use crate::config::{Band, PlanConfig};

@@ -248,10 +248,7 @@ pub fn write_partition(
     staged
         .write("check.json", (serde_json::to_string_pretty(check).map_err(std::io::Error::other)? + "\n").as_bytes())?;
 
-    let grids_h: Vec<f64> = p.grids.iter().map(|g| g.households as f64).collect();
-    let n = grids_h.len().max(1) as f64;
-    let mean = grids_h.iter().sum::<f64>() / n;
-    let cv = if mean > 0.0 { (grids_h.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n).sqrt() / mean } else { 0.0 };
+    let plan_metrics = crate::partition::metrics::metrics(p, &polygons, plan.config.bands.basic);
     let run = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "seed": seed,
@@ -259,14 +256,13 @@ pub fn write_partition(
         "config": plan.config,
         "inputs": d.layers.iter().map(|l| json!({"layer": l.name, "path": l.path.display().to_string(), "sha256": l.sha256})).collect::<Vec<_>>(),
         "check": check,
-        "metrics": {
+        "metrics": plan_metrics,
+        "counts": {
             "communities": p.communities.len(),
-            "grids": p.grids.len(),
+            "communities_built_from_compounds": p.communities.iter().filter(|c| c.admin_area.is_none()).count(),
+            "basic_grids": p.grids.len(),
             "dedicated_grids": p.dedicated.len(),
             "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
-            "share_in_band": if p.grids.is_empty() { 0.0 } else { check.grids_in_band as f64 / n },
-            "households_per_grid_mean": mean,
-            "households_per_grid_cv": cv,
         },
         "certificates": p.certificates,
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
