@@ -9,6 +9,7 @@ pub mod check;
 pub mod dedicated;
 pub mod graph;
 pub mod grow;
+pub mod improve;
 pub mod metrics;
 pub mod tree;
 
@@ -370,6 +371,13 @@ impl Ctx<'_> {
                 let h: u64 = piece.iter().map(|&u| u64::from(graph.households[u])).sum();
                 out.extend(self.split_piece(&graph, &centres, &piece, h, band, level, &links, &component_of, ci, rng));
             }
+        }
+        // 就近就便: local moves towards grid centres, in-band grids only.
+        let mut unit_parts: Vec<Vec<usize>> = out.iter().map(|(u, _)| u.clone()).collect();
+        let fixed: Vec<bool> = out.iter().map(|(_, c)| c.is_some()).collect();
+        improve::improve(&graph, &centres, &mut unit_parts, &fixed, band, 20);
+        for ((units, _), improved) in out.iter_mut().zip(unit_parts) {
+            *units = improved;
         }
         // Back to site ids, each part ascending, parts ordered by their first site.
         let mut parts: Vec<(Vec<usize>, Option<Certificate>)> = out
