@@ -101,7 +101,7 @@ pub fn improve(
     moves
 }
 
-/// Whether `part` minus `u` is still connected.
+/// Whether `part` without `u` (if it holds it) is connected.
 fn stays_connected(graph: &UnitGraph, part: &HashSet<usize>, u: usize) -> bool {
     let Some(&start) = part.iter().filter(|&&x| x != u).min() else { return true };
     let mut seen = HashSet::from([start]);
@@ -113,7 +113,7 @@ fn stays_connected(graph: &UnitGraph, part: &HashSet<usize>, u: usize) -> bool {
             }
         }
     }
-    seen.len() == part.len() - 1
+    seen.len() == part.len() - usize::from(part.contains(&u))
 }
 
 #[cfg(test)]
