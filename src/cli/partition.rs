@@ -14,6 +14,9 @@ pub struct Args {
     /// Seed (default: the plan's).
     #[arg(long)]
     seed: Option<u64>,
+    /// Algorithm: `tree` (recommended: recursive bounded spanning-tree bipartition) or `kmeans` (baseline).
+    #[arg(long, default_value = "tree")]
+    algorithm: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -23,7 +26,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", args.plan.display()))?;
     let t_load = t0.elapsed();
     let t1 = std::time::Instant::now();
-    let partition = gridplan::partition::partition(&dataset, &plan.config, seed);
+    let algorithm = gridplan::partition::by_name(&args.algorithm).ok_or_else(|| {
+        let names: Vec<&str> = gridplan::partition::all().iter().map(|p| p.name()).collect();
+        anyhow::anyhow!("unknown --algorithm {:?}: expected one of {}", args.algorithm, names.join(", "))
+    })?;
+    let partition = gridplan::partition::partition_with(&dataset, &plan.config, seed, algorithm);
     let t_partition = t1.elapsed();
     let check = gridplan::partition::check::check(&dataset, &partition, &plan.config);
     let run = gridplan::render::run_dir::write_partition(

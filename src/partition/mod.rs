@@ -10,6 +10,7 @@ pub mod dedicated;
 pub mod graph;
 pub mod grow;
 pub mod improve;
+pub mod kmeans;
 pub mod metrics;
 pub mod tree;
 
@@ -21,6 +22,81 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// The algorithm that cuts one connected piece of a community into grids: the swap point benches and the
+/// CLI choose from (see [`all`]).
+pub trait Partitioner: Sync {
+    /// Name used on the command line and in benchmark ids.
+    fn name(&self) -> &'static str;
+    /// Cuts `piece` (connected in `graph`) into `k` grids in `band`, or returns `None` when it finds no
+    /// in-band plan (the caller then certifies the piece and grows regions under the upper bound).
+    #[allow(clippy::too_many_arguments, reason = "the whole context of one piece")]
+    fn split(
+        &self,
+        graph: &UnitGraph,
+        centres: &[geo::Point],
+        piece: &[usize],
+        k: u64,
+        band: Band,
+        rng: &mut ChaCha8Rng,
+        attempts: u32,
+    ) -> Option<Vec<Vec<usize>>>;
+}
+
+/// Recursive bounded spanning-tree bipartition: every grid in band and connected by construction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TreePartitioner;
+
+impl Partitioner for TreePartitioner {
+    fn name(&self) -> &'static str {
+        "tree"
+    }
+    fn split(
+        &self,
+        graph: &UnitGraph,
+        centres: &[geo::Point],
+        piece: &[usize],
+        k: u64,
+        band: Band,
+        rng: &mut ChaCha8Rng,
+        attempts: u32,
+    ) -> Option<Vec<Vec<usize>>> {
+        let mut budget = attempts;
+        tree::split_into(graph, centres, piece, k, band, rng, &mut budget)
+    }
+}
+
+/// Baseline: capacity-constrained k-means with contiguity repair; returns its plan whatever the bands.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KMeansPartitioner;
+
+impl Partitioner for KMeansPartitioner {
+    fn name(&self) -> &'static str {
+        "kmeans"
+    }
+    fn split(
+        &self,
+        graph: &UnitGraph,
+        centres: &[geo::Point],
+        piece: &[usize],
+        k: u64,
+        band: Band,
+        rng: &mut ChaCha8Rng,
+        _attempts: u32,
+    ) -> Option<Vec<Vec<usize>>> {
+        Some(kmeans::kmeans_split(graph, centres, piece, k as usize, band, rng))
+    }
+}
+
+/// Every partitioner, recommended first.
+pub fn all() -> [&'static dyn Partitioner; 2] {
+    [&TreePartitioner, &KMeansPartitioner]
+}
+
+/// The partitioner of that name.
+pub fn by_name(name: &str) -> Option<&'static dyn Partitioner> {
+    all().into_iter().find(|p| p.name() == name)
+}
 
 /// What a site stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -191,6 +267,11 @@ pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
 
 /// Partitions a dataset into communities and basic grids.
 pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
+    partition_with(d, config, seed, &TreePartitioner)
+}
+
+/// Partitions with a chosen algorithm (see [`all`]).
+pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &dyn Partitioner) -> Partition {
     let (sites, unassigned) = sites_of(d);
     // Dedicated grids first: households inside one leave the residential pool.
     let mut dedicated = dedicated::dedicated_grids(d, &config.dedicated);
@@ -219,7 +300,7 @@ pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
             by_street.entry(st).or_default().push(i);
         }
     }
-    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers };
+    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers, algorithm };
     let per_street: Vec<StreetResult> = by_street
         .par_iter()
         .map(|(&street, members)| {
@@ -251,6 +332,7 @@ struct Ctx<'a> {
     config: &'a PlanConfig,
     sites: &'a [Site],
     barriers: &'a BarrierIndex,
+    algorithm: &'a dyn Partitioner,
 }
 
 type StreetResult = (Vec<Community>, Vec<(usize, Vec<usize>, Option<Certificate>)>, Vec<Certificate>);
@@ -416,8 +498,7 @@ impl Ctx<'_> {
                 ks.extend([k + dk, k.saturating_sub(dk)].into_iter().filter(|&x| x >= lo && x <= hi && x >= 1));
             }
             for k in ks {
-                let mut budget = attempts;
-                if let Some(parts) = tree::split_into(graph, centres, piece, k, band, rng, &mut budget) {
+                if let Some(parts) = self.algorithm.split(graph, centres, piece, k, band, rng, attempts) {
                     return parts.into_iter().map(|p| (p, None)).collect();
                 }
             }

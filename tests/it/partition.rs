@@ -103,3 +103,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_partitioner_counts_every_household_and_the_tree_one_explains_every_grid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = sample_plan(dir.path());
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    for algorithm in gridplan::partition::all() {
+        let p = gridplan::partition::partition_with(&d, &plan.config, 3, algorithm);
+        let c = check(&d, &p, &plan.config);
+        assert_eq!(c.households_assigned + c.households_unassigned, c.households_in, "{}", algorithm.name());
+        assert_eq!((c.barrier_crossings, c.compounds_split, c.nesting_violations), (0, 0, 0), "{}", algorithm.name());
+        if algorithm.name() == "tree" {
+            assert_eq!(c.grids_out_of_band_unexplained, 0);
+        }
+    }
+}
