@@ -373,10 +373,80 @@ fn roads(city: &mut SynthCity, n: usize, side: f64, phase: f64) {
     });
 }
 
+/// Spacing of lattice buildings, m.
+pub const LATTICE_SPACING_M: f64 = 40.0;
+/// Households of every lattice building (a 3 × 3 compound holds 450: one basic grid).
+pub const LATTICE_HOUSEHOLDS: u32 = 50;
+
+/// The benchmark lattice of issue #3: `side` × `side` buildings of 50 households, 40 m apart, grouped in
+/// 3 × 3 compounds, with a trunk road between two compound columns near the middle; one street and one
+/// community cover it. The instance GerryChain and spopt are compared on.
+pub fn lattice(side: usize) -> SynthCity {
+    let mut city = SynthCity { blocks_per_side: side, ..Default::default() };
+    let s = LATTICE_SPACING_M;
+    let road_col = 3 * (side / 6).max(1); // the road runs between column road_col - 1 and road_col
+    for j in 0..side {
+        for i in 0..side {
+            let (x, y) = (i as f64 * s, j as f64 * s);
+            city.layers.buildings.push(Feature {
+                geometry: Geometry::Polygon(rect(x - 8.0, y - 8.0, x + 8.0, y + 8.0)),
+                props: props(&[
+                    ("id", json!(format!("L{i}_{j}"))),
+                    ("kind", json!("residential")),
+                    ("households", json!(LATTICE_HOUSEHOLDS)),
+                    ("compound", json!(format!("K{}_{}", i / 3, j / 3))),
+                ]),
+            });
+        }
+    }
+    for cj in 0..side.div_ceil(3) {
+        for ci in 0..side.div_ceil(3) {
+            let (x0, y0) = (ci as f64 * 3.0 * s - 15.0, cj as f64 * 3.0 * s - 15.0);
+            let (x1, y1) =
+                (((ci * 3 + 3).min(side) as f64 - 1.0) * s + 15.0, ((cj * 3 + 3).min(side) as f64 - 1.0) * s + 15.0);
+            city.layers.compounds.push(Feature {
+                geometry: Geometry::Polygon(rect(x0, y0, x1, y1)),
+                props: props(&[("id", json!(format!("K{ci}_{cj}")))]),
+            });
+        }
+    }
+    let (lo, hi) = (-s / 2.0, (side as f64 - 0.5) * s);
+    for (level, id) in [("street", "230904001"), ("community", "230904001001")] {
+        let mut p = props(&[
+            ("id", json!(id)),
+            ("code", json!(id)),
+            ("name", json!(format!("lattice {level}"))),
+            ("level", json!(level)),
+        ]);
+        if level == "community" {
+            p.insert("parent".into(), json!("230904001"));
+        }
+        city.layers.admin_areas.push(Feature { geometry: Geometry::Polygon(rect(lo, lo, hi, hi)), props: p });
+    }
+    let x = (road_col as f64 - 0.5) * s;
+    city.layers.barriers.push(Feature {
+        geometry: Geometry::LineString(LineString::new(vec![Coord { x, y: lo - 10.0 }, Coord { x, y: hi + 10.0 }])),
+        props: props(&[("id", json!("trunk")), ("class", json!("trunk"))]),
+    });
+    city.households = (side * side) as u64 * u64::from(LATTICE_HOUSEHOLDS);
+    city
+}
+
 /// Writes a synthetic city as WGS84 GeoJSON layers plus `plan.toml` and `synth.json` (staged).
 pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity> {
-    let city = generate(params);
-    let side = city.blocks_per_side as f64 * BLOCK_M;
+    write_layers_of(generate(params), params, out)
+}
+
+/// Writes the benchmark lattice (see [`lattice`]) like a city.
+pub fn write_lattice(side: usize, out: &Path) -> std::io::Result<SynthCity> {
+    let city = lattice(side);
+    let params = SynthParams::new(city.households, 1);
+    write_layers_of(city, &params, out)
+}
+
+fn write_layers_of(city: SynthCity, params: &SynthParams, out: &Path) -> std::io::Result<SynthCity> {
+    let side =
+        city.blocks_per_side as f64 * if city.layers.walk_network.is_empty() { LATTICE_SPACING_M } else { BLOCK_M };
     // The grid's centre sits on the requested WGS84 centre.
     let proj = LocalProjection::centred_on(params.centre.0, params.centre.1);
     let mut wgs84 = city.layers.clone();

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Households in the city (1,000 to 10,000,000).
-    #[arg(long)]
-    households: u64,
+    #[arg(long, required_unless_present = "lattice")]
+    households: Option<u64>,
+    /// Instead of a city, the benchmark lattice of SIDE × SIDE buildings (50 households each, 3 × 3
+    /// compounds, one trunk road): 12, 20, 40, 70 give the 144 … 4,900-building instances.
+    #[arg(long, conflicts_with = "households")]
+    lattice: Option<usize>,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -16,14 +20,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1_000..=10_000_000).contains(&args.households),
-        "--households must be between 1,000 and 10,000,000, got {}",
-        args.households
-    );
-    let params = gridplan::synth::SynthParams::new(args.households, args.seed);
-    let city = gridplan::synth::write_city(&params, &args.out)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", args.out.display()))?;
+    let city = match (args.households, args.lattice) {
+        (_, Some(side)) => {
+            anyhow::ensure!((3..=1000).contains(&side), "--lattice must be between 3 and 1,000, got {side}");
+            gridplan::synth::write_lattice(side, &args.out)
+        }
+        (Some(households), None) => {
+            anyhow::ensure!(
+                (1_000..=10_000_000).contains(&households),
+                "--households must be between 1,000 and 10,000,000, got {households}"
+            );
+            gridplan::synth::write_city(&gridplan::synth::SynthParams::new(households, args.seed), &args.out)
+        }
+        (None, None) => anyhow::bail!("give --households N or --lattice SIDE"),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", args.out.display()))?;
     println!(
         "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
         args.out.display(),
