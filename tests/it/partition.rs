@@ -119,3 +119,20 @@ fn every_partitioner_counts_every_household_and_the_tree_one_explains_every_grid
         }
     }
 }
+
+#[test]
+fn the_benchmark_lattice_is_planned_fully_in_band() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    gridplan::synth::write_lattice(20, dir.path()).expect("lattice");
+    let plan = Plan::from_path(&dir.path().join("plan.toml")).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    assert_eq!(d.buildings.len(), 400);
+    assert_eq!(d.total_households(), 20_000);
+    let p = partition(&d, &plan.config, 1);
+    let c = check(&d, &p, &plan.config);
+    assert_eq!(
+        (c.households_assigned, c.grids_out_of_band, c.barrier_crossings, c.compounds_split),
+        (20_000, 0, 0, 0),
+        "{c:?}"
+    );
+}
