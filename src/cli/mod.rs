@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch only; the work is in the library.
 
+mod export_graph;
 mod import_osm;
 mod inspect;
 mod partition;
@@ -23,6 +24,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Partition every community into basic grids in band, never across a hard barrier, compounds whole.
     Partition(partition::Args),
+    /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
+    ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
     Synth(synth::Args),
 }
@@ -34,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(a) => inspect::run(a),
         Command::Partition(a) => partition::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::ExportGraph(a) => export_graph::run(a),
     }
 }

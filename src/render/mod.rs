@@ -2,6 +2,7 @@
 //! run never damages the outputs of the last good one.
 
 pub mod geojson;
+pub mod graph_json;
 pub mod output_dir;
 pub mod plan_file;
 pub mod run_dir;

@@ -136,3 +136,19 @@ fn the_benchmark_lattice_is_planned_fully_in_band() {
         "{c:?}"
     );
 }
+
+#[test]
+fn exported_graph_flags_the_links_across_the_trunk_road() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    gridplan::synth::write_lattice(12, dir.path()).expect("lattice");
+    let plan = Plan::from_path(&dir.path().join("plan.toml")).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let g = gridplan::render::graph_json::graph_json(&d, &plan.config, None);
+    let nodes = g["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 144);
+    let adjacency = g["adjacency"].as_array().expect("adjacency");
+    let crossing: usize =
+        adjacency.iter().flat_map(|a| a.as_array().into_iter().flatten()).filter(|e| e["barrier"] == "trunk").count();
+    // 12 rows cross the road straight, plus the diagonals of the Delaunay triangles along it; each link twice.
+    assert!(crossing >= 24 && crossing % 2 == 0, "{crossing}");
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Side by side: gridplan against GerryChain and spopt on the same instances (issue #3).
+
+Each instance is built with gridplan (the lattices with `gridplan synth --lattice SIDE`), exported with
+`gridplan export-graph` (buildings, households, compounds, Delaunay links with the ones crossing a hard
+barrier flagged), and partitioned by:
+
+  gridplan    `gridplan partition` (recursive bounded spanning-tree bipartition, the recommended algorithm)
+  gerrychain  `recursive_tree_part` (population = households, target = households / k, epsilon 0.25 = 300–500),
+              then a ReCom chain of --recom-steps steps from it
+  maxp        spopt `MaxPHeuristic` (threshold 300 households)
+  azp         spopt `AZP` with k regions on the building coordinates
+
+Every plan is scored by the same code here: share of grids in 300–500, barrier crossings (extra pieces a
+grid falls into when links across barriers do not count), compounds split (compounds of ≤ 500 households in
+one barrier-free piece spread over several grids), CV of households per grid, household-weighted mean
+distance to the grid centre, and wall time. Run from the repository root after a release build:
+
+    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install gerrychain spopt networkx
+    /tmp/peers/bin/python benches/peers/compare.py --sides 12 20 40 70
+
+Peers are kept out of the Rust build and out of the default test run.
+"""
+import argparse, csv, json, math, subprocess, sys, time
+from pathlib import Path
+
+import networkx as nx
+
+BIN = Path("target/release/gridplan")
+
+
+def run(cmd):
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def load_graph(path):
+    data = json.loads(Path(path).read_text())
+    g = nx.Graph()
+    for n in data["nodes"]:
+        g.add_node(n["id"], **n)
+    for i, nbrs in enumerate(data["adjacency"]):
+        for e in nbrs:
+            g.add_edge(i, e["id"], barrier=e["barrier"], length_m=e["length_m"])
+    return g
+
+
+def score(g, assignment, elapsed, lo=300, hi=500):
+    """assignment: node -> part id (every node)."""
+    parts = {}
+    for n, p in assignment.items():
+        parts.setdefault(p, []).append(n)
+    hh = {p: sum(g.nodes[n]["households"] for n in ns) for p, ns in parts.items()}
+    in_band = sum(1 for h in hh.values() if lo <= h <= hi)
+    crossings = 0
+    for p, ns in parts.items():
+        sub_all = g.subgraph(ns)
+        free = nx.Graph()
+        free.add_nodes_from(ns)
+        free.add_edges_from((a, b) for a, b, d in sub_all.edges(data=True) if d["barrier"] is None)
+        crossings += nx.number_connected_components(free) - nx.number_connected_components(sub_all)
+    comp = {}
+    for n, d in g.nodes(data=True):
+        if d.get("compound"):
+            comp.setdefault(d["compound"], []).append(n)
+    split = 0
+    for c, ns in comp.items():
+        if sum(g.nodes[n]["households"] for n in ns) > hi:
+            continue
+        free = nx.Graph()
+        free.add_nodes_from(ns)
+        free.add_edges_from((a, b) for a, b, d in g.subgraph(ns).edges(data=True) if d["barrier"] is None)
+        if nx.number_connected_components(free) == 1 and len({assignment[n] for n in ns}) > 1:
+            split += 1
+    sizes = list(hh.values())
+    mean = sum(sizes) / len(sizes)
+    cv = math.sqrt(sum((s - mean) ** 2 for s in sizes) / len(sizes)) / mean if mean else 0.0
+    wd = wsum = 0.0
+    for p, ns in parts.items():
+        w = sum(g.nodes[n]["households"] for n in ns) or 1
+        cx = sum(g.nodes[n]["x"] * g.nodes[n]["households"] for n in ns) / w
+        cy = sum(g.nodes[n]["y"] * g.nodes[n]["households"] for n in ns) / w
+        for n in ns:
+            h = g.nodes[n]["households"]
+            wd += h * math.hypot(g.nodes[n]["x"] - cx, g.nodes[n]["y"] - cy)
+            wsum += h
+    return {
+        "grids": len(parts),
+        "in_band": f"{in_band / len(parts):.1%}",
+        "barrier_crossings": crossings,
+        "compounds_split": split,
+        "cv": round(cv, 3),
+        "mean_dist_m": round(wd / wsum, 1),
+        "time_s": round(elapsed, 3),
+    }
+
+
+def gridplan_plan(g, inst):
+    t = time.perf_counter()
+    run([str(BIN), "partition", str(inst / "plan.toml"), "--out", str(inst / "run"), "--seed", "1"])
+    elapsed = time.perf_counter() - t
+    unit_to_node = {d["unit"]: n for n, d in g.nodes(data=True)}
+    assignment = {}
+    with open(inst / "run" / "assignment.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["id"] in unit_to_node:
+                assignment[unit_to_node[row["id"]]] = row["grid_id"]
+    return assignment, elapsed
+
+
+def gerrychain_plans(g, k, steps):
+    from gerrychain import Graph, Partition, MarkovChain
+    from gerrychain.constraints import within_percent_of_ideal_population
+    from gerrychain.proposals import recom
+    from gerrychain.tree import recursive_tree_part
+    from gerrychain.accept import always_accept
+    from gerrychain.updaters import Tally
+    from functools import partial
+
+    gg = Graph(g)
+    total = sum(d["households"] for _, d in g.nodes(data=True))
+    t = time.perf_counter()
+    seed = recursive_tree_part(gg, range(k), total / k, "households", 0.25)
+    t_seed = time.perf_counter() - t
+    out = [("gerrychain seed", dict(seed), t_seed)]
+    if steps > 0:
+        part = Partition(gg, seed, {"households": Tally("households", alias="households")})
+        proposal = partial(recom, pop_col="households", pop_target=total / k, epsilon=0.25, node_repeats=2)
+        chain = MarkovChain(proposal, [within_percent_of_ideal_population(part, 0.25, "households")], always_accept, part, steps)
+        t = time.perf_counter()
+        last = None
+        for last in chain:
+            pass
+        out.append((f"gerrychain recom×{steps}", dict(last.assignment), t_seed + time.perf_counter() - t))
+    return out
+
+
+def spopt_plans(g, k):
+    import geopandas as gpd
+    import libpysal
+    from shapely.geometry import Point
+    from spopt.region import AZP, MaxPHeuristic
+
+    nodes = sorted(g.nodes)
+    gdf = gpd.GeoDataFrame(
+        {"households": [g.nodes[n]["households"] for n in nodes], "x": [g.nodes[n]["x"] for n in nodes], "y": [g.nodes[n]["y"] for n in nodes]},
+        geometry=[Point(g.nodes[n]["x"], g.nodes[n]["y"]) for n in nodes],
+    )
+    w = libpysal.weights.W({i: [j for j in g.neighbors(n)] for i, n in enumerate(nodes)}, silence_warnings=True)
+    out = []
+    t = time.perf_counter()
+    mp = MaxPHeuristic(gdf, w, ["x", "y"], "households", 300, top_n=2)
+    mp.solve()
+    out.append(("spopt max-p", {nodes[i]: int(l) for i, l in enumerate(mp.labels_)}, time.perf_counter() - t))
+    t = time.perf_counter()
+    azp = AZP(gdf, w, ["x", "y"], n_clusters=k)
+    azp.solve()
+    out.append(("spopt azp", {nodes[i]: int(l) for i, l in enumerate(azp.labels_)}, time.perf_counter() - t))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sides", type=int, nargs="+", default=[12, 20])
+    ap.add_argument("--recom-steps", type=int, default=100)
+    ap.add_argument("--work", default="outputs/peers")
+    ap.add_argument("--skip", nargs="*", default=[], help="tools to skip: gerrychain spopt")
+    a = ap.parse_args()
+    work = Path(a.work)
+    rows = []
+    for side in a.sides:
+        inst = work / f"lattice{side * side}"
+        run([str(BIN), "synth", "--lattice", str(side), "--out", str(inst)])
+        run([str(BIN), "export-graph", str(inst / "plan.toml"), "--out", str(inst / "graph.json")])
+        g = load_graph(inst / "graph.json")
+        total = sum(d["households"] for _, d in g.nodes(data=True))
+        k = round(total / 400)
+        assignment, t = gridplan_plan(g, inst)
+        rows.append((f"lattice {side * side}", "gridplan", score(g, assignment, t)))
+        plans = []
+        if "gerrychain" not in a.skip:
+            plans += gerrychain_plans(g, k, a.recom_steps)
+        if "spopt" not in a.skip:
+            plans += spopt_plans(g, k)
+        for name, assignment, t in plans:
+            rows.append((f"lattice {side * side}", name, score(g, assignment, t)))
+        for r in rows[-(len(plans) + 1):]:
+            print(r, flush=True)
+    print("\n| instance | tool | grids | in band | barrier crossings | compounds split | CV | mean distance to centre | time |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for inst, tool, s in rows:
+        print(f"| {inst} | {tool} | {s['grids']} | {s['in_band']} | {s['barrier_crossings']} | {s['compounds_split']} | {s['cv']} | {s['mean_dist_m']} m | {s['time_s']} s |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

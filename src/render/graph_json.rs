@@ -1,0 +1,55 @@
+//! The unit graph as networkx adjacency JSON, the format GerryChain's `Graph.from_json` reads, for the
+//! side-by-side comparison with GerryChain and spopt (`benches/peers/`). Every Delaunay link is kept,
+//! including those across hard barriers (flagged `barrier`), because the peers know nothing of barriers and
+//! are scored on how often they cross them.
+
+use crate::config::PlanConfig;
+use crate::model::Dataset;
+use crate::partition::graph::{BarrierIndex, site_links};
+use crate::partition::{Member, sites_of};
+use serde_json::{Value, json};
+
+/// The graph of all sites (buildings with households) of the dataset, or of one street.
+pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Value {
+    let (sites, _) = sites_of(d);
+    let sites: Vec<_> = sites.into_iter().filter(|s| street.is_none() || s.street == street).collect();
+    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
+    let barriers = BarrierIndex::new(
+        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
+    );
+    let points: Vec<geo::Point> = sites.iter().map(|s| s.point).collect();
+    let links = site_links(&points, config.partition.max_edge_m, &barriers);
+    let nodes: Vec<Value> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let id = match s.member {
+                Member::Building(b) => d.buildings[b].id.clone(),
+                Member::Household(h) => d.households[h].id.clone(),
+            };
+            json!({
+                "id": i,
+                "unit": id,
+                "households": s.households,
+                "x": (s.point.x() * 10.0).round() / 10.0,
+                "y": (s.point.y() * 10.0).round() / 10.0,
+                "compound": s.compound.map(|c| d.compounds[c].id.clone()),
+                "street": s.street.map(|a| d.admin_areas[a].id.clone()),
+            })
+        })
+        .collect();
+    let mut adjacency: Vec<Vec<Value>> = vec![Vec::new(); sites.len()];
+    for l in &links {
+        let barrier = l.barrier.map(|b| d.barriers[b].class.clone());
+        let length = (l.length_m * 10.0).round() / 10.0;
+        adjacency[l.a].push(json!({"id": l.b, "barrier": barrier, "length_m": length}));
+        adjacency[l.b].push(json!({"id": l.a, "barrier": barrier, "length_m": length}));
+    }
+    json!({
+        "directed": false,
+        "multigraph": false,
+        "graph": {"band_min": config.bands.basic.min, "band_max": config.bands.basic.max},
+        "nodes": nodes,
+        "adjacency": adjacency,
+    })
+}
