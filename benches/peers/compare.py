@@ -116,7 +116,7 @@ def gerrychain_plans(g, k, steps):
     from gerrychain.updaters import Tally
     from functools import partial
 
-    gg = Graph(g)
+    gg = Graph.from_networkx(g)
     total = sum(d["households"] for _, d in g.nodes(data=True))
     t = time.perf_counter()
     seed = recursive_tree_part(gg, range(k), total / k, "households", 0.25)
