@@ -491,6 +491,9 @@ pub enum UndersizePolicy {
     /// crossing the weakest barrier).
     #[default]
     Flag,
+    /// Join it to the neighbouring piece across the weakest barrier of a `minor_barrier_classes` class when
+    /// the joined piece can be in band; every such crossing is listed in `run.json`.
+    MergeAcrossMinorBarrier,
 }
 
 /// `[partition]`: how grids are drawn.
@@ -503,11 +506,18 @@ pub struct PartitionParams {
     pub attempts: u32,
     /// What to do with pieces that cannot be in band.
     pub undersize: UndersizePolicy,
+    /// Barrier classes `merge-across-minor-barrier` may cross (never trunk roads, rivers or railways by default).
+    pub minor_barrier_classes: Vec<String>,
 }
 
 impl Default for PartitionParams {
     fn default() -> Self {
-        PartitionParams { max_edge_m: 400.0, attempts: 200, undersize: UndersizePolicy::Flag }
+        PartitionParams {
+            max_edge_m: 400.0,
+            attempts: 200,
+            undersize: UndersizePolicy::Flag,
+            minor_barrier_classes: vec!["secondary".into(), "tertiary".into(), "stream".into()],
+        }
     }
 }
 

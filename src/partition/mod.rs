@@ -198,11 +198,27 @@ pub struct Partition {
     pub unassigned: Vec<Unassigned>,
     /// Certificates of out-of-band grids and communities.
     pub certificates: Vec<Certificate>,
+    /// Barriers crossed on purpose by the undersize policy.
+    pub policy_crossings: Vec<PolicyCrossing>,
 }
 
-/// The parts of one container and their certificates.
+/// A barrier crossed on purpose under `undersize = "merge-across-minor-barrier"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyCrossing {
+    /// The barrier's id.
+    pub barrier: String,
+    /// Its class.
+    pub class: String,
+    /// Households of the piece that could not be in band on its own.
+    pub piece_households: u64,
+    /// Households of the joined piece.
+    pub joined_households: u64,
+}
+
+/// The parts of one container, their certificates, and the barriers crossed by policy.
 struct Parts {
     parts: Vec<(Vec<usize>, Option<Certificate>)>,
+    crossings: Vec<PolicyCrossing>,
 }
 
 /// Collects the sites that hold households; those in no street or community are reported.
@@ -311,7 +327,9 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
     let mut communities = Vec::new();
     let mut grids = Vec::new();
     let mut certificates = Vec::new();
-    for (comms, street_grids, comm_certs) in per_street {
+    let mut policy_crossings = Vec::new();
+    for (comms, street_grids, comm_certs, crossings) in per_street {
+        policy_crossings.extend(crossings);
         let base = communities.len();
         communities.extend(comms);
         certificates.extend(comm_certs);
@@ -324,7 +342,7 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
             grids.push(Grid { community: base + c, sites: sites_of_grid, households, certificate });
         }
     }
-    Partition { sites, communities, grids, dedicated, unassigned, certificates }
+    Partition { sites, communities, grids, dedicated, unassigned, certificates, policy_crossings }
 }
 
 struct Ctx<'a> {
@@ -335,7 +353,8 @@ struct Ctx<'a> {
     algorithm: &'a dyn Partitioner,
 }
 
-type StreetResult = (Vec<Community>, Vec<(usize, Vec<usize>, Option<Certificate>)>, Vec<Certificate>);
+type StreetResult =
+    (Vec<Community>, Vec<(usize, Vec<usize>, Option<Certificate>)>, Vec<Certificate>, Vec<PolicyCrossing>);
 
 impl Ctx<'_> {
     fn street(&self, street: usize, members: &[usize], rng: &mut ChaCha8Rng) -> StreetResult {
@@ -343,6 +362,7 @@ impl Ctx<'_> {
         let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
         let mut communities = Vec::new();
         let mut community_certs = Vec::new();
+        let mut crossings = Vec::new();
         // Communities from the data…
         let mut given: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         let mut loose = Vec::new();
@@ -368,6 +388,7 @@ impl Ctx<'_> {
         if !loose.is_empty() {
             let band = self.config.bands.community;
             let parts = self.split(&loose, band, u32::MAX, "community", rng);
+            crossings.extend(parts.crossings);
             for (n, (sites, cert)) in parts.parts.into_iter().enumerate() {
                 let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
                 if let Some(c) = cert {
@@ -386,11 +407,13 @@ impl Ctx<'_> {
         let basic = self.config.bands.basic;
         let mut grids = Vec::new();
         for (ci, c) in communities.iter().enumerate() {
-            for (sites, cert) in self.split(&c.sites, basic, basic.max, "grid", rng).parts {
+            let parts = self.split(&c.sites, basic, basic.max, "grid", rng);
+            crossings.extend(parts.crossings);
+            for (sites, cert) in parts.parts {
                 grids.push((ci, sites, cert));
             }
         }
-        (communities, grids, community_certs)
+        (communities, grids, community_certs, crossings)
     }
 
     /// Splits a set of sites into parts in `band`, compounds contracted up to `contract_up_to` households.
@@ -399,7 +422,17 @@ impl Ctx<'_> {
         let links = site_links(&points, self.config.partition.max_edge_m, self.barriers);
         let households: Vec<u32> = members.iter().map(|&s| self.sites[s].households).collect();
         let groups: Vec<Option<usize>> = members.iter().map(|&s| self.sites[s].compound).collect();
-        let graph = UnitGraph::build(&households, &groups, &links, contract_up_to);
+        let mut graph = UnitGraph::build(&households, &groups, &links, contract_up_to);
+        let crossings = match self.config.partition.undersize {
+            crate::config::UndersizePolicy::Flag => Vec::new(),
+            crate::config::UndersizePolicy::MergeAcrossMinorBarrier => merge_across_minor_barriers(
+                &mut graph,
+                &links,
+                band,
+                &self.d.barriers,
+                &self.config.partition.minor_barrier_classes,
+            ),
+        };
         let centres: Vec<geo::Point> = graph
             .unit_sites
             .iter()
@@ -472,7 +505,7 @@ impl Ctx<'_> {
             })
             .collect();
         parts.sort_by(|a, b| a.0.first().cmp(&b.0.first()));
-        Parts { parts }
+        Parts { parts, crossings }
     }
 
     #[allow(clippy::too_many_arguments, reason = "the context of one piece; grouping it would only rename it")]
@@ -556,6 +589,60 @@ impl Ctx<'_> {
 
     fn barriers_classes(&self) -> &[crate::model::Barrier] {
         &self.d.barriers
+    }
+}
+
+/// Joins every piece that cannot be in band to a neighbouring piece across the weakest barrier of a minor
+/// class (earliest in `minor`, then the shortest link), when the joined piece can be in band. Adds the link to
+/// the unit graph and returns what was crossed.
+fn merge_across_minor_barriers(
+    graph: &mut UnitGraph,
+    links: &[SiteLink],
+    band: Band,
+    barriers: &[crate::model::Barrier],
+    minor: &[String],
+) -> Vec<PolicyCrossing> {
+    let mut out = Vec::new();
+    loop {
+        let components = graph.components();
+        let mut comp_of = vec![0; graph.adj.len()];
+        for (i, c) in components.iter().enumerate() {
+            for &u in c {
+                comp_of[u] = i;
+            }
+        }
+        let sums: Vec<u64> =
+            components.iter().map(|c| c.iter().map(|&u| u64::from(graph.households[u])).sum()).collect();
+        let mut best: Option<(usize, f64, usize, usize, usize)> = None; // (class rank, length, unit a, unit b, barrier)
+        for l in links {
+            let Some(b) = l.barrier else { continue };
+            let Some(rank) = minor.iter().position(|c| *c == barriers[b].class) else { continue };
+            let (ua, ub) = (graph.site_unit[l.a], graph.site_unit[l.b]);
+            let (ca, cb) = (comp_of[ua], comp_of[ub]);
+            if ca == cb {
+                continue;
+            }
+            let stuck = |c: usize| tree::feasible_ks(sums[c], band).is_none();
+            if !(stuck(ca) || stuck(cb)) || tree::feasible_ks(sums[ca] + sums[cb], band).is_none() {
+                continue;
+            }
+            if best.is_none_or(|x| (rank, l.length_m) < (x.0, x.1)) {
+                best = Some((rank, l.length_m, ua, ub, b));
+            }
+        }
+        let Some((_, _, ua, ub, b)) = best else { return out };
+        let (ca, cb) = (comp_of[ua], comp_of[ub]);
+        let piece = if tree::feasible_ks(sums[ca], band).is_none() { sums[ca] } else { sums[cb] };
+        out.push(PolicyCrossing {
+            barrier: barriers[b].id.clone(),
+            class: barriers[b].class.clone(),
+            piece_households: piece,
+            joined_households: sums[ca] + sums[cb],
+        });
+        graph.adj[ua].push(ub);
+        graph.adj[ub].push(ua);
+        graph.adj[ua].sort_unstable();
+        graph.adj[ub].sort_unstable();
     }
 }
 

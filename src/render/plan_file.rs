@@ -111,13 +111,16 @@ classes = {classes}
 [partition]
 max_edge_m = {edge}          # longest neighbour link between buildings, m
 attempts = {attempts}             # spanning trees tried per split
-undersize = "{undersize}"        # flag: pieces that cannot be in band stay out of band, with a certificate
+undersize = "{undersize}"        # flag | merge-across-minor-barrier: what to do with pieces that cannot be in band
+minor_barrier_classes = {minor}   # what merge-across-minor-barrier may cross
 "#,
         edge = pp.max_edge_m,
         attempts = pp.attempts,
         undersize = match pp.undersize {
             crate::config::UndersizePolicy::Flag => "flag",
+            crate::config::UndersizePolicy::MergeAcrossMinorBarrier => "merge-across-minor-barrier",
         },
+        minor = list(&pp.minor_barrier_classes),
     );
     let dd = &config.dedicated;
     let _ = write!(

@@ -265,6 +265,7 @@ pub fn write_partition(
             "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
         },
         "certificates": p.certificates,
+        "policy_crossings": p.policy_crossings,
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;

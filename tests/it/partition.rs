@@ -152,3 +152,22 @@ fn exported_graph_flags_the_links_across_the_trunk_road() {
     // 12 rows cross the road straight, plus the diagonals of the Delaunay triangles along it; each link twice.
     assert!(crossing >= 24 && crossing % 2 == 0, "{crossing}");
 }
+
+#[test]
+fn merge_policy_crosses_only_minor_barriers_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut plan = sample_plan(dir.path());
+    plan.config.partition.undersize = gridplan::config::UndersizePolicy::MergeAcrossMinorBarrier;
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let flagged = check(&d, &partition(&d, &Default::default(), 1), &plan.config);
+    let p = partition(&d, &plan.config, 1);
+    let c = check(&d, &p, &plan.config);
+    assert_eq!(c.households_assigned + c.households_unassigned, c.households_in);
+    assert!(!p.policy_crossings.is_empty(), "the sample has pieces cut off by secondary roads");
+    for x in &p.policy_crossings {
+        assert!(plan.config.partition.minor_barrier_classes.contains(&x.class), "{x:?}");
+        assert!(x.joined_households > x.piece_households);
+    }
+    assert!(c.barrier_crossings as usize <= p.policy_crossings.len(), "every crossing is one the policy made: {c:?}");
+    assert!(c.grids_out_of_band <= flagged.grids_out_of_band, "merging never leaves more grids out of band");
+}
