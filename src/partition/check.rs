@@ -34,6 +34,56 @@ pub struct Check {
     pub nesting_violations: u64,
 }
 
+/// For every basic grid: how many pieces its sites form with barrier-free links only, and with all links,
+/// over the neighbourhood (Delaunay links within `max_edge_m`) of its community — the graph grids are drawn on.
+fn grid_pieces(
+    p: &Partition,
+    config: &PlanConfig,
+    barriers: &BarrierIndex,
+    grid_of_site: &[usize],
+) -> Vec<(usize, usize)> {
+    let mut free_roots: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); p.grids.len()];
+    let mut any_roots: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); p.grids.len()];
+    for c in &p.communities {
+        let points: Vec<geo::Point> = c.sites.iter().map(|&s| p.sites[s].point).collect();
+        let links = site_links(&points, config.partition.max_edge_m, barriers);
+        let mut free = UnionFind::new(points.len());
+        let mut any = UnionFind::new(points.len());
+        for l in &links {
+            if grid_of_site[c.sites[l.a]] == grid_of_site[c.sites[l.b]] {
+                any.union(l.a, l.b);
+                if l.barrier.is_none() {
+                    free.union(l.a, l.b);
+                }
+            }
+        }
+        for (i, &s) in c.sites.iter().enumerate() {
+            let g = grid_of_site[s];
+            if g != usize::MAX {
+                // Roots are local to the community; a grid never spans two communities (nesting is checked).
+                free_roots[g].insert(free.find(i));
+                any_roots[g].insert(any.find(i));
+            }
+        }
+    }
+    free_roots.iter().zip(&any_roots).map(|(f, a)| (f.len(), a.len())).collect()
+}
+
+/// Basic grids that are not one connected piece of the barrier-free neighbourhood graph (0 for a legal plan).
+pub fn discontiguous_grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> u64 {
+    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
+    let barriers = BarrierIndex::new(
+        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
+    );
+    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
+    for (g, grid) in p.grids.iter().enumerate() {
+        for &s in &grid.sites {
+            grid_of_site[s] = g;
+        }
+    }
+    grid_pieces(p, config, &barriers, &grid_of_site).iter().filter(|&&(free, _)| free != 1).count() as u64
+}
+
 /// Recomputes the invariants of `p`.
 pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let band = config.bands.basic;
@@ -50,32 +100,22 @@ pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let in_band = |h: u64| h >= u64::from(band.min) && h <= u64::from(band.max);
     let out_of_band: Vec<&super::Grid> = p.grids.iter().filter(|g| !in_band(g.households)).collect();
 
-    // Per community: links among its sites, the same neighbourhood the grids were drawn on.
-    let mut barrier_crossings = 0u64;
-    let mut compound_pieces: BTreeMap<usize, BTreeSet<(usize, usize)>> = BTreeMap::new(); // compound → (community, piece root)
+    let pieces = grid_pieces(p, config, &barriers, &grid_of_site);
+    let barrier_crossings: u64 = pieces.iter().map(|&(free, any)| (free - any) as u64).sum();
+    // Compounds: which communities and barrier-free pieces they lie in, which grids hold them.
+    let mut compound_pieces: BTreeMap<usize, BTreeSet<(usize, usize)>> = BTreeMap::new();
     let mut compound_grids: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let mut compound_households: BTreeMap<usize, u64> = BTreeMap::new();
     for (ci, c) in p.communities.iter().enumerate() {
         let points: Vec<geo::Point> = c.sites.iter().map(|&s| p.sites[s].point).collect();
         let links = site_links(&points, config.partition.max_edge_m, &barriers);
-        let mut free = UnionFind::new(points.len());
-        let mut any = UnionFind::new(points.len());
         let mut compound_free = UnionFind::new(points.len());
-        for l in &links {
+        for l in links.iter().filter(|l| l.barrier.is_none()) {
             let (sa, sb) = (c.sites[l.a], c.sites[l.b]);
-            if grid_of_site[sa] == grid_of_site[sb] {
-                any.union(l.a, l.b);
-                if l.barrier.is_none() {
-                    free.union(l.a, l.b);
-                }
-            }
-            if l.barrier.is_none() && p.sites[sa].compound.is_some() && p.sites[sa].compound == p.sites[sb].compound {
+            if p.sites[sa].compound.is_some() && p.sites[sa].compound == p.sites[sb].compound {
                 compound_free.union(l.a, l.b);
             }
         }
-        let roots =
-            |uf: &mut UnionFind| (0..points.len()).map(|i| uf.find(i)).collect::<BTreeSet<usize>>().len() as u64;
-        barrier_crossings += roots(&mut free) - roots(&mut any);
         for (i, &s) in c.sites.iter().enumerate() {
             if let Some(k) = p.sites[s].compound {
                 compound_pieces.entry(k).or_default().insert((ci, compound_free.find(i)));

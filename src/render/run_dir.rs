@@ -263,6 +263,7 @@ pub fn write_partition(
             "basic_grids": p.grids.len(),
             "dedicated_grids": p.dedicated.len(),
             "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
+            "discontiguous_grids": crate::partition::check::discontiguous_grids(d, p, &plan.config),
         },
         "certificates": p.certificates,
         "policy_crossings": p.policy_crossings,

@@ -71,7 +71,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
     /// On synthetic cities (given communities, trunk/primary/secondary roads, a river): every household in
-    /// exactly one grid, no barrier crossed, no fitting compound split, grids nested, out-of-band explained.
+    /// exactly one grid, no barrier crossed, no fitting compound split, grids nested and contiguous,
+    /// out-of-band explained.
     #[test]
     fn synthetic_partitions_hold_the_invariants(households in 2_000u64..30_000, seed in 0u64..500) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -86,6 +87,7 @@ proptest! {
         prop_assert_eq!(c.compounds_split, 0);
         prop_assert_eq!(c.nesting_violations, 0);
         prop_assert_eq!(c.grids_out_of_band_unexplained, 0);
+        prop_assert_eq!(gridplan::partition::check::discontiguous_grids(&d, &p, &plan.config), 0, "every grid is one piece");
         // Every special unit of a listed kind with enough staff is in exactly one dedicated grid of its kind.
         for (u, s) in d.special_units.iter().enumerate() {
             let rule = plan.config.dedicated.kinds[&s.kind];
