@@ -41,7 +41,16 @@ pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
         positions.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         let cells: Vec<geo::Polygon> = if positions.len() >= 3 {
             let mp = MultiPoint::from(positions.iter().map(|&(x, y, _)| Point::new(x, y)).collect::<Vec<_>>());
-            mp.voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Padded)).unwrap_or_default()
+            // The diagram must reach every corner of the container, not just around the sites.
+            let frame = match (boundary.bounding_rect(), mp.bounding_rect()) {
+                (Some(a), Some(b)) => geo::Rect::new(
+                    geo::Coord { x: a.min().x.min(b.min().x) - 10.0, y: a.min().y.min(b.min().y) - 10.0 },
+                    geo::Coord { x: a.max().x.max(b.max().x) + 10.0, y: a.max().y.max(b.max().y) + 10.0 },
+                )
+                .to_polygon(),
+                _ => continue,
+            };
+            mp.voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Polygon(&frame))).unwrap_or_default()
         } else {
             Vec::new()
         };
