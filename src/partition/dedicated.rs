@@ -97,11 +97,19 @@ pub fn dedicated_grids(d: &Dataset, params: &DedicatedParams) -> Vec<DedicatedGr
         for units in chosen {
             let outlines: Vec<MultiPolygon> = units.iter().map(|&u| outline(d, u)).collect();
             let polygon = geo::unary_union(outlines.iter()).intersection(street_polygon);
-            if polygon.unsigned_area() <= 0.0 {
-                continue;
-            }
             out.push(DedicatedGrid { kind: kind.clone(), units, street, polygon, sites: Vec::new(), households: 0 });
         }
     }
+    // Units of different kinds can overlap (a clinic inside a campus): in one street, a later grid gives
+    // way to the earlier ones, so dedicated grids never overlap.
+    let mut taken: BTreeMap<usize, MultiPolygon> = BTreeMap::new();
+    for g in &mut out {
+        if let Some(t) = taken.get(&g.street) {
+            g.polygon = g.polygon.difference(t);
+        }
+        let t = taken.entry(g.street).or_insert_with(|| MultiPolygon::new(vec![]));
+        *t = t.union(&g.polygon);
+    }
+    out.retain(|g| g.polygon.unsigned_area() > 0.0);
     out
 }

@@ -57,7 +57,6 @@ pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
         let tree = rstar::RTree::bulk_load(
             positions.iter().map(|&(x, y, s)| rstar::primitives::GeomWithData::new([x, y], s)).collect(),
         );
-        let mut covered = vec![false; positions.len()];
         for cell in cells {
             let Some(r) = cell.bounding_rect() else { continue };
             let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
@@ -72,16 +71,26 @@ pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
             if grid_of_site[site] != usize::MAX && clipped.unsigned_area() > 0.0 {
                 cells_of_grid[grid_of_site[site]].push(clipped);
             }
-            if let Some(i) = positions.iter().position(|q| q.2 == site) {
-                covered[i] = true;
-            }
         }
-        if positions.len() < 3 {
-            // Too few sites to triangulate: the container goes to the first grid.
-            if let Some(&(_, _, s)) = positions.first()
-                && grid_of_site[s] != usize::MAX
+        // Whatever no cell covers (too few sites to triangulate, cells that miss the container's corners)
+        // goes to the grid of the nearest site, so the container is covered by construction.
+        let placed: Vec<&MultiPolygon> = sites
+            .iter()
+            .filter_map(|&s| grid_of_site.get(s))
+            .copied()
+            .collect::<std::collections::BTreeSet<usize>>()
+            .into_iter()
+            .flat_map(|g| cells_of_grid[g].iter())
+            .collect();
+        let remainder = boundary.difference(&geo::unary_union(placed));
+        for part in remainder.0 {
+            let Some(at) = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()])) else {
+                continue;
+            };
+            if let Some(nearest) = tree.nearest_neighbor(&[at.x(), at.y()])
+                && grid_of_site[nearest.data] != usize::MAX
             {
-                cells_of_grid[grid_of_site[s]].push(boundary.clone());
+                cells_of_grid[grid_of_site[nearest.data]].push(MultiPolygon::new(vec![part]));
             }
         }
     }
