@@ -71,32 +71,16 @@ fn grid_pieces(
 
 /// Basic grids that are not one connected piece of the barrier-free neighbourhood graph (0 for a legal plan).
 pub fn discontiguous_grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> u64 {
-    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
-    let barriers = BarrierIndex::new(
-        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
-    );
-    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
-    for (g, grid) in p.grids.iter().enumerate() {
-        for &s in &grid.sites {
-            grid_of_site[s] = g;
-        }
-    }
+    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
+    let grid_of_site = p.grid_of_site();
     grid_pieces(p, config, &barriers, &grid_of_site).iter().filter(|&&(free, _)| free != 1).count() as u64
 }
 
 /// Recomputes the invariants of `p`.
 pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let band = config.bands.basic;
-    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
-    let barriers = BarrierIndex::new(
-        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
-    );
-    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
-    for (g, grid) in p.grids.iter().enumerate() {
-        for &s in &grid.sites {
-            grid_of_site[s] = g;
-        }
-    }
+    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
+    let grid_of_site = p.grid_of_site();
     let in_band = |h: u64| h >= u64::from(band.min) && h <= u64::from(band.max);
     let out_of_band: Vec<&super::Grid> = p.grids.iter().filter(|g| !in_band(g.households)).collect();
 

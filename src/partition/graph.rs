@@ -22,6 +22,11 @@ impl BarrierIndex {
         BarrierIndex { tree: RTree::bulk_load(segments) }
     }
 
+    /// The barriers of `d` whose class is one of the plan's hard `classes`.
+    pub fn hard(d: &crate::model::Dataset, classes: &[String]) -> Self {
+        Self::new(d.barriers.iter().enumerate().filter(|(_, b)| classes.contains(&b.class)).map(|(i, b)| (i, &b.line)))
+    }
+
     /// The first barrier (lowest position) the segment a–b crosses, if any.
     pub fn crossing(&self, a: Point, b: Point) -> Option<usize> {
         let link = Line::new(a.0, b.0);

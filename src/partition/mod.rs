@@ -202,6 +202,19 @@ pub struct Partition {
     pub policy_crossings: Vec<PolicyCrossing>,
 }
 
+impl Partition {
+    /// The basic grid of each site (`usize::MAX` for sites in a dedicated grid).
+    pub fn grid_of_site(&self) -> Vec<usize> {
+        let mut out = vec![usize::MAX; self.sites.len()];
+        for (g, grid) in self.grids.iter().enumerate() {
+            for &s in &grid.sites {
+                out[s] = g;
+            }
+        }
+        out
+    }
+}
+
 /// A barrier crossed on purpose under `undersize = "merge-across-minor-barrier"`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyCrossing {
@@ -306,10 +319,7 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
             in_pool[i] = false;
         }
     }
-    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
-    let barriers = BarrierIndex::new(
-        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
-    );
+    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
     let mut by_street: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, s) in sites.iter().enumerate() {
         if let (Some(st), true) = (s.street, in_pool[i]) {

@@ -13,10 +13,7 @@ use serde_json::{Value, json};
 pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Value {
     let (sites, _) = sites_of(d);
     let sites: Vec<_> = sites.into_iter().filter(|s| street.is_none() || s.street == street).collect();
-    let hard: Vec<&str> = config.barriers.classes.iter().map(String::as_str).collect();
-    let barriers = BarrierIndex::new(
-        d.barriers.iter().enumerate().filter(|(_, b)| hard.contains(&b.class.as_str())).map(|(i, b)| (i, &b.line)),
-    );
+    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
     let points: Vec<geo::Point> = sites.iter().map(|s| s.point).collect();
     let links = site_links(&points, config.partition.max_edge_m, &barriers);
     let nodes: Vec<Value> = sites

@@ -20,12 +20,7 @@ use std::time::Duration;
 /// container, dissolved per grid. Grids with no cell (co-located sites) get the union of their sites' cells.
 pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
     let mut cells_of_grid: Vec<Vec<MultiPolygon>> = vec![Vec::new(); p.grids.len()];
-    let mut grid_of_site = vec![usize::MAX; p.sites.len()];
-    for (g, grid) in p.grids.iter().enumerate() {
-        for &s in &grid.sites {
-            grid_of_site[s] = g;
-        }
-    }
+    let grid_of_site = p.grid_of_site();
     // Containers: a given community, else the street.
     let mut containers: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
     for c in &p.communities {
