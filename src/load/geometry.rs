@@ -54,6 +54,31 @@ pub fn representative_point(mp: &MultiPolygon) -> Option<geo::Point> {
     }
 }
 
+/// Boolean operations leave slivers: parts and holes under a square metre, rings of too few points. Drops
+/// them and repairs what is still invalid, so every written outline is a valid polygon.
+pub fn clean(mp: MultiPolygon) -> MultiPolygon {
+    use geo::{MakeValid, RemoveRepeatedPoints, Validation};
+    let min = MIN_POLYGON_AREA_M2;
+    let ring_ok = |r: &geo::LineString| {
+        r.0.len() >= 4 && {
+            use geo::Area;
+            geo::Polygon::new(r.clone(), vec![]).unsigned_area()
+        } >= min
+    };
+    let parts: Vec<geo::Polygon> = mp
+        .remove_repeated_points()
+        .0
+        .into_iter()
+        .filter(|p| ring_ok(p.exterior()))
+        .map(|p| {
+            let (ext, holes) = p.into_inner();
+            geo::Polygon::new(ext, holes.into_iter().filter(|h| ring_ok(h)).collect())
+        })
+        .collect();
+    let out = MultiPolygon::new(parts);
+    if out.is_valid() { out } else { out.make_valid().unwrap_or(out) }
+}
+
 /// Outcome of checking a polygon.
 #[derive(Debug)]
 pub enum PolygonCheck {

@@ -110,6 +110,9 @@ pub fn dedicated_grids(d: &Dataset, params: &DedicatedParams) -> Vec<DedicatedGr
         let t = taken.entry(g.street).or_insert_with(|| MultiPolygon::new(vec![]));
         *t = t.union(&g.polygon);
     }
+    for g in &mut out {
+        g.polygon = crate::load::geometry::clean(std::mem::replace(&mut g.polygon, MultiPolygon::new(vec![])));
+    }
     out.retain(|g| g.polygon.unsigned_area() > 0.0);
     out
 }

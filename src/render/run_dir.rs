@@ -102,10 +102,10 @@ pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
         .enumerate()
         .map(|(g, cells)| {
             let union = geo::unary_union(cells.iter());
-            match cut.get(&p.communities[p.grids[g].community].street) {
+            crate::load::geometry::clean(match cut.get(&p.communities[p.grids[g].community].street) {
                 Some(c) => union.difference(c),
                 None => union,
-            }
+            })
         })
         .collect()
 }

@@ -191,6 +191,13 @@ fn grid_polygons_tile_each_street_without_gaps_or_overlaps() {
     }
     assert!(!by_street.is_empty());
     for (street, polys) in by_street {
+        for poly in &polys {
+            assert!(
+                geo::Validation::is_valid(poly),
+                "street {street}: invalid outline {:?}",
+                geo::Validation::check_validation(poly).err()
+            );
+        }
         let area = d.admin_areas[street].polygon.unsigned_area();
         let sum: f64 = polys.iter().map(|m| m.unsigned_area()).sum();
         let union = geo::unary_union(polys.iter()).unsigned_area();
