@@ -1,7 +1,6 @@
 //! `gridplan export-graph`.
 
 use anyhow::Context;
-use gridplan::config::Plan;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -17,8 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let plan = Plan::from_path(&args.plan)?;
-    let d = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", args.plan.display()))?;
+    let (plan, d) = super::load(&args.plan)?;
     let street = match &args.street {
         None => None,
         Some(key) => Some(

@@ -1,7 +1,5 @@
 //! `gridplan inspect`.
 
-use anyhow::Context;
-use gridplan::config::Plan;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -18,8 +16,7 @@ pub struct Args {
 
 /// Loads a plan and prints its inspect report.
 pub fn print_report(plan_path: &std::path::Path, json: bool, all_warnings: bool) -> anyhow::Result<()> {
-    let plan = Plan::from_path(plan_path)?;
-    let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", plan_path.display()))?;
+    let (plan, dataset) = super::load(plan_path)?;
     let report = gridplan::inspect::inspect(&plan.config.plan.name, &dataset);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

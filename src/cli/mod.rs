@@ -30,6 +30,14 @@ enum Command {
     Synth(synth::Args),
 }
 
+/// Reads a plan file and loads its layers, naming the plan in any error.
+fn load(path: &std::path::Path) -> anyhow::Result<(gridplan::config::Plan, gridplan::model::Dataset)> {
+    use anyhow::Context;
+    let plan = gridplan::config::Plan::from_path(path)?;
+    let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", path.display()))?;
+    Ok((plan, dataset))
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -1,7 +1,6 @@
 //! `gridplan partition`.
 
 use anyhow::Context;
-use gridplan::config::Plan;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -20,11 +19,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let plan = Plan::from_path(&args.plan)?;
-    let seed = args.seed.unwrap_or(plan.config.plan.seed);
     let t0 = std::time::Instant::now();
-    let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", args.plan.display()))?;
+    let (plan, dataset) = super::load(&args.plan)?;
     let t_load = t0.elapsed();
+    let seed = args.seed.unwrap_or(plan.config.plan.seed);
     let t1 = std::time::Instant::now();
     let algorithm = gridplan::partition::by_name(&args.algorithm).ok_or_else(|| {
         let names: Vec<&str> = gridplan::partition::all().iter().map(|p| p.name()).collect();

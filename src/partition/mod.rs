@@ -561,7 +561,7 @@ impl Ctx<'_> {
         };
         let mut remedies = Vec::new();
         if let Some((other_h, class, length)) =
-            weakest_crossing(graph, links, piece, component_of, component, self.barriers_classes())
+            weakest_crossing(graph, links, piece, component_of, component, &self.d.barriers)
         {
             let merged = h + other_h;
             remedies.push(format!(
@@ -595,10 +595,6 @@ impl Ctx<'_> {
                 (p, cert)
             })
             .collect()
-    }
-
-    fn barriers_classes(&self) -> &[crate::model::Barrier] {
-        &self.d.barriers
     }
 }
 
