@@ -140,6 +140,41 @@ fn grid_codes(p: &Partition) -> Vec<(String, String)> {
     out
 }
 
+/// How a dedicated grid is named: numbered D01, D02, … inside its street, and placed in the community of the
+/// basic grid that contains it, when one does.
+struct DedicatedLabel<'a> {
+    grid_id: String,
+    code: String,
+    community: Option<&'a str>,
+    community_id: Option<&'a str>,
+}
+
+fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]) -> Vec<DedicatedLabel<'a>> {
+    let mut seq_in_street: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    p.dedicated
+        .iter()
+        .map(|g| {
+            let street = &d.admin_areas[g.street];
+            let key = street.code.clone().unwrap_or_else(|| street.id.clone());
+            let n = seq_in_street.entry(g.street).or_insert(0);
+            *n += 1;
+            let community = crate::load::geometry::representative_point(&g.polygon).and_then(|pt| {
+                p.grids
+                    .iter()
+                    .enumerate()
+                    .find(|(i, gr)| p.communities[gr.community].street == g.street && polygons[*i].contains(&pt))
+                    .map(|(_, gr)| &p.communities[gr.community])
+            });
+            DedicatedLabel {
+                grid_id: format!("{key}-D{n:02}"),
+                code: format!("{}D{n:02}", key.replace('-', "")),
+                community: community.map(|c| c.name.as_str()),
+                community_id: community.map(|c| c.id.as_str()),
+            }
+        })
+        .collect()
+}
+
 fn member_id(d: &Dataset, m: Member) -> (&str, &'static str) {
     match m {
         Member::Building(i) => (&d.buildings[i].id, "building"),
@@ -194,26 +229,17 @@ pub fn write_partition(
         }
         features.push((Geometry::MultiPolygon(super::to_output_crs(&polygons[g], &d.projection, crs)), props));
     }
-    for (n, g) in p.dedicated.iter().enumerate() {
+    let dedicated = dedicated_labels(d, p, &polygons);
+    for (g, label) in p.dedicated.iter().zip(&dedicated) {
         let street = &d.admin_areas[g.street];
-        let key = street.code.clone().unwrap_or_else(|| street.id.clone());
-        let here = crate::load::geometry::representative_point(&g.polygon);
-        let community = here
-            .and_then(|pt| {
-                p.grids
-                    .iter()
-                    .enumerate()
-                    .find(|(i, gr)| p.communities[gr.community].street == g.street && polygons[*i].contains(&pt))
-            })
-            .map(|(_, gr)| p.communities[gr.community].name.clone());
         let names: Vec<&str> = g.units.iter().filter_map(|&u| d.special_units[u].name.as_deref()).collect();
         let mut props = Map::new();
-        props.insert("grid_id".into(), json!(format!("{key}-D{:02}", n + 1)));
-        props.insert("code".into(), json!(format!("{}D{:02}", key.replace('-', ""), n + 1)));
+        props.insert("grid_id".into(), json!(label.grid_id));
+        props.insert("code".into(), json!(label.code));
         props.insert("kind".into(), json!("dedicated"));
         props.insert("unit_kind".into(), json!(g.kind));
         props.insert("street".into(), json!(street.name));
-        props.insert("community".into(), json!(community));
+        props.insert("community".into(), json!(label.community));
         props.insert("households".into(), json!(g.households));
         props.insert("persons".into(), json!(g.sites.iter().map(|&s| persons_of(d, p.sites[s].member)).sum::<u64>()));
         props.insert(
@@ -232,20 +258,31 @@ pub fn write_partition(
 
     let mut w = staged.create("assignment.csv")?;
     writeln!(w, "id,kind,households,grid_id,community,street")?;
-    let mut rows: Vec<(usize, usize)> =
-        p.grids.iter().enumerate().flat_map(|(g, grid)| grid.sites.iter().map(move |&s| (s, g))).collect();
+    // Every site in a grid, basic or dedicated, in site order: (site, grid id, community id).
+    let mut rows: Vec<(usize, &str, &str)> = p
+        .grids
+        .iter()
+        .enumerate()
+        .flat_map(|(g, grid)| {
+            let (grid_id, community) = (codes[g].0.as_str(), p.communities[grid.community].id.as_str());
+            grid.sites.iter().map(move |&s| (s, grid_id, community))
+        })
+        .chain(p.dedicated.iter().zip(&dedicated).flat_map(|(g, label)| {
+            g.sites.iter().map(move |&s| (s, label.grid_id.as_str(), label.community_id.unwrap_or("")))
+        }))
+        .collect();
     rows.sort_unstable();
-    for (s, g) in rows {
+    for (s, grid_id, community) in rows {
         let (id, kind) = member_id(d, p.sites[s].member);
-        let community = &p.communities[p.grids[g].community];
+        let street = p.sites[s].street.map_or("", |a| d.admin_areas[a].name.as_str());
         writeln!(
             w,
             "{},{kind},{},{},{},{}",
             csv_field(id),
             p.sites[s].households,
-            codes[g].0,
-            csv_field(&community.id),
-            csv_field(&d.admin_areas[community.street].name)
+            csv_field(grid_id),
+            csv_field(community),
+            csv_field(street)
         )?;
     }
     finish(w)?;

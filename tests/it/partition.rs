@@ -65,6 +65,35 @@ fn partition_run_directory_is_deterministic() {
     let grids: geojson::FeatureCollection =
         std::fs::read_to_string(runs[0].join("grids.geojson")).expect("grids").parse().expect("GeoJSON");
     assert!(grids.features.iter().all(|f| f.geometry.is_some()), "every grid has a polygon");
+
+    // The files alone account for every household: each id once, in assignment.csv (basic and dedicated grids,
+    // every grid id one of grids.geojson) or unassigned.csv.
+    let check: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[0].join("check.json")).expect("check")).expect("json");
+    let grid_ids: std::collections::HashSet<String> = grids
+        .features
+        .iter()
+        .map(|f| f.property("grid_id").and_then(|v| v.as_str()).expect("grid_id").to_string())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut totals = [0u64; 2];
+    for (i, file) in ["assignment.csv", "unassigned.csv"].iter().enumerate() {
+        let mut r = csv::Reader::from_path(runs[0].join(file)).expect(file);
+        let headers = r.headers().expect("headers").clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
+        let (id, households) = (col("id"), col("households"));
+        for row in r.records() {
+            let row = row.expect("row");
+            assert!(seen.insert(row[id].to_string()), "{} listed twice", &row[id]);
+            totals[i] += row[households].parse::<u64>().expect("households");
+            if i == 0 {
+                let grid = &row[col("grid_id")];
+                assert!(grid_ids.contains(grid), "{grid} not in grids.geojson");
+            }
+        }
+    }
+    assert_eq!(totals[0], check["households_assigned"].as_u64().expect("assigned"));
+    assert_eq!(totals[1], check["households_unassigned"].as_u64().expect("unassigned"));
 }
 
 proptest! {
