@@ -444,8 +444,41 @@ pub struct CoverageParams {
     pub snap_limit_m: f64,
     /// Straight-line × this factor when the network cannot be used.
     pub detour_factor: f64,
-    /// Threshold per facility kind: metres in distance mode, minutes in time mode.
+    /// Threshold per facility kind (or group): metres in distance mode, minutes in time mode.
     pub thresholds: BTreeMap<String, f64>,
+    /// Service-circle levels reported for every kind besides its own threshold, in the mode's unit; default
+    /// 300 / 500 / 1,000 m (distance) or 5 / 10 / 15 min (time).
+    pub levels: Option<Vec<f64>>,
+    /// Kinds evaluated as one (e.g. `schools = ["primary_school", "middle_school", "school"]`); a group needs a
+    /// threshold of its own.
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Network searches stop here, m (raised to the largest threshold or level): farther households get no
+    /// distance, only "beyond".
+    pub search_limit_m: f64,
+    /// New sites suggested per kind.
+    pub new_sites: usize,
+}
+
+impl CoverageParams {
+    /// Metres for a value in the mode's unit.
+    pub fn metres(&self, value: f64) -> f64 {
+        match self.mode {
+            CoverageMode::Distance => value,
+            CoverageMode::Time => value * 60.0 * self.walking_speed_m_per_s,
+        }
+    }
+
+    /// The report levels in metres, ascending.
+    pub fn levels_m(&self) -> Vec<f64> {
+        let levels = self.levels.clone().unwrap_or_else(|| match self.mode {
+            CoverageMode::Distance => vec![300.0, 500.0, 1000.0],
+            CoverageMode::Time => vec![5.0, 10.0, 15.0],
+        });
+        let mut m: Vec<f64> = levels.into_iter().map(|v| self.metres(v)).collect();
+        m.sort_by(f64::total_cmp);
+        m.dedup();
+        m
+    }
 }
 
 impl Default for CoverageParams {
@@ -478,6 +511,10 @@ impl Default for CoverageParams {
             snap_limit_m: 150.0,
             detour_factor: 1.3,
             thresholds,
+            levels: None,
+            groups: BTreeMap::new(),
+            search_limit_m: 2000.0,
+            new_sites: 3,
         }
     }
 }
@@ -679,6 +716,26 @@ impl Plan {
         for (kind, v) in &cov.thresholds {
             if !(v.is_finite() && *v > 0.0) {
                 return Err(self.invalid(&format!("coverage.thresholds.{kind}"), v, "must be a positive number"));
+            }
+        }
+        for v in cov.levels.iter().flatten() {
+            if !(v.is_finite() && *v > 0.0) {
+                return Err(self.invalid("coverage.levels", v, "every level must be a positive number"));
+            }
+        }
+        if !(cov.search_limit_m.is_finite() && cov.search_limit_m > 0.0) {
+            return Err(self.invalid("coverage.search_limit_m", cov.search_limit_m, "must be a positive number"));
+        }
+        for (group, kinds) in &cov.groups {
+            if !cov.thresholds.contains_key(group) {
+                return Err(self.invalid(
+                    &format!("coverage.groups.{group}"),
+                    kinds.join(", "),
+                    "a group needs its own entry in [coverage.thresholds]",
+                ));
+            }
+            if kinds.is_empty() {
+                return Err(self.invalid(&format!("coverage.groups.{group}"), "[]", "a group needs at least one kind"));
             }
         }
         Ok(())

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod config;
+pub mod coverage;
 pub mod crs;
 pub mod estimate;
 pub mod import;
@@ -30,6 +31,7 @@ pub mod index;
 pub mod inspect;
 pub mod load;
 pub mod model;
+pub mod network;
 pub mod osm_tags;
 pub mod partition;
 pub mod projection;

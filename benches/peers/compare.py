@@ -162,28 +162,35 @@ def spopt_plans(g, k, skip=()):
 
 def peer_plans(g, skip, recom_steps):
     """Every peer on g, one connected piece at a time (the peers need a connected graph; a piece of fewer than
-    300 households is one grid), with k = round(households / 400) per piece. Returns (name, assignment, time)."""
+    300 households is one grid), with k = round(households / 400) per piece. A tool that raises on a piece
+    (GerryChain finds no balanced cut when single buildings are near the band) leaves that piece as one grid
+    and the failure is counted. Returns (name, assignment, time, failed pieces)."""
     pieces = [sorted(c) for c in nx.connected_components(g)]
     pieces.sort(key=lambda c: c[0])
-    merged = {}
+    names = peer_names(skip, recom_steps)
+    merged = {name: ({}, [0.0, 0]) for name in names}
     for ci, piece in enumerate(pieces):
         sub = nx.convert_node_labels_to_integers(g.subgraph(piece), ordering="sorted", label_attribute="orig")
         total = sum(d["households"] for _, d in sub.nodes(data=True))
         k = max(1, round(total / 400))
-        if k == 1 or sub.number_of_nodes() < 2:
-            plans = [(name, {n: 0 for n in sub.nodes}, 0.0) for name in peer_names(skip, recom_steps)]
-        else:
-            plans = []
-            if "gerrychain" not in skip:
-                plans += gerrychain_plans(sub, k, recom_steps)
-            if not {"maxp", "azp"} <= set(skip) and "spopt" not in skip:
-                plans += spopt_plans(sub, k, skip)
-        for name, assignment, t in plans:
-            acc = merged.setdefault(name, ({}, [0.0]))
-            for n, p in assignment.items():
-                acc[0][sub.nodes[n]["orig"]] = (ci, p)
+        plans = {}
+        if k > 1 and sub.number_of_nodes() > 1:
+            for tool, solve in (("gerrychain", lambda: gerrychain_plans(sub, k, recom_steps)),
+                                ("spopt", lambda: spopt_plans(sub, k, skip))):
+                if tool in skip or (tool == "spopt" and {"maxp", "azp"} <= set(skip)):
+                    continue
+                try:
+                    plans.update({name: (a, t) for name, a, t in solve()})
+                except Exception as e:  # noqa: BLE001 — a peer's failure is a result, not a crash of the comparison
+                    print(f"{tool} failed on a piece of {sub.number_of_nodes()} buildings, {total} households: {e}", flush=True)
+        for name in names:
+            assignment, t = plans.get(name, ({n: 0 for n in sub.nodes}, 0.0))
+            acc = merged[name]
+            for n, part in assignment.items():
+                acc[0][sub.nodes[n]["orig"]] = (ci, part)
             acc[1][0] += t
-    return [(name, a, t[0]) for name, (a, t) in merged.items()]
+            acc[1][1] += int(k > 1 and name not in plans)
+    return [(name, a, t, failed) for name, (a, (t, failed)) in merged.items()]
 
 
 def peer_names(skip, recom_steps):
@@ -197,7 +204,7 @@ def peer_names(skip, recom_steps):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sides", type=int, nargs="+", default=[12, 20])
+    ap.add_argument("--sides", type=int, nargs="*", default=[12, 20])
     ap.add_argument("--recom-steps", type=int, default=100)
     ap.add_argument("--work", default="outputs/peers")
     ap.add_argument("--skip", nargs="*", default=[], help="tools to skip: gerrychain spopt maxp azp")
@@ -225,8 +232,8 @@ def main():
         assignment, t = gridplan_plan(g, inst)
         rows.append((label, "gridplan", score(g, assignment, t)))
         plans = peer_plans(g, a.skip, a.recom_steps)
-        for name, assignment, t in plans:
-            rows.append((label, name, score(g, assignment, t)))
+        for name, assignment, t, failed in plans:
+            rows.append((label, name + (f" (failed on {failed} pieces)" if failed else ""), score(g, assignment, t)))
         for r in rows[-(len(plans) + 1):]:
             print(r, flush=True)
     print("\n| instance | tool | grids | in band | barrier crossings | compounds split | CV | mean distance to centre | time |")

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch only; the work is in the library.
 
+mod coverage;
 mod export_graph;
 mod import_osm;
 mod inspect;
@@ -24,6 +25,9 @@ enum Command {
     Inspect(inspect::Args),
     /// Partition every community into basic grids in band, never across a hard barrier, compounds whole.
     Partition(partition::Args),
+    /// Walking coverage (15-minute service circles) per household and facility kind, the uncovered ledger,
+    /// and suggested new sites.
+    Coverage(coverage::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -44,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportOsm(a) => import_osm::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Partition(a) => partition::run(a),
+        Command::Coverage(a) => coverage::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

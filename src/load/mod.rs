@@ -9,6 +9,7 @@ pub mod geometry;
 pub mod layers;
 mod link;
 pub mod osm;
+pub mod run;
 pub mod source;
 
 pub use error::{DataError, Item, LoadError};

@@ -108,6 +108,24 @@ pub enum Member {
     Household(usize),
 }
 
+impl Member {
+    /// Its source id and what it is (`building` or `household`), as written in outputs.
+    pub fn id<'a>(&self, d: &'a Dataset) -> (&'a str, &'static str) {
+        match *self {
+            Member::Building(i) => (&d.buildings[i].id, "building"),
+            Member::Household(i) => (&d.households[i].id, "household"),
+        }
+    }
+
+    /// Persons living there.
+    pub fn persons(&self, d: &Dataset) -> u64 {
+        match *self {
+            Member::Building(i) => u64::from(d.buildings[i].persons),
+            Member::Household(i) => u64::from(d.households[i].persons),
+        }
+    }
+}
+
 /// A place households live: a residential building or a loose household point.
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -234,32 +252,23 @@ struct Parts {
     crossings: Vec<PolicyCrossing>,
 }
 
-/// Collects the sites that hold households; those in no street or community are reported.
-pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
-    let mut sites = Vec::new();
-    let mut unassigned = Vec::new();
-    for (i, b) in d.buildings.iter().enumerate() {
-        if b.households == 0 {
-            continue;
-        }
-        let site = Site {
+/// Every site that holds households, inside a street or not: buildings with households, then household points
+/// outside any building, in layer order.
+pub fn all_sites(d: &Dataset) -> Vec<Site> {
+    let mut sites: Vec<Site> = d
+        .buildings
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.households > 0)
+        .map(|(i, b)| Site {
             member: Member::Building(i),
             point: b.point,
             households: b.households,
             compound: b.compound,
             street: b.street,
             community: b.community,
-        };
-        if b.street.is_none() {
-            unassigned.push(Unassigned {
-                member: site.member,
-                households: b.households,
-                reason: "outside every street (街道) polygon".into(),
-            });
-        } else {
-            sites.push(site);
-        }
-    }
+        })
+        .collect();
     let streets: Vec<usize> = d.admin_areas_at(AdminLevel::Street).map(|(i, _)| i).collect();
     let communities: Vec<usize> = d.admin_areas_at(AdminLevel::Community).map(|(i, _)| i).collect();
     let street_index = crate::index::PolygonIndex::new(streets.iter().map(|&i| &d.admin_areas[i].polygon));
@@ -273,24 +282,29 @@ pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
             .innermost(h.point)
             .map(|k| streets[k])
             .or_else(|| community.and_then(|c| d.admin_areas[c].parent_area));
-        let site = Site {
+        sites.push(Site {
             member: Member::Household(i),
             point: h.point,
             households: h.households,
             compound: None,
             street,
             community,
-        };
-        if street.is_none() {
-            unassigned.push(Unassigned {
-                member: site.member,
-                households: h.households,
-                reason: "outside every street (街道) polygon".into(),
-            });
-        } else {
-            sites.push(site);
-        }
+        });
     }
+    sites
+}
+
+/// The sites a partition places (those inside a street), and the households it cannot place with the reason.
+pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
+    let (sites, outside): (Vec<Site>, Vec<Site>) = all_sites(d).into_iter().partition(|s| s.street.is_some());
+    let unassigned = outside
+        .into_iter()
+        .map(|s| Unassigned {
+            member: s.member,
+            households: s.households,
+            reason: "outside every street (街道) polygon".into(),
+        })
+        .collect();
     (sites, unassigned)
 }
 

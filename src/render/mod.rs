@@ -1,6 +1,7 @@
 //! Writing outputs: GeoJSON, plan files, JSON manifests, all through a staging directory so that a failed
 //! run never damages the outputs of the last good one.
 
+pub mod coverage_dir;
 pub mod geojson;
 pub mod graph_json;
 pub mod output_dir;
@@ -10,6 +11,11 @@ pub mod run_dir;
 use crate::crs::Crs;
 use crate::projection::LocalProjection;
 use geo::{Coord, MapCoords};
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
 
 /// Converts geometry from local metres to the output CRS: WGS84, or GCJ-02/BD-09 when the plan's
 /// `output_crs` asks for them (so a plan drawn on Amap data goes back onto Amap).

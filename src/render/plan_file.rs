@@ -148,6 +148,8 @@ mode = "{mode}"
 walking_speed_m_per_s = {speed}
 snap_limit_m = {snap}
 detour_factor = {detour}
+{levels}search_limit_m = {limit}      # network searches stop here; farther households are reported as beyond it
+new_sites = {sites}              # new sites suggested per kind (greedy maximal covering + swaps)
 
 [coverage.thresholds]
 "#,
@@ -158,9 +160,28 @@ detour_factor = {detour}
         speed = c.walking_speed_m_per_s,
         snap = c.snap_limit_m,
         detour = c.detour_factor,
+        levels = match &c.levels {
+            Some(l) => format!("levels = {l:?}\n"),
+            None =>
+                "# levels = [300, 500, 1000]   # service-circle levels reported for every kind (minutes in time mode)\n"
+                    .to_string(),
+        },
+        limit = c.search_limit_m,
+        sites = c.new_sites,
     );
     for (k, v) in &c.thresholds {
         let _ = writeln!(s, "{k} = {v}");
+    }
+    if c.groups.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n# Kinds evaluated as one, each with its own threshold above, e.g.\n# [coverage.groups]\n# schools = [\"primary_school\", \"middle_school\", \"school\"]"
+        );
+    } else {
+        let _ = writeln!(s, "\n[coverage.groups]");
+        for (g, kinds) in &c.groups {
+            let _ = writeln!(s, "{g} = {kinds:?}");
+        }
     }
     let _ = write!(
         s,

@@ -1,6 +1,7 @@
 //! The run directory of `gridplan partition`: `grids.geojson`, `assignment.csv`, `unassigned.csv`,
 //! `check.json` and `run.json`, written through a staging directory.
 
+use super::csv_field;
 use super::geojson::{DEGREE_DECIMALS, write_collection};
 use super::output_dir::{StagedDir, finish};
 use crate::config::Plan;
@@ -175,24 +176,6 @@ fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]
         .collect()
 }
 
-fn member_id(d: &Dataset, m: Member) -> (&str, &'static str) {
-    match m {
-        Member::Building(i) => (&d.buildings[i].id, "building"),
-        Member::Household(i) => (&d.households[i].id, "household"),
-    }
-}
-
-fn persons_of(d: &Dataset, m: Member) -> u64 {
-    match m {
-        Member::Building(i) => u64::from(d.buildings[i].persons),
-        Member::Household(i) => u64::from(d.households[i].persons),
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
 /// Writes the run directory; returns its path.
 pub fn write_partition(
     out: &Path,
@@ -212,7 +195,7 @@ pub fn write_partition(
         let community = &p.communities[grid.community];
         let street = &d.admin_areas[community.street];
         let buildings = grid.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count();
-        let persons: u64 = grid.sites.iter().map(|&s| persons_of(d, p.sites[s].member)).sum();
+        let persons: u64 = grid.sites.iter().map(|&s| p.sites[s].member.persons(d)).sum();
         let mut props = Map::new();
         props.insert("grid_id".into(), json!(codes[g].0));
         props.insert("code".into(), json!(codes[g].1));
@@ -241,7 +224,7 @@ pub fn write_partition(
         props.insert("street".into(), json!(street.name));
         props.insert("community".into(), json!(label.community));
         props.insert("households".into(), json!(g.households));
-        props.insert("persons".into(), json!(g.sites.iter().map(|&s| persons_of(d, p.sites[s].member)).sum::<u64>()));
+        props.insert("persons".into(), json!(g.sites.iter().map(|&s| p.sites[s].member.persons(d)).sum::<u64>()));
         props.insert(
             "buildings".into(),
             json!(g.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count()),
@@ -273,7 +256,7 @@ pub fn write_partition(
         .collect();
     rows.sort_unstable();
     for (s, grid_id, community) in rows {
-        let (id, kind) = member_id(d, p.sites[s].member);
+        let (id, kind) = p.sites[s].member.id(d);
         let street = p.sites[s].street.map_or("", |a| d.admin_areas[a].name.as_str());
         writeln!(
             w,
@@ -290,7 +273,7 @@ pub fn write_partition(
     let mut w = staged.create("unassigned.csv")?;
     writeln!(w, "id,kind,households,reason")?;
     for u in &p.unassigned {
-        let (id, kind) = member_id(d, u.member);
+        let (id, kind) = u.member.id(d);
         writeln!(w, "{},{kind},{},{}", csv_field(id), u.households, csv_field(&u.reason))?;
     }
     finish(w)?;

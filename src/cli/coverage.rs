@@ -1,0 +1,86 @@
+//! `gridplan coverage`.
+
+use anyhow::Context;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The plan file.
+    plan: PathBuf,
+    /// Run directory (may be a partition run: its files are kept).
+    #[arg(long)]
+    out: PathBuf,
+    /// A partition run directory whose grids and communities the summary and ledger use.
+    #[arg(long)]
+    grids: Option<PathBuf>,
+    /// Only these kinds (comma-separated names from `[coverage.thresholds]`).
+    #[arg(long, value_delimiter = ',')]
+    kinds: Option<Vec<String>>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
+    let (plan, dataset) = super::load(&args.plan)?;
+    let params = &plan.config.coverage;
+    if let Some(kinds) = &args.kinds {
+        for k in kinds {
+            anyhow::ensure!(
+                params.thresholds.contains_key(k),
+                "--kinds {k:?}: not a kind of [coverage.thresholds] in {}",
+                args.plan.display()
+            );
+        }
+    }
+    let placements = match &args.grids {
+        Some(dir) => Some(
+            gridplan::load::run::read_assignment(dir).with_context(|| format!("reading grids of {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    let t_load = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    let coverage = gridplan::coverage::coverage(&dataset, params, args.kinds.as_deref());
+    let t_distances = t1.elapsed();
+    let t2 = std::time::Instant::now();
+    let candidates = gridplan::coverage::building_candidates(&dataset);
+    let sitings = gridplan::coverage::suggest_sites(&coverage, &candidates, params);
+    let t_siting = t2.elapsed();
+    let run = gridplan::render::coverage_dir::CoverageRun {
+        plan: &plan,
+        dataset: &dataset,
+        coverage: &coverage,
+        sitings: &sitings,
+        candidates: &candidates,
+        placements: placements.as_ref(),
+        timings: &[("load", t_load), ("distances", t_distances), ("siting", t_siting)],
+    };
+    let dir = run.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let households: u64 = coverage.sites.iter().map(|s| u64::from(s.households)).sum();
+    for k in &coverage.kinds {
+        let covered: u64 = coverage
+            .sites
+            .iter()
+            .zip(&k.reach)
+            .filter(|(_, r)| r.within(k.kind.threshold_m))
+            .map(|(s, _)| u64::from(s.households))
+            .sum();
+        println!(
+            "{:<24} {:>5} facilities  {:>6.1} % of {households} households within {} m",
+            k.kind.name,
+            k.facilities.len(),
+            100.0 * covered as f64 / households.max(1) as f64,
+            k.kind.threshold_m
+        );
+    }
+    eprintln!(
+        "{} kinds, {} sites, network {} nodes / {} edges; distances {:.2} s, siting {:.2} s; wrote {}",
+        coverage.kinds.len(),
+        coverage.sites.len(),
+        coverage.graph.nodes.len(),
+        coverage.graph.edges.len(),
+        t_distances.as_secs_f64(),
+        t_siting.as_secs_f64(),
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! The coverage run directory: `coverage.parquet`, `coverage_summary.csv`, `uncovered.csv`, `sites.csv`,
+//! `sites.geojson` and `coverage.json`. Written into the run directory given (possibly a partition run,
+//! whose files are kept), staged so a failed run leaves the last good outputs.
+
+use super::csv_field;
+use super::geojson::{DEGREE_DECIMALS, write_collection};
+use super::output_dir::{StagedDir, finish};
+use crate::config::Plan;
+use crate::coverage::siting::{Candidate, Siting};
+use crate::coverage::{Coverage, KindCoverage, Method};
+use crate::load::run::Placement;
+use crate::model::Dataset;
+use polars::prelude::{Column, DataFrame};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything the coverage stage produced, ready to write.
+#[derive(Debug)]
+pub struct CoverageRun<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The data.
+    pub dataset: &'a Dataset,
+    /// Distances per site and kind.
+    pub coverage: &'a Coverage,
+    /// New-site suggestions, one per kind (same order as `coverage.kinds`).
+    pub sitings: &'a [Siting],
+    /// The candidates the suggestions index.
+    pub candidates: &'a [Candidate],
+    /// Grid and community per unit id, from a partition run (`--grids`).
+    pub placements: Option<&'a HashMap<String, Placement>>,
+    /// Stage timings.
+    pub timings: &'a [(&'a str, Duration)],
+}
+
+/// The areas a site belongs to, as written in outputs.
+struct Areas {
+    street: Option<(String, String)>,
+    community: Option<(String, String)>,
+    grid: Option<String>,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl CoverageRun<'_> {
+    fn areas(&self) -> Vec<Areas> {
+        let d = self.dataset;
+        self.coverage
+            .sites
+            .iter()
+            .map(|s| {
+                let street = s.street.map(|a| (d.admin_areas[a].id.clone(), d.admin_areas[a].name.clone()));
+                let placed = self.placements.and_then(|p| p.get(s.member.id(d).0));
+                let community = match placed {
+                    Some(p) if !p.community.is_empty() => Some((p.community.clone(), p.community.clone())),
+                    Some(_) => None,
+                    None => s.community.map(|a| (d.admin_areas[a].id.clone(), d.admin_areas[a].name.clone())),
+                };
+                Areas { street, community, grid: placed.map(|p| p.grid.clone()) }
+            })
+            .collect()
+    }
+
+    /// Writes the files; returns the run directory.
+    pub fn write(&self, out: &Path) -> std::io::Result<PathBuf> {
+        let staged = StagedDir::new(out)?;
+        let areas = self.areas();
+        self.write_parquet(&staged, &areas)?;
+        self.write_summary(&staged, &areas)?;
+        self.write_uncovered(&staged, &areas)?;
+        self.write_sites(&staged)?;
+        staged.write(
+            "coverage.json",
+            (serde_json::to_string_pretty(&self.manifest()).map_err(std::io::Error::other)? + "\n").as_bytes(),
+        )?;
+        staged.commit()
+    }
+
+    fn speed_m_per_min(&self) -> f64 {
+        self.plan.config.coverage.walking_speed_m_per_s * 60.0
+    }
+
+    fn write_parquet(&self, staged: &StagedDir, areas: &[Areas]) -> std::io::Result<()> {
+        let (d, cov) = (self.dataset, self.coverage);
+        let rows = cov.sites.len() * cov.kinds.len();
+        let mut id = Vec::with_capacity(rows);
+        let mut unit = Vec::with_capacity(rows);
+        let mut households = Vec::with_capacity(rows);
+        let mut street = Vec::with_capacity(rows);
+        let mut community = Vec::with_capacity(rows);
+        let mut grid = Vec::with_capacity(rows);
+        let mut kind = Vec::with_capacity(rows);
+        let mut threshold = Vec::with_capacity(rows);
+        let mut distance = Vec::with_capacity(rows);
+        let mut minutes = Vec::with_capacity(rows);
+        let mut covered = Vec::with_capacity(rows);
+        let mut method = Vec::with_capacity(rows);
+        let mut facility = Vec::with_capacity(rows);
+        for k in &cov.kinds {
+            for (i, (s, r)) in cov.sites.iter().zip(&k.reach).enumerate() {
+                let (sid, skind) = s.member.id(d);
+                id.push(sid);
+                unit.push(skind);
+                households.push(s.households);
+                street.push(areas[i].street.as_ref().map(|a| a.1.as_str()));
+                community.push(areas[i].community.as_ref().map(|a| a.0.as_str()));
+                grid.push(areas[i].grid.as_deref());
+                kind.push(k.kind.name.as_str());
+                threshold.push(k.kind.threshold_m);
+                distance.push(r.distance_m.map(round2));
+                minutes.push(r.distance_m.map(|m| round2(m / self.speed_m_per_min())));
+                covered.push(r.within(k.kind.threshold_m));
+                method.push(r.method.as_str());
+                facility.push(r.facility.map(|f| d.facilities[f].id.as_str()));
+            }
+        }
+        let columns = vec![
+            Column::new("id".into(), id),
+            Column::new("unit".into(), unit),
+            Column::new("households".into(), households),
+            Column::new("street".into(), street),
+            Column::new("community".into(), community),
+            Column::new("grid".into(), grid),
+            Column::new("kind".into(), kind),
+            Column::new("threshold_m".into(), threshold),
+            Column::new("distance_m".into(), distance),
+            Column::new("minutes".into(), minutes),
+            Column::new("covered".into(), covered),
+            Column::new("method".into(), method),
+            Column::new("facility_id".into(), facility),
+        ];
+        let mut df = DataFrame::new(rows, columns).map_err(std::io::Error::other)?;
+        let file = std::fs::File::create(staged.path("coverage.parquet"))?;
+        polars_io::parquet::write::ParquetWriter::new(file).finish(&mut df).map_err(std::io::Error::other)?;
+        Ok(())
+    }
+
+    fn write_summary(&self, staged: &StagedDir, areas: &[Areas]) -> std::io::Result<()> {
+        let cov = self.coverage;
+        let persons: Vec<u64> = cov.sites.iter().map(|s| s.member.persons(self.dataset)).collect();
+        let mut w = staged.create("coverage_summary.csv")?;
+        writeln!(
+            w,
+            "kind,threshold_m,level,area_id,area_name,households,households_covered,share_covered,persons_covered,households_fallback"
+        )?;
+        type AreaOf<'b> = Box<dyn Fn(usize) -> Option<(String, String)> + 'b>;
+        let mut levels: Vec<(&str, AreaOf)> = vec![
+            ("all", Box::new(|_| Some(("all".to_string(), String::new())))),
+            ("street", Box::new(|i| areas[i].street.clone())),
+            ("community", Box::new(|i| areas[i].community.clone())),
+        ];
+        if self.placements.is_some() {
+            levels.push(("grid", Box::new(|i| areas[i].grid.clone().map(|g| (g, String::new())))));
+        }
+        for k in &cov.kinds {
+            for t in cov.thresholds_of(k) {
+                for (level, area_of) in &levels {
+                    let mut names: BTreeMap<String, String> = BTreeMap::new();
+                    let tallies = cov.tally(k, t, &persons, |i| {
+                        area_of(i).map(|(id, name)| {
+                            names.entry(id.clone()).or_insert(name);
+                            id
+                        })
+                    });
+                    for (area, tally) in tallies {
+                        writeln!(
+                            w,
+                            "{},{t},{level},{},{},{},{},{:.4},{},{}",
+                            csv_field(&k.kind.name),
+                            csv_field(&area),
+                            csv_field(names.get(&area).map_or("", String::as_str)),
+                            tally.households,
+                            tally.households_covered,
+                            tally.share(),
+                            tally.persons_covered,
+                            tally.households_fallback
+                        )?;
+                    }
+                }
+            }
+        }
+        finish(w)
+    }
+
+    fn write_uncovered(&self, staged: &StagedDir, areas: &[Areas]) -> std::io::Result<()> {
+        let (d, cov) = (self.dataset, self.coverage);
+        let mut w = staged.create("uncovered.csv")?;
+        writeln!(
+            w,
+            "id,unit,households,grid,community,street,kind,threshold_m,distance_m,shortfall_m,method,nearest_facility,note"
+        )?;
+        for k in &cov.kinds {
+            let t = k.kind.threshold_m;
+            for (i, (s, r)) in cov.sites.iter().zip(&k.reach).enumerate() {
+                if r.within(t) {
+                    continue;
+                }
+                let (id, unit) = s.member.id(d);
+                let note = match (r.method, r.distance_m) {
+                    (Method::NoFacility, _) => "no facility of this kind".to_string(),
+                    (_, None) => format!("farther than the {} m search limit", cov.search_limit_m),
+                    (m, Some(_)) if m.is_fallback() => "straight line × detour factor".to_string(),
+                    _ => String::new(),
+                };
+                writeln!(
+                    w,
+                    "{},{unit},{},{},{},{},{},{t},{},{},{},{},{}",
+                    csv_field(id),
+                    s.households,
+                    csv_field(areas[i].grid.as_deref().unwrap_or("")),
+                    csv_field(areas[i].community.as_ref().map_or("", |a| a.0.as_str())),
+                    csv_field(areas[i].street.as_ref().map_or("", |a| a.1.as_str())),
+                    csv_field(&k.kind.name),
+                    r.distance_m.map_or(String::new(), |x| format!("{:.2}", x)),
+                    r.distance_m.map_or(String::new(), |x| format!("{:.2}", x - t)),
+                    r.method.as_str(),
+                    csv_field(r.facility.map_or("", |f| d.facilities[f].id.as_str())),
+                    csv_field(&note)
+                )?;
+            }
+        }
+        finish(w)
+    }
+
+    fn write_sites(&self, staged: &StagedDir) -> std::io::Result<()> {
+        let crs = self.plan.config.plan.output_crs;
+        let mut w = staged.create("sites.csv")?;
+        writeln!(
+            w,
+            "kind,rank,candidate_id,name,lon,lat,households_gained,sites_gained,households_uncovered_before,households_uncoverable"
+        )?;
+        let mut features = Vec::new();
+        for siting in self.sitings {
+            for (rank, s) in siting.sites.iter().enumerate() {
+                let c = &self.candidates[s.candidate];
+                let p = super::to_output_crs(&c.point, &self.dataset.projection, crs);
+                writeln!(
+                    w,
+                    "{},{},{},{},{:.7},{:.7},{},{},{},{}",
+                    csv_field(&siting.kind),
+                    rank + 1,
+                    csv_field(&c.id),
+                    csv_field(c.name.as_deref().unwrap_or("")),
+                    p.x(),
+                    p.y(),
+                    s.households_gained,
+                    s.sites_gained,
+                    siting.households_uncovered,
+                    siting.households_uncoverable
+                )?;
+                let mut props = Map::new();
+                props.insert("kind".into(), json!(siting.kind));
+                props.insert("rank".into(), json!(rank + 1));
+                props.insert("candidate_id".into(), json!(c.id));
+                props.insert("name".into(), json!(c.name));
+                props.insert("households_gained".into(), json!(s.households_gained));
+                props.insert("sites_gained".into(), json!(s.sites_gained));
+                props.insert("threshold_m".into(), json!(siting.threshold_m));
+                features.push((geo::Geometry::Point(p), props));
+            }
+        }
+        finish(w)?;
+        let mut w = staged.create("sites.geojson")?;
+        write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+        finish(w)
+    }
+
+    fn kind_summary(&self, k: &KindCoverage, siting: Option<&Siting>) -> Value {
+        let (d, cov) = (self.dataset, self.coverage);
+        let persons = vec![0; cov.sites.len()];
+        let at: Map<String, Value> = cov
+            .thresholds_of(k)
+            .into_iter()
+            .map(|t| {
+                let all = cov.tally(k, t, &persons, |_| Some(String::new())).remove("").unwrap_or_default();
+                (
+                    format!("{t}"),
+                    json!({"households_covered": all.households_covered, "share": (all.share() * 1e4).round() / 1e4}),
+                )
+            })
+            .collect();
+        let mut by_method: BTreeMap<&str, u64> = BTreeMap::new();
+        for (s, r) in cov.sites.iter().zip(&k.reach) {
+            *by_method.entry(r.method.as_str()).or_default() += u64::from(s.households);
+        }
+        json!({
+            "kind": k.kind.name,
+            "facility_kinds": k.kind.facility_kinds,
+            "threshold_m": k.kind.threshold_m,
+            "facilities": k.facilities.len(),
+            "facilities_off_network": k.facilities_off_network.iter().map(|&f| d.facilities[f].id.as_str()).collect::<Vec<_>>(),
+            "covered_at": at,
+            "households_by_method": by_method,
+            "siting": siting,
+        })
+    }
+
+    fn manifest(&self) -> Value {
+        let (d, cov) = (self.dataset, self.coverage);
+        let components = cov.graph.component.iter().copied().max().map_or(0, |c| c + 1);
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "plan": self.plan.path.display().to_string(),
+            "config": self.plan.config.coverage,
+            "inputs": d.layers.iter().map(|l| json!({"layer": l.name, "path": l.path.display().to_string(), "sha256": l.sha256})).collect::<Vec<_>>(),
+            "network": {
+                "nodes": cov.graph.nodes.len(),
+                "edges": cov.graph.edges.len(),
+                "length_km": (cov.graph.length_m() / 10.0).round() / 100.0,
+                "components": components,
+            },
+            "sites": cov.sites.len(),
+            "households": cov.sites.iter().map(|s| u64::from(s.households)).sum::<u64>(),
+            "sites_off_network": cov.snaps.iter().filter(|s| s.is_none()).count(),
+            "search_limit_m": cov.search_limit_m,
+            "levels_m": cov.levels_m,
+            "grids_from": self.placements.map(|_| "assignment.csv of --grids"),
+            "kinds": cov.kinds.iter().enumerate().map(|(i, k)| self.kind_summary(k, self.sitings.get(i))).collect::<Vec<_>>(),
+            "timings_s": self.timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
+        })
+    }
+}
