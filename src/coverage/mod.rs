@@ -157,7 +157,11 @@ pub fn building_candidates(d: &Dataset) -> Vec<siting::Candidate> {
 
 /// New-site suggestions for every kind (same order as `cov.kinds`), `params.new_sites` each.
 pub fn suggest_sites(cov: &Coverage, candidates: &[siting::Candidate], params: &CoverageParams) -> Vec<siting::Siting> {
-    cov.kinds.par_iter().map(|k| siting::suggest(cov, k, candidates, params, params.new_sites)).collect()
+    let snapped: Vec<(siting::Candidate, Option<Snap>)> = candidates
+        .par_iter()
+        .map(|c| (c.clone(), cov.graph.snap(c.point).filter(|s| s.offset_m <= params.snap_limit_m)))
+        .collect();
+    cov.kinds.par_iter().map(|k| siting::suggest(cov, k, &snapped, params, params.new_sites)).collect()
 }
 
 /// Straight-line distances to a set of points, for the fallback.

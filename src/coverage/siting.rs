@@ -8,7 +8,7 @@ use crate::config::CoverageParams;
 use crate::network::{Scratch, Snap, WalkGraph};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// A place where a new facility could go.
 #[derive(Debug, Clone)]
@@ -56,81 +56,98 @@ pub struct Siting {
     pub sites: Vec<Suggested>,
 }
 
+/// Per-thread buffers of [`coverage_sets`].
+struct Buffers {
+    graph: Scratch,
+    best: Vec<f64>,
+    touched: Vec<usize>,
+}
+
 /// For each candidate, the uncovered demand sites it would cover (ascending).
 fn coverage_sets(
     cov: &Coverage,
     k: &KindCoverage,
-    candidates: &[Candidate],
+    candidates: &[(Candidate, Option<Snap>)],
     params: &CoverageParams,
     demand: &[usize],
 ) -> Vec<Vec<usize>> {
     let g: &WalkGraph = &cov.graph;
     let t = k.kind.threshold_m;
     let detour = params.detour_factor;
-    // Demand on the network, by edge; demand measured by straight line (off the network, or on a piece
-    // without the kind), by position.
-    let mut on_edge: HashMap<u32, Vec<(usize, Snap)>> = HashMap::new();
+    // Demand on the network, by edge (compressed rows); demand measured by straight line (off the network,
+    // or on a piece without the kind) by position.
+    let mut edge_start = vec![0usize; g.edges.len() + 1];
+    for &s in demand {
+        if let Some(sn) = cov.snaps[s] {
+            edge_start[sn.edge as usize + 1] += 1;
+        }
+    }
+    for e in 0..g.edges.len() {
+        edge_start[e + 1] += edge_start[e];
+    }
+    let mut fill = edge_start.clone();
+    let mut on_edge = vec![(0usize, 0.0f64, 0.0f64); edge_start[g.edges.len()]];
     let mut straight_line = Vec::new();
     for &s in demand {
         if let Some(sn) = cov.snaps[s] {
-            on_edge.entry(sn.edge).or_default().push((s, sn));
+            on_edge[fill[sn.edge as usize]] = (s, sn.along_m, sn.offset_m);
+            fill[sn.edge as usize] += 1;
         }
-        if matches!(k.reach[s].method, Method::EuclideanOffNetwork | Method::EuclideanDisconnected) {
+        if cov.snaps[s].is_none() || matches!(k.reach[s].method, Method::EuclideanDisconnected | Method::NoFacility) {
             let p = cov.sites[s].point;
             straight_line.push(([p.x(), p.y()], s));
         }
     }
+    let demand_on = |edge: u32| &on_edge[edge_start[edge as usize]..edge_start[edge as usize + 1]];
     let all_demand = PointIndex::new(demand.iter().map(|&s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)));
     let straight_line = PointIndex::new(straight_line.into_iter());
+    let component_of = |s: usize| cov.snaps[s].map(|sn| g.edge_component(sn.edge));
     candidates
         .par_iter()
         .map_init(
-            || g.scratch(),
-            |scratch: &mut Scratch, c| {
+            || Buffers { graph: g.scratch(), best: vec![f64::INFINITY; cov.sites.len()], touched: Vec::new() },
+            |buf: &mut Buffers, (c, snap)| {
                 // A walk is never shorter than the straight line: no demand within t, nothing to cover.
                 if all_demand.within(c.point, t).next().is_none() {
                     return Vec::new();
                 }
-                let mut best: HashMap<usize, f64> = HashMap::new();
-                let snap = g.snap(c.point).filter(|s| s.offset_m <= params.snap_limit_m);
+                let Buffers { graph, best, touched } = buf;
                 let mut offer = |s: usize, d: f64| {
-                    let e = best.entry(s).or_insert(f64::INFINITY);
-                    *e = e.min(d);
+                    if d < best[s] {
+                        if best[s].is_infinite() {
+                            touched.push(s);
+                        }
+                        best[s] = d;
+                    }
                 };
-                if let Some(cs) = snap {
-                    for (node, d) in g.reach_within(cs, t, scratch) {
+                if let Some(cs) = *snap {
+                    for (node, d) in g.reach_within(cs, t, graph) {
                         for &(_, edge) in g.neighbours(node) {
                             let e = g.edges[edge as usize];
-                            for &(s, ss) in on_edge.get(&edge).into_iter().flatten() {
+                            for &(s, along, offset) in demand_on(edge) {
                                 if e.a == node {
-                                    offer(s, d + ss.along_m + ss.offset_m);
+                                    offer(s, d + along + offset);
                                 }
                                 if e.b == node {
-                                    offer(s, d + e.length_m - ss.along_m + ss.offset_m);
+                                    offer(s, d + e.length_m - along + offset);
                                 }
                             }
                         }
                     }
-                    for &(s, ss) in on_edge.get(&cs.edge).into_iter().flatten() {
-                        offer(s, (ss.along_m - cs.along_m).abs() + ss.offset_m + cs.offset_m);
+                    for &(s, along, offset) in demand_on(cs.edge) {
+                        offer(s, (along - cs.along_m).abs() + offset + cs.offset_m);
                     }
                 }
+                // Network distances count on the candidate's own piece of the network only (always so for
+                // sites reached through it).
+                let mut covers: Vec<usize> = touched.iter().copied().filter(|&s| best[s] <= t).collect();
+                for &s in touched.iter() {
+                    best[s] = f64::INFINITY;
+                }
+                touched.clear();
                 let my_component = snap.map(|s| g.edge_component(s.edge));
-                let mut covers: Vec<usize> = best
-                    .into_iter()
-                    .filter(|&(s, d)| {
-                        // Network-measured only where the candidate would be on the site's piece (always true
-                        // for sites reached through the network).
-                        d <= t
-                            && (k.reach[s].method != Method::EuclideanOffNetwork)
-                            && cov.snaps[s].map(|sn| g.edge_component(sn.edge)) == my_component
-                    })
-                    .map(|(s, _)| s)
-                    .collect();
                 for s in straight_line.within(c.point, t / detour) {
-                    let on_my_piece = k.reach[s].method == Method::EuclideanDisconnected
-                        && cov.snaps[s].map(|sn| g.edge_component(sn.edge)) == my_component;
-                    if !on_my_piece {
+                    if my_component.is_none() || component_of(s) != my_component {
                         covers.push(s);
                     }
                 }
@@ -146,7 +163,7 @@ fn coverage_sets(
 pub fn suggest(
     cov: &Coverage,
     k: &KindCoverage,
-    candidates: &[Candidate],
+    candidates: &[(Candidate, Option<Snap>)],
     params: &CoverageParams,
     count: usize,
 ) -> Siting {

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod coverage;
 mod crs_real;
 mod formats;
 mod harbin;

@@ -1,0 +1,308 @@
+//! Coverage (issue #4): edge-snapped network distances against a brute-force reference, and properties.
+
+use super::util::*;
+use geo::{LineString, Point};
+use gridplan::config::{CoverageParams, Plan};
+use gridplan::coverage::{Method, coverage};
+use gridplan::model::{Dataset, Facility, Household, WalkWay};
+use gridplan::projection::LocalProjection;
+use proptest::prelude::*;
+
+fn toy(ways: Vec<WalkWay>, households: &[(f64, f64)], facilities: &[(f64, f64)]) -> Dataset {
+    Dataset {
+        projection: LocalProjection::centred_on(126.63, 45.75),
+        buildings: Vec::new(),
+        households: households
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| Household {
+                id: format!("h{i}"),
+                point: Point::new(x, y),
+                households: 1 + i as u32 % 3,
+                persons: 2,
+                elderly: None,
+                building: None,
+            })
+            .collect(),
+        compounds: Vec::new(),
+        admin_areas: Vec::new(),
+        facilities: facilities
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| Facility {
+                id: format!("f{i}"),
+                kind: "school".into(),
+                name: None,
+                point: Point::new(x, y),
+                capacity: None,
+            })
+            .collect(),
+        special_units: Vec::new(),
+        barriers: Vec::new(),
+        walk_network: ways,
+        registers: Vec::new(),
+        layers: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+fn params(threshold: f64) -> CoverageParams {
+    CoverageParams {
+        thresholds: [("school".to_string(), threshold)].into_iter().collect(),
+        snap_limit_m: 1e9,
+        search_limit_m: 1e9,
+        ..CoverageParams::default()
+    }
+}
+
+/// A street grid of `n × n` blocks of `side` m with some streets missing, plus a diagonal path, as ways
+/// that run from one intersection to the next (so shaping vertices, shared nodes and loops all occur).
+fn street_grid(n: usize, side: f64, missing: &[bool]) -> Vec<WalkWay> {
+    let mut ways = Vec::new();
+    let mut k = 0;
+    let mut push = |pts: Vec<(f64, f64)>, ways: &mut Vec<WalkWay>| {
+        ways.push(WalkWay {
+            id: format!("w{}", ways.len()),
+            class: "footway".into(),
+            line: LineString::from(pts),
+            node_ids: None,
+        });
+    };
+    for i in 0..=n {
+        for j in 0..n {
+            let (a, b) = (i as f64 * side, j as f64 * side);
+            if !missing.get(k).copied().unwrap_or(false) {
+                // A bend halfway along each horizontal street.
+                push(vec![(b, a), (b + side / 2.0, a + side / 10.0), (b + side, a)], &mut ways);
+            }
+            k += 1;
+            if !missing.get(k).copied().unwrap_or(false) {
+                push(vec![(a, b), (a, b + side)], &mut ways);
+            }
+            k += 1;
+        }
+    }
+    push(vec![(0.0, 0.0), (n as f64 * side, n as f64 * side)], &mut ways);
+    ways
+}
+
+/// The reference: every vertex a node, every household and facility joined to its nearest segment by a new
+/// node splitting that segment (found by checking every segment), then plain Dijkstra from each facility.
+fn brute_force(ways: &[WalkWay], households: &[(f64, f64)], facilities: &[(f64, f64)]) -> Vec<f64> {
+    let mut nodes: Vec<(f64, f64)> = Vec::new();
+    let mut node_at = |p: (f64, f64), nodes: &mut Vec<(f64, f64)>| {
+        let key = ((p.0 * 100.0).round(), (p.1 * 100.0).round());
+        match nodes.iter().position(|q| ((q.0 * 100.0).round(), (q.1 * 100.0).round()) == key) {
+            Some(i) => i,
+            None => {
+                nodes.push(p);
+                nodes.len() - 1
+            }
+        }
+    };
+    let mut segments: Vec<(usize, usize)> = Vec::new();
+    for w in ways {
+        for pair in w.line.0.windows(2) {
+            let a = node_at((pair[0].x, pair[0].y), &mut nodes);
+            let b = node_at((pair[1].x, pair[1].y), &mut nodes);
+            segments.push((a, b));
+        }
+    }
+    // Split segments at every projected point; each point gets its own node and an offset edge.
+    let mut extra: Vec<(usize, usize, f64)> = Vec::new();
+    let mut splits: Vec<Vec<(f64, usize)>> = vec![Vec::new(); segments.len()];
+    let mut point_node = Vec::new();
+    for &p in households.iter().chain(facilities) {
+        let (mut best, mut best_d, mut best_t) = (0, f64::INFINITY, 0.0);
+        for (si, &(a, b)) in segments.iter().enumerate() {
+            let (pa, pb) = (nodes[a], nodes[b]);
+            let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
+            let l2 = dx * dx + dy * dy;
+            let t = if l2 > 0.0 { (((p.0 - pa.0) * dx + (p.1 - pa.1) * dy) / l2).clamp(0.0, 1.0) } else { 0.0 };
+            let d = (p.0 - pa.0 - t * dx).hypot(p.1 - pa.1 - t * dy);
+            if d < best_d {
+                (best, best_d, best_t) = (si, d, t);
+            }
+        }
+        let (a, b) = segments[best];
+        let (pa, pb) = (nodes[a], nodes[b]);
+        nodes.push((pa.0 + best_t * (pb.0 - pa.0), pa.1 + best_t * (pb.1 - pa.1)));
+        let on = nodes.len() - 1;
+        splits[best].push((best_t, on));
+        nodes.push(p);
+        point_node.push(nodes.len() - 1);
+        extra.push((nodes.len() - 1, on, best_d));
+    }
+    let dist = |a: usize, b: usize, nodes: &[(f64, f64)]| (nodes[a].0 - nodes[b].0).hypot(nodes[a].1 - nodes[b].1);
+    let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nodes.len()];
+    let mut link = |a: usize, b: usize, w: f64, adj: &mut Vec<Vec<(usize, f64)>>| {
+        adj[a].push((b, w));
+        adj[b].push((a, w));
+    };
+    for (si, &(a, b)) in segments.iter().enumerate() {
+        let mut chain = vec![(0.0, a)];
+        let mut s = splits[si].clone();
+        s.sort_by(|x, y| x.0.total_cmp(&y.0));
+        chain.extend(s);
+        chain.push((1.0, b));
+        for pair in chain.windows(2) {
+            let w = dist(pair[0].1, pair[1].1, &nodes);
+            link(pair[0].1, pair[1].1, w, &mut adj);
+        }
+    }
+    for (p, on, d) in extra {
+        link(p, on, d, &mut adj);
+    }
+    // Multi-source Dijkstra (O(n²), fine for tests).
+    let mut d = vec![f64::INFINITY; nodes.len()];
+    let mut done = vec![false; nodes.len()];
+    for f in 0..facilities.len() {
+        d[point_node[households.len() + f]] = 0.0;
+    }
+    loop {
+        let next = (0..nodes.len()).filter(|&i| !done[i] && d[i].is_finite()).min_by(|&a, &b| d[a].total_cmp(&d[b]));
+        let Some(u) = next else { break };
+        done[u] = true;
+        for &(v, w) in &adj[u] {
+            if d[u] + w < d[v] {
+                d[v] = d[u] + w;
+            }
+        }
+    }
+    (0..households.len()).map(|h| d[point_node[h]]).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Edge-snapped network distances equal the brute-force reference to 0.01 m on random street grids with
+    /// random streets missing (so some households sit on pieces without a facility and fall back).
+    #[test]
+    fn distances_match_brute_force(
+        missing in proptest::collection::vec(proptest::bool::weighted(0.15), 24),
+        households in proptest::collection::vec((0.0f64..300.0, 0.0f64..300.0), 1..25),
+        facilities in proptest::collection::vec((0.0f64..300.0, 0.0f64..300.0), 1..4),
+    ) {
+        let ways = street_grid(3, 100.0, &missing);
+        let d = toy(ways.clone(), &households, &facilities);
+        let cov = coverage(&d, &params(1000.0), None);
+        let reference = brute_force(&ways, &households, &facilities);
+        let k = &cov.kinds[0];
+        for (i, r) in k.reach.iter().enumerate() {
+            match r.method {
+                Method::Network => {
+                    let got = r.distance_m.expect("distance");
+                    prop_assert!((got - reference[i]).abs() < 0.01, "household {}: {} vs {}", i, got, reference[i]);
+                }
+                Method::EuclideanDisconnected => prop_assert!(reference[i].is_infinite(), "household {} is connected", i),
+                m => prop_assert!(false, "unexpected method {:?}", m),
+            }
+        }
+    }
+
+    /// Coverage never falls when the threshold grows.
+    #[test]
+    fn coverage_grows_with_the_threshold(
+        households in proptest::collection::vec((0.0f64..400.0, 0.0f64..400.0), 1..40),
+        facilities in proptest::collection::vec((0.0f64..400.0, 0.0f64..400.0), 1..5),
+        a in 10.0f64..600.0, b in 10.0f64..600.0,
+    ) {
+        let d = toy(street_grid(4, 100.0, &[]), &households, &facilities);
+        let (lo, hi) = (a.min(b), a.max(b));
+        let covered = |t: f64| {
+            let cov = coverage(&d, &params(t), None);
+            cov.sites.iter().zip(&cov.kinds[0].reach).filter(|(_, r)| r.within(t)).map(|(s, _)| u64::from(s.households)).sum::<u64>()
+        };
+        prop_assert!(covered(lo) <= covered(hi));
+    }
+}
+
+/// A facility at every household covers everyone: the walk to its own is the offset to the street and back,
+/// at most twice the snap limit, within the 300 m of the smallest standard threshold.
+#[test]
+fn a_facility_at_every_household_covers_everyone() {
+    let households: Vec<(f64, f64)> =
+        (0..30).map(|i| (13.0 * i as f64 % 290.0 + 3.0, 7.0 * i as f64 % 280.0 + 5.0)).collect();
+    let d = toy(street_grid(3, 100.0, &[]), &households, &households);
+    let p = CoverageParams { snap_limit_m: 150.0, ..params(300.0) };
+    let cov = coverage(&d, &p, None);
+    for ((r, snap), h) in cov.kinds[0].reach.iter().zip(&cov.snaps).zip(&households) {
+        let offset = snap.expect("on the network").offset_m;
+        assert!(r.within(300.0), "{h:?}: {r:?}");
+        assert!(r.distance_m.expect("distance") <= 2.0 * offset + 1e-9, "{h:?}: {r:?}");
+    }
+}
+
+#[test]
+fn households_far_from_the_network_fall_back_and_say_so() {
+    let d = toy(street_grid(2, 100.0, &[]), &[(50.0, 50.0), (700.0, 50.0)], &[(0.0, 0.0)]);
+    let p = CoverageParams { snap_limit_m: 150.0, detour_factor: 1.3, ..params(1000.0) };
+    let cov = coverage(&d, &p, None);
+    let r = &cov.kinds[0].reach;
+    assert_eq!(r[0].method, Method::Network);
+    assert_eq!(r[1].method, Method::EuclideanOffNetwork);
+    let expected = (700.0f64).hypot(50.0) * 1.3;
+    assert!((r[1].distance_m.expect("distance") - expected).abs() < 1e-9);
+}
+
+/// The sample extract end to end: every output written, every household in the summary, ledger rows only for
+/// households outside the threshold, byte-identical on a second run.
+#[test]
+fn coverage_run_directory_on_the_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sample");
+    gridplan::import::import_osm(
+        &dataset("harbin-sample/harbin-sample.osm.pbf"),
+        &out,
+        &Default::default(),
+        &Default::default(),
+    )
+    .expect("import");
+    let plan_path = out.join("plan.toml");
+    let part = dir.path().join("run");
+    let o = bin().arg("partition").arg(&plan_path).arg("--out").arg(&part).output().expect("partition");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let runs: Vec<_> = ["a", "b"].iter().map(|n| dir.path().join(n)).collect();
+    for r in &runs {
+        let o = bin()
+            .arg("coverage")
+            .arg(&plan_path)
+            .arg("--out")
+            .arg(r)
+            .arg("--grids")
+            .arg(&part)
+            .output()
+            .expect("coverage");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in ["coverage.parquet", "coverage_summary.csv", "uncovered.csv", "sites.csv", "sites.geojson"] {
+        assert_eq!(std::fs::read(runs[0].join(f)).expect(f), std::fs::read(runs[1].join(f)).expect(f), "{f}");
+    }
+    let plan = Plan::from_path(&plan_path).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let mut r = csv::Reader::from_path(runs[0].join("coverage_summary.csv")).expect("summary");
+    let mut all_rows = 0;
+    for row in r.records() {
+        let row = row.expect("row");
+        if &row[2] == "all" {
+            all_rows += 1;
+            assert_eq!(row[5].parse::<u64>().expect("households"), d.total_households(), "{row:?}");
+        }
+    }
+    assert_eq!(
+        all_rows,
+        plan.config.coverage.thresholds.len() * 3,
+        "each kind at 300 / 500 / 1,000 m (its own threshold is one of them)"
+    );
+    let df = polars_parquet(&runs[0].join("coverage.parquet"));
+    assert_eq!(df.0, d.buildings.iter().filter(|b| b.households > 0).count() * plan.config.coverage.thresholds.len());
+    assert!(df.1.iter().any(|c| c == "distance_m") && df.1.iter().any(|c| c == "method"));
+}
+
+fn polars_parquet(path: &std::path::Path) -> (usize, Vec<String>) {
+    use polars_io::SerReader;
+    let df = polars_io::parquet::read::ParquetReader::new(std::fs::File::open(path).expect("open"))
+        .finish()
+        .expect("parquet");
+    (df.height(), df.get_column_names().iter().map(|c| c.to_string()).collect())
+}
