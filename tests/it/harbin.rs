@@ -31,3 +31,57 @@ fn harbin_import_matches_the_reference_counts() {
     let streets_skipped = report.skipped.iter().filter(|s| s.what == "street").count();
     assert_eq!(streets_skipped, 16, "93 admin_level=8 relations, 77 closed");
 }
+
+/// 15-minute coverage on the real walk network against the node-snapped networkx reference of
+/// `../shared/datasets/harbin-osm/coverage_reference.json` (share of households within 1,000 m and 1,200 m).
+/// Edge snapping, the snap limit and the OSM kind split explain differences of up to two points (README).
+#[test]
+fn harbin_coverage_is_close_to_the_node_snapped_reference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("harbin");
+    gridplan::import::import_osm(
+        &dataset("harbin/harbin.osm.pbf"),
+        &out,
+        &OsmOptions::default(),
+        &PlanConfig::default(),
+    )
+    .expect("import");
+    let mut plan = gridplan::config::Plan::from_path(&out.join("plan.toml")).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let cov = &mut plan.config.coverage;
+    let groups = [
+        ("school_any", vec!["primary_school", "middle_school", "school"]),
+        ("market_shop", vec!["market", "shop"]),
+        ("park_sport", vec!["park", "sports_ground"]),
+    ];
+    for (g, kinds) in groups {
+        cov.groups.insert(g.into(), kinds.into_iter().map(String::from).collect());
+        cov.thresholds.insert(g.into(), 1000.0);
+    }
+    cov.levels = Some(vec![1000.0, 1200.0]);
+    let reference = [
+        ("school_any", 0.6247, 0.6959),
+        ("kindergarten", 0.2115, 0.287),
+        ("hospital", 0.3689, 0.4775),
+        ("market_shop", 0.436, 0.5341),
+        ("park_sport", 0.8791, 0.9341),
+        ("pharmacy", 0.0748, 0.0931),
+    ];
+    let only: Vec<String> = reference.iter().map(|r| r.0.to_string()).collect();
+    let result = gridplan::coverage::coverage(&d, cov, Some(&only));
+    let persons = vec![0; result.sites.len()];
+    assert_eq!(result.kinds.len(), reference.len());
+    for (name, at_1000, at_1200) in reference {
+        let k = result.kinds.iter().find(|k| k.kind.name == name).expect("kind evaluated");
+        for (t, expected) in [(1000.0, at_1000), (1200.0, at_1200)] {
+            let all = result.tally(k, t, &persons, |_| Some(String::new())).remove("").expect("all");
+            assert_eq!(all.households, d.total_households(), "every household has a row");
+            assert!(
+                (all.share() - expected).abs() < 0.02,
+                "{name} at {t} m: {:.4} vs reference {expected}",
+                all.share()
+            );
+            assert!(all.households_fallback * 20 < all.households, "{name}: fallbacks are the exception");
+        }
+    }
+}
