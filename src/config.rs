@@ -176,6 +176,9 @@ pub struct Layers {
     pub walk_network: Option<LayerSpec<WalkFields>>,
     /// Registered household totals per admin area (no geometry).
     pub registers: Option<LayerSpec<RegisterFields>>,
+    /// Candidate places for new facilities (points; `kind` optional, empty = every kind). Without it, every
+    /// building is a candidate.
+    pub candidates: Option<LayerSpec<FacilityFields>>,
 }
 
 /// Point columns of CSV/Parquet layers.

@@ -271,6 +271,12 @@ pub fn inspect(name: &str, d: &Dataset) -> InspectReport {
             LayerName::Registers => {
                 (d.registers.len(), Some(d.registers.iter().map(|r| u64::from(r.households)).sum()), None, None)
             }
+            LayerName::Candidates => (
+                d.candidates.len(),
+                None,
+                None,
+                d.candidates.iter().map(|x| Some(x.point.bounding_rect())).fold(None, merge),
+            ),
         };
         layers.push(LayerSummary {
             layer: info.name,

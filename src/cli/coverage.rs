@@ -42,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let coverage = gridplan::coverage::coverage(&dataset, params, args.kinds.as_deref());
     let t_distances = t1.elapsed();
     let t2 = std::time::Instant::now();
-    let candidates = gridplan::coverage::building_candidates(&dataset);
+    let candidates = gridplan::coverage::candidates(&dataset);
     let sitings = gridplan::coverage::suggest_sites(&coverage, &candidates, params);
     let t_siting = t2.elapsed();
     let run = gridplan::render::coverage_dir::CoverageRun {

@@ -129,8 +129,7 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
     let snaps: Vec<Option<Snap>> =
         sites.par_iter().map(|s| graph.snap(s.point).filter(|sn| sn.offset_m <= params.snap_limit_m)).collect();
     let levels_m = params.levels_m();
-    let kinds: Vec<Kind> =
-        kinds(params).into_iter().filter(|k| only.is_none_or(|o| o.iter().any(|n| *n == k.name))).collect();
+    let kinds: Vec<Kind> = kinds(params).into_iter().filter(|k| only.is_none_or(|o| o.contains(&k.name))).collect();
     let largest = kinds.iter().map(|k| k.threshold_m).chain(levels_m.iter().copied()).fold(0.0, f64::max);
     let search_limit_m = params.search_limit_m.max(largest);
     let facility_snaps: Vec<Option<Snap>> = d.facilities.par_iter().map(|f| graph.snap(f.point)).collect();
@@ -150,9 +149,19 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
     Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph }
 }
 
-/// Candidate sites for new facilities when the plan gives none: every building.
-pub fn building_candidates(d: &Dataset) -> Vec<siting::Candidate> {
-    d.buildings.iter().map(|b| siting::Candidate { id: b.id.clone(), name: b.name.clone(), point: b.point }).collect()
+/// Candidate places for new facilities: the plan's candidates layer, else every building.
+pub fn candidates(d: &Dataset) -> Vec<siting::Candidate> {
+    if d.candidates.is_empty() {
+        d.buildings
+            .iter()
+            .map(|b| siting::Candidate { id: b.id.clone(), name: b.name.clone(), kind: String::new(), point: b.point })
+            .collect()
+    } else {
+        d.candidates
+            .iter()
+            .map(|c| siting::Candidate { id: c.id.clone(), name: c.name.clone(), kind: c.kind.clone(), point: c.point })
+            .collect()
+    }
 }
 
 /// New-site suggestions for every kind (same order as `cov.kinds`), `params.new_sites` each.

@@ -17,8 +17,17 @@ pub struct Candidate {
     pub id: String,
     /// Name, if any.
     pub name: Option<String>,
+    /// The kind (or group, or one of the group's kinds) it is a candidate for; empty for every kind.
+    pub kind: String,
     /// Location, local metres.
     pub point: geo::Point,
+}
+
+impl Candidate {
+    /// Whether it may hold a facility of this kind.
+    pub fn serves(&self, k: &super::Kind) -> bool {
+        self.kind.is_empty() || self.kind == k.name || k.facility_kinds.contains(&self.kind)
+    }
 }
 
 /// One suggested site.
@@ -108,7 +117,7 @@ fn coverage_sets(
             || Buffers { graph: g.scratch(), best: vec![f64::INFINITY; cov.sites.len()], touched: Vec::new() },
             |buf: &mut Buffers, (c, snap)| {
                 // A walk is never shorter than the straight line: no demand within t, nothing to cover.
-                if all_demand.within(c.point, t).next().is_none() {
+                if !c.serves(&k.kind) || all_demand.within(c.point, t).next().is_none() {
                     return Vec::new();
                 }
                 let Buffers { graph, best, touched } = buf;

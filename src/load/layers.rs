@@ -304,6 +304,20 @@ pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<Ad
 
 /// Facilities (polygons become their interior point).
 pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<Facility>, LoadError> {
+    facility_points(table, crs, f, true)
+}
+
+/// Candidate places for new facilities: like facilities, but the kind may be empty (a candidate for every kind).
+pub fn candidates(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<Facility>, LoadError> {
+    facility_points(table, crs, f, false)
+}
+
+fn facility_points(
+    table: &Table,
+    crs: Crs,
+    f: &FacilityFields,
+    kind_required: bool,
+) -> Result<Parsed<Facility>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id", "编号"])?;
     let kind = resolve(table, "kind", &f.kind, &["kind", "category", "类型"])?;
@@ -313,8 +327,12 @@ pub fn facilities(table: &Table, crs: Crs, f: &FacilityFields) -> Result<Parsed<
     for rec in &table.records {
         let g = ctx.require_geometry(rec)?;
         let point = point_of(&g).ok_or_else(|| ctx.err(rec, Some("geometry"), None, "empty geometry"))?;
-        let Some(k) = fields::text(rec, &kind) else {
-            return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every facility needs a kind"));
+        let k = match fields::text(rec, &kind) {
+            Some(k) => k,
+            None if !kind_required => String::new(),
+            None => {
+                return Err(ctx.err(rec, kind.name.as_deref().or(Some("kind")), None, "every facility needs a kind"));
+            }
         };
         let facility = Facility {
             id: fields::record_id(rec, &id),

@@ -47,6 +47,7 @@ impl<'c> Linker<'c> {
             special_units: Vec::new(),
             barriers: Vec::new(),
             walk_network: Vec::new(),
+            candidates: Vec::new(),
             registers: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),

@@ -81,6 +81,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let mut special = layer!(LayerName::SpecialUnits, &layers.special_units, layers::special_units);
     let mut barriers = layer!(LayerName::Barriers, &layers.barriers, layers::barriers);
     let mut walk = layer!(LayerName::WalkNetwork, &layers.walk_network, layers::walk_network);
+    let mut candidates = layer!(LayerName::Candidates, &layers.candidates, layers::candidates);
     let registers = match &layers.registers {
         Some(spec) => {
             let (table, _) = reader.read(LayerName::Registers, spec)?;
@@ -111,6 +112,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     near_and_projected(&anchor, &mut special, LayerName::SpecialUnits, &forward)?;
     near_and_projected(&anchor, &mut barriers, LayerName::Barriers, &forward)?;
     near_and_projected(&anchor, &mut walk, LayerName::WalkNetwork, &forward)?;
+    near_and_projected(&anchor, &mut candidates, LayerName::Candidates, &forward)?;
     near_and_projected(&anchor, &mut buildings, LayerName::Buildings, &forward)?;
     near_and_projected(&anchor, &mut households, LayerName::Households, &forward)?;
 
@@ -127,6 +129,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     dataset.facilities = facilities.map(|(p, _)| p.items).unwrap_or_default();
     dataset.barriers = barriers.map(|(p, _)| p.items).unwrap_or_default();
     dataset.walk_network = walk.map(|(p, _)| p.items).unwrap_or_default();
+    dataset.candidates = candidates.map(|(p, _)| p.items).unwrap_or_default();
     dataset.layers = reader.infos;
     dataset.warnings = warnings;
     Ok(dataset)

@@ -30,11 +30,13 @@ pub enum LayerName {
     WalkNetwork,
     /// Registered household totals per admin area.
     Registers,
+    /// Places where new facilities could go (coverage site suggestions).
+    Candidates,
 }
 
 impl LayerName {
     /// Every layer, in the order reports list them.
-    pub const ALL: [LayerName; 9] = [
+    pub const ALL: [LayerName; 10] = [
         LayerName::Buildings,
         LayerName::Households,
         LayerName::Compounds,
@@ -44,6 +46,7 @@ impl LayerName {
         LayerName::Barriers,
         LayerName::WalkNetwork,
         LayerName::Registers,
+        LayerName::Candidates,
     ];
 
     /// The layer's key in the plan file and the stem of its file name.
@@ -58,6 +61,7 @@ impl LayerName {
             LayerName::Barriers => "barriers",
             LayerName::WalkNetwork => "walk_network",
             LayerName::Registers => "registers",
+            LayerName::Candidates => "candidates",
         }
     }
 }
@@ -104,6 +108,8 @@ pub struct Dataset {
     pub barriers: Vec<Barrier>,
     /// Walkable ways.
     pub walk_network: Vec<WalkWay>,
+    /// Candidate places for new facilities (kind empty: a candidate for every kind).
+    pub candidates: Vec<Facility>,
     /// Household registers used for calibration.
     pub registers: Vec<Register>,
     /// What was read, per layer.

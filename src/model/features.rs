@@ -62,7 +62,7 @@ impl FeatureLayers {
             LayerName::SpecialUnits => &self.special_units,
             LayerName::Barriers => &self.barriers,
             LayerName::WalkNetwork => &self.walk_network,
-            LayerName::Households | LayerName::Registers => &[],
+            LayerName::Households | LayerName::Registers | LayerName::Candidates => &[],
         }
     }
 

@@ -52,6 +52,7 @@ seed = {seed}                   # seed of every randomised step (same seed, same
                 "# fields: id, class, node_ids (shared node ids join ways; else coincident vertices)"
             }
             LayerName::Registers => "# fields: area (code or name of a street/community), households",
+            LayerName::Candidates => "# fields: id, kind (empty: a candidate for every kind), name, lon/lat",
         };
         let _ = writeln!(s, "{hint}");
         let _ =

@@ -40,6 +40,7 @@ fn toy(ways: Vec<WalkWay>, households: &[(f64, f64)], facilities: &[(f64, f64)])
         special_units: Vec::new(),
         barriers: Vec::new(),
         walk_network: ways,
+        candidates: Vec::new(),
         registers: Vec::new(),
         layers: Vec::new(),
         warnings: Vec::new(),
@@ -60,7 +61,7 @@ fn params(threshold: f64) -> CoverageParams {
 fn street_grid(n: usize, side: f64, missing: &[bool]) -> Vec<WalkWay> {
     let mut ways = Vec::new();
     let mut k = 0;
-    let mut push = |pts: Vec<(f64, f64)>, ways: &mut Vec<WalkWay>| {
+    let push = |pts: Vec<(f64, f64)>, ways: &mut Vec<WalkWay>| {
         ways.push(WalkWay {
             id: format!("w{}", ways.len()),
             class: "footway".into(),
@@ -90,7 +91,7 @@ fn street_grid(n: usize, side: f64, missing: &[bool]) -> Vec<WalkWay> {
 /// node splitting that segment (found by checking every segment), then plain Dijkstra from each facility.
 fn brute_force(ways: &[WalkWay], households: &[(f64, f64)], facilities: &[(f64, f64)]) -> Vec<f64> {
     let mut nodes: Vec<(f64, f64)> = Vec::new();
-    let mut node_at = |p: (f64, f64), nodes: &mut Vec<(f64, f64)>| {
+    let node_at = |p: (f64, f64), nodes: &mut Vec<(f64, f64)>| {
         let key = ((p.0 * 100.0).round(), (p.1 * 100.0).round());
         match nodes.iter().position(|q| ((q.0 * 100.0).round(), (q.1 * 100.0).round()) == key) {
             Some(i) => i,
@@ -135,7 +136,7 @@ fn brute_force(ways: &[WalkWay], households: &[(f64, f64)], facilities: &[(f64, 
     }
     let dist = |a: usize, b: usize, nodes: &[(f64, f64)]| (nodes[a].0 - nodes[b].0).hypot(nodes[a].1 - nodes[b].1);
     let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nodes.len()];
-    let mut link = |a: usize, b: usize, w: f64, adj: &mut Vec<Vec<(usize, f64)>>| {
+    let link = |a: usize, b: usize, w: f64, adj: &mut Vec<Vec<(usize, f64)>>| {
         adj[a].push((b, w));
         adj[b].push((a, w));
     };
@@ -305,4 +306,52 @@ fn polars_parquet(path: &std::path::Path) -> (usize, Vec<String>) {
         .finish()
         .expect("parquet");
     (df.height(), df.get_column_names().iter().map(|c| c.to_string()).collect())
+}
+
+/// A candidates layer (CSV, Chinese headers) replaces "every building": suggestions come only from it, a
+/// candidate with a kind only serves that kind, and the number of households no candidate reaches is reported.
+#[test]
+fn suggestions_come_from_the_candidates_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sample");
+    gridplan::import::import_osm(
+        &dataset("harbin-sample/harbin-sample.osm.pbf"),
+        &out,
+        &Default::default(),
+        &Default::default(),
+    )
+    .expect("import");
+    let plan = Plan::from_path(&out.join("plan.toml")).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    // Three candidates at building points of the sample (back in WGS84), one only for parks.
+    let mut rows = String::from("编号,类型,名称,经度,纬度\n");
+    for (i, b) in d.buildings.iter().step_by(97).take(3).enumerate() {
+        let (lon, lat) = d.projection.inverse(b.point.x(), b.point.y());
+        let kind = if i == 2 { "park" } else { "" };
+        rows += &format!("c{i},{kind},候选{i},{lon:.7},{lat:.7}\n");
+    }
+    write(&out, "candidates.csv", rows);
+    let mut text = std::fs::read_to_string(out.join("plan.toml")).expect("plan text");
+    text += "\n[layers.candidates]\npath = \"candidates.csv\"\n";
+    write(&out, "plan.toml", text);
+    let run = dir.path().join("run");
+    let o = bin()
+        .arg("coverage")
+        .arg(out.join("plan.toml"))
+        .arg("--out")
+        .arg(&run)
+        .args(["--kinds", "park,school"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut r = csv::Reader::from_path(run.join("sites.csv")).expect("sites");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(["c0", "c1", "c2"].contains(&&row[2]), "{row:?}");
+        assert!(row[2] != *"c2" || row[0] == *"park", "c2 serves parks only: {row:?}");
+        let gained: u64 = row[6].parse().expect("gained");
+        let (before, uncoverable): (u64, u64) = (row[8].parse().expect("before"), row[9].parse().expect("uncoverable"));
+        assert!(gained > 0 && gained + uncoverable <= before, "{row:?}");
+    }
 }
