@@ -164,8 +164,11 @@ pub fn candidates(d: &Dataset) -> Vec<siting::Candidate> {
     }
 }
 
-/// New-site suggestions for every kind (same order as `cov.kinds`), `params.new_sites` each.
+/// New-site suggestions for every kind (same order as `cov.kinds`), `params.new_sites` each; none when `new_sites = 0`.
 pub fn suggest_sites(cov: &Coverage, candidates: &[siting::Candidate], params: &CoverageParams) -> Vec<siting::Siting> {
+    if params.new_sites == 0 {
+        return Vec::new();
+    }
     let snapped: Vec<(siting::Candidate, Option<Snap>)> = candidates
         .par_iter()
         .map(|c| (c.clone(), cov.graph.snap(c.point).filter(|s| s.offset_m <= params.snap_limit_m)))
