@@ -24,6 +24,32 @@ fn name_has(tags: &(impl Tags + ?Sized), words: &[&str]) -> bool {
     tags.name().is_some_and(|n| words.iter().any(|w| n.contains(w)))
 }
 
+/// The Chinese name of a facility kind, for maps and reports (the kind itself where none is known).
+pub fn kind_label_zh(kind: &str) -> &str {
+    match kind {
+        "party_service_centre" => "党群服务中心",
+        "service_station" => "社区服务站",
+        "primary_school" => "小学",
+        "middle_school" => "中学",
+        "school" => "学校",
+        "kindergarten" => "幼儿园",
+        "hospital" => "医院",
+        "clinic" => "诊所",
+        "community_health_centre" => "社区卫生服务中心",
+        "pharmacy" => "药店",
+        "elderly_care" => "养老院",
+        "elderly_day_care" => "日间照料中心",
+        "market" => "菜市场与超市",
+        "shop" => "便利店",
+        "park" => "公园与游园",
+        "sports_ground" => "体育场地",
+        "culture" => "文化活动中心",
+        "higher_education" => "高等院校",
+        "safety" => "公安与消防",
+        other => other,
+    }
+}
+
 /// The facility kind of an element (for coverage), or `None`.
 ///
 /// | tags | kind |

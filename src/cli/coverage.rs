@@ -37,6 +37,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let grid_outlines = match &args.grids {
+        Some(dir) => gridplan::load::run::read_grid_outlines(dir, plan.config.plan.output_crs, &dataset.projection)
+            .with_context(|| format!("reading grids of {}", dir.display()))?,
+        None => Vec::new(),
+    };
     let t_load = t0.elapsed();
     let t1 = std::time::Instant::now();
     let coverage = gridplan::coverage::coverage(&dataset, params, args.kinds.as_deref());
@@ -52,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         sitings: &sitings,
         candidates: &candidates,
         placements: placements.as_ref(),
+        grid_outlines: &grid_outlines,
         timings: &[("load", t_load), ("distances", t_distances), ("siting", t_siting)],
     };
     let dir = run.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;

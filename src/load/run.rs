@@ -50,3 +50,33 @@ pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, Loa
     }
     Ok(out)
 }
+
+/// Reads the grid outlines of `RUN_DIR/grids.geojson` (written in `crs`) into local metres.
+pub fn read_grid_outlines(
+    run_dir: &Path,
+    crs: crate::crs::Crs,
+    projection: &crate::projection::LocalProjection,
+) -> Result<Vec<geo::MultiPolygon>, LoadError> {
+    use geo::MapCoords;
+    let path = run_dir.join("grids.geojson");
+    let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io { path: path.clone(), source })?;
+    let fc: geojson::FeatureCollection =
+        text.parse().map_err(|e: geojson::Error| LoadError::data(&path, None, None, None, e.to_string()))?;
+    let mut out = Vec::with_capacity(fc.features.len());
+    for (i, f) in fc.features.iter().enumerate() {
+        let bad = |rule: &str| LoadError::data(&path, Some(Item::Feature(i, None)), Some("geometry"), None, rule);
+        let Some(g) = &f.geometry else { continue };
+        let geom: geo::Geometry<f64> = g.clone().try_into().map_err(|_| bad("not a geometry geo can read"))?;
+        let mp = match geom {
+            geo::Geometry::Polygon(p) => geo::MultiPolygon::new(vec![p]),
+            geo::Geometry::MultiPolygon(mp) => mp,
+            _ => return Err(bad("a grid outline must be a polygon")),
+        };
+        out.push(mp.map_coords(|c| {
+            let (lon, lat) = crs.to_wgs84(c.x, c.y);
+            let (x, y) = projection.forward(lon, lat);
+            geo::Coord { x, y }
+        }));
+    }
+    Ok(out)
+}

@@ -2,6 +2,7 @@
 //! `sites.geojson` and `coverage.json`. Written into the run directory given (possibly a partition run,
 //! whose files are kept), staged so a failed run leaves the last good outputs.
 
+use super::chart::{self, FONT, Figure, MapFrame, Marker};
 use super::csv_field;
 use super::geojson::{DEGREE_DECIMALS, write_collection};
 use super::output_dir::{StagedDir, finish};
@@ -32,6 +33,8 @@ pub struct CoverageRun<'a> {
     pub candidates: &'a [Candidate],
     /// Grid and community per unit id, from a partition run (`--grids`).
     pub placements: Option<&'a HashMap<String, Placement>>,
+    /// Grid outlines (local metres) from the partition run, drawn on the maps.
+    pub grid_outlines: &'a [geo::MultiPolygon],
     /// Stage timings.
     pub timings: &'a [(&'a str, Duration)],
 }
@@ -74,6 +77,7 @@ impl CoverageRun<'_> {
         self.write_summary(&staged, &areas)?;
         self.write_uncovered(&staged, &areas)?;
         self.write_sites(&staged)?;
+        self.write_maps(&staged)?;
         staged.write(
             "coverage.json",
             (serde_json::to_string_pretty(&self.manifest()).map_err(std::io::Error::other)? + "\n").as_bytes(),
@@ -270,6 +274,16 @@ impl CoverageRun<'_> {
         finish(w)
     }
 
+    fn write_maps(&self, staged: &StagedDir) -> std::io::Result<()> {
+        use rayon::prelude::*;
+        let cov = self.coverage;
+        let bounds = chart::bounds_of(cov.sites.iter().map(|s| s.point), 200.0);
+        cov.kinds.par_iter().enumerate().try_for_each(|(i, k)| {
+            let map = CoverageMap { run: self, kind: k, siting: self.sitings.get(i), bounds };
+            chart::write_figure(staged, &format!("charts/coverage_{}", k.kind.name), &map)
+        })
+    }
+
     fn kind_summary(&self, k: &KindCoverage, siting: Option<&Siting>) -> Value {
         let (d, cov) = (self.dataset, self.coverage);
         let persons = vec![0; cov.sites.len()];
@@ -323,5 +337,80 @@ impl CoverageRun<'_> {
             "kinds": cov.kinds.iter().enumerate().map(|(i, k)| self.kind_summary(k, self.sitings.get(i))).collect::<Vec<_>>(),
             "timings_s": self.timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
         })
+    }
+}
+
+/// The map of one kind: households covered (green) or not (red), facilities, suggested sites, grid outlines.
+struct CoverageMap<'a> {
+    run: &'a CoverageRun<'a>,
+    kind: &'a KindCoverage,
+    siting: Option<&'a Siting>,
+    bounds: geo::Rect,
+}
+
+const COVERED: RGBColor = RGBColor(46, 160, 67);
+const UNCOVERED: RGBColor = RGBColor(215, 48, 39);
+const FACILITY: RGBColor = RGBColor(33, 102, 172);
+const SUGGESTED: RGBColor = RGBColor(0, 0, 0);
+
+use plotters::prelude::*;
+
+impl Figure for CoverageMap<'_> {
+    fn size(&self) -> (u32, u32) {
+        let aspect = self.bounds.height() / self.bounds.width().max(1.0);
+        (1400, (1100.0 * aspect).clamp(600.0, 2000.0) as u32 + 140)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (w, h) = self.size();
+        let (cov, d, k) = (self.run.coverage, self.run.dataset, self.kind);
+        let t = k.kind.threshold_m;
+        area.fill(&WHITE)?;
+        let frame = MapFrame::new(self.bounds, 20, 90, w - 300, h - 110);
+        frame.outlines(area, self.run.grid_outlines, RGBColor(150, 150, 150).stroke_width(1))?;
+        let (mut total, mut covered) = (0u64, 0u64);
+        for (s, r) in cov.sites.iter().zip(&k.reach) {
+            let ok = r.within(t);
+            total += u64::from(s.households);
+            covered += if ok { u64::from(s.households) } else { 0 };
+            let radius = (1.5 + f64::from(s.households).sqrt() / 3.0).min(7.0) as i32;
+            let colour = if ok { COVERED } else { UNCOVERED };
+            area.draw(&Circle::new(frame.px(s.point.x(), s.point.y()), radius, colour.mix(0.75).filled()))?;
+        }
+        for &f in &k.facilities {
+            let p = d.facilities[f].point;
+            Marker::Triangle.draw(area, frame.px(p.x(), p.y()), FACILITY)?;
+        }
+        for s in self.siting.map(|s| s.sites.as_slice()).unwrap_or_default() {
+            let p = self.run.candidates[s.candidate].point;
+            Marker::Square.draw(area, frame.px(p.x(), p.y()), SUGGESTED)?;
+        }
+        let share = if total == 0 { 0.0 } else { 100.0 * covered as f64 / total as f64 };
+        let name = crate::osm_tags::kind_label_zh(&k.kind.name);
+        let title = format!("{name}（{}）步行 {t} m 覆盖：{share:.1}% 的户", k.kind.name);
+        area.draw(&Text::new(title, (20, 20), (FONT, 32).into_font()))?;
+        let sub = format!(
+            "{} 处设施 · {} 户 · 路网步行距离（沿最近道路边计算）· 建议新址 {} 处",
+            k.facilities.len(),
+            total,
+            self.siting.map_or(0, |s| s.sites.len())
+        );
+        area.draw(&Text::new(sub, (20, 58), (FONT, 20).into_font()))?;
+        let lx = w as i32 - 260;
+        chart::legend(
+            area,
+            (lx, 110),
+            &[
+                (Marker::Dot, COVERED, "已覆盖住户"),
+                (Marker::Dot, UNCOVERED, "未覆盖住户"),
+                (Marker::Triangle, FACILITY, "现有设施"),
+                (Marker::Square, SUGGESTED, "建议新址"),
+            ],
+        )?;
+        frame.scale_bar(area, (lx, h as i32 - 60))?;
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Writing outputs: GeoJSON, plan files, JSON manifests, all through a staging directory so that a failed
 //! run never damages the outputs of the last good one.
 
+pub mod chart;
 pub mod coverage_dir;
 pub mod geojson;
 pub mod graph_json;

@@ -276,10 +276,23 @@ fn coverage_run_directory_on_the_sample() {
             .expect("coverage");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    for f in ["coverage.parquet", "coverage_summary.csv", "uncovered.csv", "sites.csv", "sites.geojson"] {
+    let plan = Plan::from_path(&plan_path).expect("plan");
+    let mut files: Vec<String> =
+        ["coverage.parquet", "coverage_summary.csv", "uncovered.csv", "sites.csv", "sites.geojson"]
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+    for kind in plan.config.coverage.thresholds.keys() {
+        files.push(format!("charts/coverage_{kind}.png"));
+        files.push(format!("charts/coverage_{kind}.svg"));
+    }
+    for f in &files {
         assert_eq!(std::fs::read(runs[0].join(f)).expect(f), std::fs::read(runs[1].join(f)).expect(f), "{f}");
     }
-    let plan = Plan::from_path(&plan_path).expect("plan");
+    let png = std::fs::read(runs[0].join("charts/coverage_park.png")).expect("png");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let svg = std::fs::read_to_string(runs[0].join("charts/coverage_park.svg")).expect("svg");
+    assert!(svg.contains("公园与游园") && svg.contains("已覆盖住户"), "Chinese title and legend in the SVG");
     let d = gridplan::load::load_plan(&plan).expect("load");
     let mut r = csv::Reader::from_path(runs[0].join("coverage_summary.csv")).expect("summary");
     let mut all_rows = 0;

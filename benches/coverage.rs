@@ -1,0 +1,39 @@
+//! Coverage benchmarks (issue #4) on the bundled Harbin extract: the walk graph, distances for 8 kinds
+//! (graph, snapping, one bounded multi-source Dijkstra per kind), and site suggestions for the same kinds.
+//! Run in release: `cargo bench --bench coverage`. Figures: benches/README.md.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gridplan::config::{Plan, PlanConfig};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+const KINDS: [&str; 8] =
+    ["primary_school", "middle_school", "school", "kindergarten", "hospital", "market", "park", "sports_ground"];
+
+fn coverage(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let harbin = dir.path().join("harbin");
+    let pbf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("datasets/harbin/harbin.osm.pbf");
+    gridplan::import::import_osm(&pbf, &harbin, &Default::default(), &PlanConfig::default()).expect("import");
+    let plan = Plan::from_path(&harbin.join("plan.toml")).expect("plan");
+    let d = gridplan::load::load_plan(&plan).expect("load");
+    let params = &plan.config.coverage;
+    let kinds: Vec<String> = KINDS.iter().map(|k| k.to_string()).collect();
+    let mut group = c.benchmark_group("coverage");
+    group.sample_size(10);
+    group.bench_function("harbin/walk-graph", |b| {
+        b.iter(|| black_box(gridplan::network::WalkGraph::new(&d.walk_network)))
+    });
+    group.bench_function("harbin/distances-8-kinds", |b| {
+        b.iter(|| black_box(gridplan::coverage::coverage(&d, params, Some(&kinds))))
+    });
+    let cov = gridplan::coverage::coverage(&d, params, Some(&kinds));
+    let candidates = gridplan::coverage::candidates(&d);
+    group.bench_function("harbin/siting-8-kinds-3-sites", |b| {
+        b.iter(|| black_box(gridplan::coverage::suggest_sites(&cov, &candidates, params)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, coverage);
+criterion_main!(benches);

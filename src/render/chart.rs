@@ -1,0 +1,197 @@
+//! Figures (maps and charts) drawn once and written as PNG and SVG, with the embedded CJK font so Chinese
+//! labels look the same on every machine. A figure is anything that can draw itself on a plotters area of
+//! either backend.
+
+use super::output_dir::StagedDir;
+use geo::{MultiPolygon, Point, Rect};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+/// The font family name figures use.
+pub const FONT: &str = "wqy-microhei";
+
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttc");
+
+fn ensure_font() -> std::io::Result<()> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
+    if ok { Ok(()) } else { Err(std::io::Error::other("the embedded CJK font could not be read")) }
+}
+
+/// Something drawable on a plotters area of any backend.
+pub trait Figure {
+    /// Pixel size.
+    fn size(&self) -> (u32, u32);
+    /// Draws onto `area`.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
+}
+
+fn io<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E>) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// Writes `stem.png` and `stem.svg` into the staged directory.
+pub fn write_figure(staged: &StagedDir, stem: &str, figure: &impl Figure) -> std::io::Result<()> {
+    ensure_font()?;
+    let png = staged.path(&format!("{stem}.png"));
+    let svg = staged.path(&format!("{stem}.svg"));
+    if let Some(parent) = png.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    {
+        let area = BitMapBackend::new(&png, figure.size()).into_drawing_area();
+        figure.draw(&area).map_err(io)?;
+        area.present().map_err(io)?;
+    }
+    let area = SVGBackend::new(&svg, figure.size()).into_drawing_area();
+    figure.draw(&area).map_err(io)?;
+    area.present().map_err(io)
+}
+
+/// Local metres → pixels for a map of `bounds` inside a `width` × `height` frame with a margin, north up,
+/// one scale for both axes.
+#[derive(Debug, Clone, Copy)]
+pub struct MapFrame {
+    bounds: Rect,
+    scale: f64,
+    origin: (f64, f64),
+}
+
+impl MapFrame {
+    /// A frame that fits `bounds` into the pixel box `(left, top, width, height)`.
+    pub fn new(bounds: Rect, left: i32, top: i32, width: u32, height: u32) -> MapFrame {
+        let (w, h) = (bounds.width().max(1.0), bounds.height().max(1.0));
+        let scale = (f64::from(width) / w).min(f64::from(height) / h);
+        let origin = (
+            f64::from(left) + (f64::from(width) - w * scale) / 2.0,
+            f64::from(top) + (f64::from(height) - h * scale) / 2.0,
+        );
+        MapFrame { bounds, scale, origin }
+    }
+
+    /// The pixel of a point.
+    pub fn px(&self, x: f64, y: f64) -> (i32, i32) {
+        (
+            (self.origin.0 + (x - self.bounds.min().x) * self.scale).round() as i32,
+            (self.origin.1 + (self.bounds.max().y - y) * self.scale).round() as i32,
+        )
+    }
+
+    /// Pixels per metre.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Draws polygon outlines.
+    pub fn outlines<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        polygons: &[MultiPolygon],
+        style: ShapeStyle,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        for mp in polygons {
+            for poly in &mp.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    let pts: Vec<(i32, i32)> = ring.0.iter().map(|c| self.px(c.x, c.y)).collect();
+                    area.draw(&PathElement::new(pts, style))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws filled polygons, one colour each.
+    pub fn fills<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        polygons: &[(MultiPolygon, RGBColor)],
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        for (mp, colour) in polygons {
+            for poly in &mp.0 {
+                let pts: Vec<(i32, i32)> = poly.exterior().0.iter().map(|c| self.px(c.x, c.y)).collect();
+                area.draw(&Polygon::new(pts, colour.filled()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws a scale bar of a round length near the bottom-left corner of the frame.
+    pub fn scale_bar<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: (i32, i32),
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let target_px = 150.0;
+        let metres = [100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
+            .into_iter()
+            .min_by(|a, b| ((a * self.scale) - target_px).abs().total_cmp(&((b * self.scale) - target_px).abs()))
+            .unwrap_or(1000.0);
+        let len = (metres * self.scale).round() as i32;
+        let style = BLACK.stroke_width(3);
+        area.draw(&PathElement::new(vec![(at.0, at.1), (at.0 + len, at.1)], style))?;
+        let label = if metres >= 1000.0 { format!("{} km", metres / 1000.0) } else { format!("{metres} m") };
+        area.draw(&Text::new(label, (at.0, at.1 - 24), (FONT, 18).into_font()))?;
+        Ok(())
+    }
+}
+
+/// The bounding box of points, grown by `pad` metres; a unit box at the origin when empty.
+pub fn bounds_of(points: impl Iterator<Item = Point>, pad: f64) -> Rect {
+    let mut b: Option<(f64, f64, f64, f64)> = None;
+    for p in points {
+        b = Some(match b {
+            None => (p.x(), p.y(), p.x(), p.y()),
+            Some((x0, y0, x1, y1)) => (x0.min(p.x()), y0.min(p.y()), x1.max(p.x()), y1.max(p.y())),
+        });
+    }
+    let (x0, y0, x1, y1) = b.unwrap_or((0.0, 0.0, 1.0, 1.0));
+    Rect::new((x0 - pad, y0 - pad), (x1 + pad, y1 + pad))
+}
+
+/// A legend marker.
+#[derive(Debug, Clone, Copy)]
+pub enum Marker {
+    /// A filled dot.
+    Dot,
+    /// A filled triangle.
+    Triangle,
+    /// An open square.
+    Square,
+}
+
+impl Marker {
+    /// Draws the marker centred at `at`.
+    pub fn draw<DB: DrawingBackend>(
+        self,
+        area: &DrawingArea<DB, Shift>,
+        at: (i32, i32),
+        colour: RGBColor,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (x, y) = at;
+        match self {
+            Marker::Dot => area.draw(&Circle::new(at, 7, colour.filled())),
+            Marker::Triangle => {
+                area.draw(&Polygon::new(vec![(x, y - 7), (x - 6, y + 5), (x + 6, y + 5)], colour.filled()))
+            }
+            Marker::Square => area.draw(&Rectangle::new([(x - 8, y - 8), (x + 8, y + 8)], colour.stroke_width(3))),
+        }
+    }
+}
+
+/// Draws a legend: one row per (marker, colour, label).
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    rows: &[(Marker, RGBColor, &str)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (i, (marker, colour, label)) in rows.iter().enumerate() {
+        let y = at.1 + 30 * i as i32;
+        marker.draw(area, (at.0 + 8, y + 10), *colour)?;
+        area.draw(&Text::new(label.to_string(), (at.0 + 24, y), (FONT, 20).into_font()))?;
+    }
+    Ok(())
+}
