@@ -26,6 +26,7 @@ pub mod config;
 pub mod coverage;
 pub mod crs;
 pub mod estimate;
+pub mod grids;
 pub mod import;
 pub mod index;
 pub mod inspect;

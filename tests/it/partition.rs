@@ -210,7 +210,7 @@ fn grid_polygons_tile_each_street_without_gaps_or_overlaps() {
     let plan = sample_plan(dir.path());
     let d = gridplan::load::load_plan(&plan).expect("load");
     let p = partition(&d, &plan.config, 1);
-    let basic = gridplan::render::run_dir::grid_polygons(&d, &p);
+    let basic = gridplan::grids::grid_polygons(&d, &p);
     let mut by_street: std::collections::BTreeMap<usize, Vec<geo::MultiPolygon>> = Default::default();
     for (g, poly) in p.grids.iter().zip(basic) {
         by_street.entry(p.communities[g.community].street).or_default().push(poly);
