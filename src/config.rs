@@ -70,6 +70,9 @@ pub struct PlanConfig {
     /// How strict loading is.
     #[serde(default)]
     pub validation: ValidationParams,
+    /// Workload balance.
+    #[serde(default)]
+    pub workload: WorkloadParams,
 }
 
 /// `[plan]`: name, coordinate systems, seed.
@@ -522,6 +525,56 @@ impl Default for CoverageParams {
     }
 }
 
+/// How N grid workers are shared out over the grids (every grid keeps one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Apportionment {
+    /// Webster / Sainte-Laguë: divisors seats + ½ (neutral between large and small grids).
+    #[default]
+    #[serde(alias = "sainte-lague")]
+    Webster,
+    /// D'Hondt / Jefferson: divisors seats + 1 (favours large grids).
+    Dhondt,
+}
+
+impl Apportionment {
+    /// The name written in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Apportionment::Webster => "webster",
+            Apportionment::Dhondt => "dhondt",
+        }
+    }
+}
+
+/// `[workload]`: grid workers (一格多员) and the three-colour warning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadParams {
+    /// Total grid workers to share out in proportion to households; unset: one per grid.
+    pub workers: Option<u32>,
+    /// How `workers` are shared out.
+    pub apportionment: Apportionment,
+    /// A CSV of `grid_id,workers` (relative to the plan file); grids missing from it keep one.
+    pub workers_table: Option<std::path::PathBuf>,
+    /// Households per worker up to which a grid is green.
+    pub green_max_households_per_worker: f64,
+    /// Households per worker up to which a grid is yellow; above it, red (overloaded).
+    pub yellow_max_households_per_worker: f64,
+}
+
+impl Default for WorkloadParams {
+    fn default() -> Self {
+        WorkloadParams {
+            workers: None,
+            apportionment: Apportionment::Webster,
+            workers_table: None,
+            green_max_households_per_worker: 500.0,
+            yellow_max_households_per_worker: 600.0,
+        }
+    }
+}
+
 /// What a run does with a piece of a community that cannot hold a grid inside the band (fewer households than
 /// the lower bound, or between the upper bound and twice the lower one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -720,6 +773,17 @@ impl Plan {
             if !(v.is_finite() && *v > 0.0) {
                 return Err(self.invalid(&format!("coverage.thresholds.{kind}"), v, "must be a positive number"));
             }
+        }
+        let w = &c.workload;
+        if !(w.green_max_households_per_worker > 0.0
+            && w.green_max_households_per_worker <= w.yellow_max_households_per_worker
+            && w.yellow_max_households_per_worker.is_finite())
+        {
+            return Err(self.invalid(
+                "workload.yellow_max_households_per_worker",
+                w.yellow_max_households_per_worker,
+                "needs 0 < green_max_households_per_worker ≤ yellow_max_households_per_worker",
+            ));
         }
         for v in cov.levels.iter().flatten() {
             if !(v.is_finite() && *v > 0.0) {

@@ -35,6 +35,8 @@ pub mod model;
 pub mod network;
 pub mod osm_tags;
 pub mod partition;
+pub mod pipeline;
 pub mod projection;
 pub mod render;
 pub mod synth;
+pub mod workload;

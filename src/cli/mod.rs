@@ -5,6 +5,7 @@ mod export_graph;
 mod import_osm;
 mod inspect;
 mod partition;
+mod plan;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     ImportOsm(import_osm::Args),
     /// Load a plan's layers and report counts, households, persons, bounding boxes, CRS and every warning.
     Inspect(inspect::Args),
+    /// The whole job in one run directory: partition, coverage and new sites, workload, charts, report.html.
+    Plan(plan::Args),
     /// Partition every community into basic grids in band, never across a hard barrier, compounds whole.
     Partition(partition::Args),
     /// Walking coverage (15-minute service circles) per household and facility kind, the uncovered ledger,
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportOsm(a) => import_osm::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Partition(a) => partition::run(a),
+        Command::Plan(a) => plan::run(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),

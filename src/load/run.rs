@@ -80,3 +80,44 @@ pub fn read_grid_outlines(
     }
     Ok(out)
 }
+
+/// Reads a workers table: a CSV with `grid_id` and `workers` columns (UTF-8, optional BOM).
+pub fn read_workers(path: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadError> {
+    let io = |source: std::io::Error| LoadError::Io { path: path.to_path_buf(), source };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut reader = csv::Reader::from_reader(text);
+    let headers = reader.headers().map_err(|e| LoadError::data(path, Some(Item::Row(1)), None, None, e.to_string()))?;
+    let column = |names: &[&str]| {
+        headers.iter().position(|h| names.contains(&h.trim())).ok_or_else(|| {
+            LoadError::data(path, Some(Item::Row(1)), Some(names[0]), None, "the header needs this column")
+        })
+    };
+    let (grid, workers) = (column(&["grid_id", "网格编号"])?, column(&["workers", "网格员"])?);
+    let mut out = std::collections::BTreeMap::new();
+    for (n, row) in reader.records().enumerate() {
+        let row_no = n + 2;
+        let row = row.map_err(|e| LoadError::data(path, Some(Item::Row(row_no)), None, None, e.to_string()))?;
+        let value = row.get(workers).unwrap_or("").trim();
+        let count: u32 = value.parse().map_err(|_| {
+            LoadError::data(
+                path,
+                Some(Item::Row(row_no)),
+                Some("workers"),
+                Some(value.to_string()),
+                "must be a whole number ≥ 1",
+            )
+        })?;
+        if count == 0 {
+            return Err(LoadError::data(
+                path,
+                Some(Item::Row(row_no)),
+                Some("workers"),
+                Some("0".into()),
+                "must be a whole number ≥ 1",
+            ));
+        }
+        out.insert(row.get(grid).unwrap_or("").trim().to_string(), count);
+    }
+    Ok(out)
+}

@@ -69,20 +69,23 @@ impl CoverageRun<'_> {
             .collect()
     }
 
-    /// Writes the files; returns the run directory.
+    /// Writes the files into `out`, replacing it only when all succeeded; returns the run directory.
     pub fn write(&self, out: &Path) -> std::io::Result<PathBuf> {
         let staged = StagedDir::new(out)?;
-        let areas = self.areas();
-        self.write_parquet(&staged, &areas)?;
-        self.write_summary(&staged, &areas)?;
-        self.write_uncovered(&staged, &areas)?;
-        self.write_sites(&staged)?;
-        self.write_maps(&staged)?;
-        staged.write(
-            "coverage.json",
-            (serde_json::to_string_pretty(&self.manifest()).map_err(std::io::Error::other)? + "\n").as_bytes(),
-        )?;
+        self.write_files(&staged)?;
         staged.commit()
+    }
+
+    /// Writes the files into a staged directory (shared with `gridplan plan`).
+    pub fn write_files(&self, staged: &StagedDir) -> std::io::Result<()> {
+        let areas = self.areas();
+        self.write_parquet(staged, &areas)?;
+        self.write_summary(staged, &areas)?;
+        self.write_uncovered(staged, &areas)?;
+        self.write_sites(staged)?;
+        self.write_maps(staged)?;
+        let manifest = serde_json::to_string_pretty(&self.manifest()).map_err(std::io::Error::other)? + "\n";
+        staged.write("coverage.json", manifest.as_bytes())
     }
 
     fn speed_m_per_min(&self) -> f64 {

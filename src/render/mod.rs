@@ -7,7 +7,9 @@ pub mod geojson;
 pub mod graph_json;
 pub mod output_dir;
 pub mod plan_file;
+pub mod report;
 pub mod run_dir;
+pub mod workload_dir;
 
 use crate::crs::Crs;
 use crate::projection::LocalProjection;

@@ -184,6 +184,23 @@ new_sites = {sites}              # new sites suggested per kind (greedy maximal 
             let _ = writeln!(s, "{g} = {kinds:?}");
         }
     }
+    let w = &config.workload;
+    let _ = write!(
+        s,
+        r#"
+# Workload (一格多员): one worker per grid unless `workers` (a total, shared out by households) or `workers_table`
+# (a CSV of grid_id,workers) is given; the three-colour warning by households per worker.
+[workload]
+# workers = 2000
+apportionment = "{method}"   # webster (= sainte-lague) | dhondt
+# workers_table = "workers.csv"
+green_max_households_per_worker = {green}
+yellow_max_households_per_worker = {yellow}
+"#,
+        method = w.apportionment.name(),
+        green = w.green_max_households_per_worker,
+        yellow = w.yellow_max_households_per_worker,
+    );
     let _ = write!(
         s,
         r#"

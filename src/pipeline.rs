@@ -1,0 +1,140 @@
+//! `gridplan plan`: the whole job in one run directory — partition, coverage with new sites, workload, charts
+//! and the report — staged, so a failed run leaves the last good directory as it was.
+
+use crate::config::Plan;
+use crate::coverage::{self, Coverage};
+use crate::grids::{GridRow, grid_rows};
+use crate::load::run::Placement;
+use crate::model::Dataset;
+use crate::partition::Partition;
+use crate::partition::check::Check;
+use crate::render::coverage_dir::CoverageRun;
+use crate::render::output_dir::StagedDir;
+use crate::render::workload_dir::WorkloadRun;
+use crate::workload::Workload;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Writing the run directory failed (the previous one is untouched).
+    #[error("writing the run directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// Workers could not be set.
+    #[error(transparent)]
+    Workload(#[from] crate::workload::WorkloadError),
+}
+
+/// What a finished run holds, for the caller's summary.
+#[derive(Debug)]
+pub struct PlanRun {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The partition invariants.
+    pub check: Check,
+    /// Workload of the grids.
+    pub workload: Workload,
+    /// Stage timings.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// The grid and community of every unit, from the grid rows (what `assignment.csv` holds).
+pub fn placements(d: &Dataset, p: &Partition, rows: &[GridRow]) -> HashMap<String, Placement> {
+    let mut out = HashMap::new();
+    for r in rows {
+        for &s in &r.sites {
+            let placement =
+                Placement { grid: r.grid_id.clone(), community: r.community_id.clone().unwrap_or_default() };
+            out.insert(p.sites[s].member.id(d).0.to_string(), placement);
+        }
+    }
+    out
+}
+
+/// Runs everything on a loaded dataset; `stage` is told each stage's name as it starts.
+pub fn run(
+    plan: &Plan,
+    d: &Dataset,
+    seed: u64,
+    out: &Path,
+    workers_table: Option<&BTreeMap<String, u32>>,
+    load_time: Duration,
+    stage: &mut dyn FnMut(&str),
+) -> Result<PlanRun, RunError> {
+    let config = &plan.config;
+    let mut timings = vec![("load", load_time)];
+    let timed = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>, t: Instant| {
+        timings.push((name, t.elapsed()));
+    };
+
+    stage("partition");
+    let t = Instant::now();
+    let partition = crate::partition::partition(d, config, seed);
+    let check = crate::partition::check::check(d, &partition, config);
+    let rows = grid_rows(d, &partition);
+    timed("partition", &mut timings, t);
+
+    stage("coverage");
+    let t = Instant::now();
+    let cov: Coverage = coverage::coverage(d, &config.coverage, None);
+    timed("coverage", &mut timings, t);
+
+    stage("new sites");
+    let t = Instant::now();
+    let candidates = coverage::candidates(d);
+    let sitings = coverage::suggest_sites(&cov, &candidates, &config.coverage);
+    timed("siting", &mut timings, t);
+
+    stage("workload");
+    let t = Instant::now();
+    let workload = crate::workload::workload(&rows, &config.workload, config.bands.basic, workers_table)?;
+    timed("workload", &mut timings, t);
+
+    stage("writing outputs, charts and report");
+    let t = Instant::now();
+    let staged = StagedDir::new(out)?;
+    let outlines: Vec<geo::MultiPolygon> = rows.iter().map(|r| r.polygon.clone()).collect();
+    let placed = placements(d, &partition, &rows);
+    let coverage_run = CoverageRun {
+        plan,
+        dataset: d,
+        coverage: &cov,
+        sitings: &sitings,
+        candidates: &candidates,
+        placements: Some(&placed),
+        grid_outlines: &outlines,
+        timings: &[],
+    };
+    coverage_run.write_files(&staged)?;
+    let workload_run = WorkloadRun {
+        dataset: d,
+        partition: &partition,
+        rows: &rows,
+        workload: &workload,
+        coverage: Some(&cov),
+        band: config.bands.basic,
+    };
+    workload_run.write_files(&staged)?;
+    let mut all_timings = timings.clone();
+    all_timings.push(("writing", t.elapsed()));
+    crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &rows, &check, seed, &all_timings)?;
+    crate::render::report::write_report(
+        &staged,
+        &crate::render::report::Report {
+            plan,
+            dataset: d,
+            rows: &rows,
+            check: &check,
+            workload: &workload,
+            coverage: &cov,
+            sitings: &sitings,
+            coverage_by_grid: &workload_run.coverage_by_grid(),
+            seed,
+        },
+    )?;
+    let dir = staged.commit()?;
+    timed("writing", &mut timings, t);
+    Ok(PlanRun { dir, check, workload, timings })
+}

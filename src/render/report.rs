@@ -1,0 +1,378 @@
+//! `report.html`: one self-contained offline file per run — summary, the partition invariants, coverage,
+//! workload tables, the charts (embedded as data URIs) and an interactive map of the grids (pan, zoom, click a
+//! grid for its figures) drawn by a small script from embedded GeoJSON. Nothing is fetched: no request leaves
+//! the file. Every value that comes from the data is escaped.
+
+use super::output_dir::StagedDir;
+use crate::config::Plan;
+use crate::coverage::Coverage;
+use crate::coverage::siting::Siting;
+use crate::grids::GridRow;
+use crate::model::Dataset;
+use crate::partition::check::Check;
+use crate::workload::{Spread, Workload};
+use base64::Engine;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// What the report shows.
+#[derive(Debug)]
+pub struct Report<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The data.
+    pub dataset: &'a Dataset,
+    /// The grids.
+    pub rows: &'a [GridRow],
+    /// The partition invariants.
+    pub check: &'a Check,
+    /// Workload.
+    pub workload: &'a Workload,
+    /// Coverage.
+    pub coverage: &'a Coverage,
+    /// New sites per kind.
+    pub sitings: &'a [Siting],
+    /// Share covered per grid, per kind.
+    pub coverage_by_grid: &'a [(String, Vec<f64>)],
+    /// The seed.
+    pub seed: u64,
+}
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON that can sit inside a `<script>` element: no `<`, `>` or `&` survive (they are valid `\u` escapes
+/// inside JSON strings, and JSON has them nowhere else).
+pub fn script_json(v: &Value) -> String {
+    v.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+fn table(out: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    out.push_str("<table><thead><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{}</td>", escape(&c));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn spread_row(name: &str, s: &Spread) -> Vec<String> {
+    vec![
+        name.to_string(),
+        s.grids.to_string(),
+        s.households.to_string(),
+        s.persons.to_string(),
+        s.workers.to_string(),
+        s.min.to_string(),
+        format!("{}", s.median),
+        s.max.to_string(),
+        format!("{:.3}", s.cv),
+        format!("{:.3}", s.gini),
+        pct(s.share_in_band),
+        s.yellow.to_string(),
+        s.red.to_string(),
+    ]
+}
+
+const SPREAD_HEAD: [&str; 13] = [
+    "区域",
+    "网格数",
+    "户数",
+    "人口",
+    "网格员",
+    "最少",
+    "中位数",
+    "最多",
+    "变异系数",
+    "基尼系数",
+    "在标准内",
+    "黄",
+    "红",
+];
+
+fn image(staged: &StagedDir, name: &str, alt: &str) -> std::io::Result<String> {
+    let bytes = std::fs::read(staged.path(name))?;
+    Ok(format!(
+        "<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
+        escape(alt),
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+        escape(alt)
+    ))
+}
+
+/// The grids as GeoJSON for the map (WGS84, 6 decimals ≈ 0.1 m), with the figures a click shows.
+fn grids_geojson(r: &Report) -> Value {
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    let features: Vec<Value> = r
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let polys: Vec<Value> = row
+                .polygon
+                .0
+                .iter()
+                .map(|p| {
+                    let ring = |ls: &geo::LineString| -> Value {
+                        json!(
+                            ls.0.iter()
+                                .map(|c| {
+                                    let (lon, lat) = r.dataset.projection.inverse(c.x, c.y);
+                                    [round(lon), round(lat)]
+                                })
+                                .collect::<Vec<_>>()
+                        )
+                    };
+                    json!(std::iter::once(ring(p.exterior())).chain(p.interiors().iter().map(ring)).collect::<Vec<_>>())
+                })
+                .collect();
+            let load = &r.workload.grids[i];
+            let mut props = json!({
+                "grid_id": row.grid_id,
+                "kind": row.kind(),
+                "street": row.street_name,
+                "community": row.community,
+                "households": row.households,
+                "persons": row.persons,
+                "buildings": row.buildings,
+                "workers": load.workers,
+                "status": load.status.as_str(),
+            });
+            for (kind, shares) in r.coverage_by_grid {
+                props[format!("covered_{kind}")] = json!(shares[i]);
+            }
+            json!({"type": "Feature", "properties": props, "geometry": {"type": "MultiPolygon", "coordinates": polys}})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// Writes `report.html` into the staged run directory (after the charts).
+pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
+    let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
+    let mut h = String::new();
+    let title = format!("网格规划报告 · {}", r.plan.config.plan.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\
+         <style>{CSS}</style></head><body data-map=\"pending\">\n<h1>{}</h1>\n",
+        escape(&title),
+        escape(&title)
+    );
+    let _ = write!(
+        h,
+        "<p class=\"meta\">gridplan {} · 方案文件 {} · 随机种子 {}</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&r.plan.path.display().to_string()),
+        r.seed
+    );
+    let _ = write!(
+        h,
+        "<div class=\"cards\"><div><b>{}</b>户</div><div><b>{}</b>个基础网格</div><div><b>{}</b>在 {}–{} 户</div>\
+         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div></div>\n",
+        c.households_in,
+        w.all.grids,
+        pct(w.all.share_in_band),
+        band.min,
+        band.max,
+        w.all.cv,
+        w.all.gini,
+        r.rows.iter().filter(|x| x.dedicated.is_some()).count()
+    );
+
+    h.push_str("<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放，点击网格查看数据。</p>\
+        <div id=\"mapwrap\"><canvas id=\"map\" width=\"900\" height=\"640\"></canvas><div id=\"info\">点击一个网格</div></div>\
+        <p><button id=\"zin\">放大</button> <button id=\"zout\">缩小</button> <button id=\"zreset\">复位</button></p>\n");
+
+    h.push_str("<h2>划分检查（check.json）</h2>");
+    let check = serde_json::to_value(c).map_err(std::io::Error::other)?;
+    table(
+        &mut h,
+        &["指标", "值"],
+        check.as_object().into_iter().flatten().map(|(k, v)| vec![k.clone(), v.to_string()]),
+    );
+
+    h.push_str("<h2>15分钟服务圈覆盖</h2>");
+    let persons = vec![0; r.coverage.sites.len()];
+    let levels = r.coverage.levels_m.clone();
+    let mut head: Vec<String> = vec!["设施".into(), "类型".into(), "设施数".into(), "标准 (m)".into(), "标准内".into()];
+    head.extend(levels.iter().map(|l| format!("{l} m 内")));
+    head.extend(["建议新址".to_string(), "新增覆盖户数".to_string()]);
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> = r
+        .coverage
+        .kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let share = |t: f64| {
+                r.coverage.tally(k, t, &persons, |_| Some(String::new())).remove("").unwrap_or_default().share()
+            };
+            let mut row = vec![
+                crate::osm_tags::kind_label_zh(&k.kind.name).to_string(),
+                k.kind.name.clone(),
+                k.facilities.len().to_string(),
+                k.kind.threshold_m.to_string(),
+                pct(share(k.kind.threshold_m)),
+            ];
+            row.extend(levels.iter().map(|&l| pct(share(l))));
+            let s = r.sitings.get(i);
+            row.push(s.map_or(0, |s| s.sites.len()).to_string());
+            row.push(s.map_or(0, |s| s.households_gained).to_string());
+            row
+        })
+        .collect();
+    table(&mut h, &head_refs, rows);
+
+    h.push_str("<h2>工作量</h2>");
+    table(&mut h, &SPREAD_HEAD, std::iter::once(spread_row("全部", &w.all)));
+    h.push_str("<h3>各街道</h3>");
+    table(&mut h, &SPREAD_HEAD, w.streets.iter().map(|(k, s)| spread_row(k, s)));
+    h.push_str("<h3>超负荷网格（红、黄）</h3>");
+    let mut flagged: Vec<usize> =
+        (0..r.rows.len()).filter(|&i| w.grids[i].status != crate::workload::Status::Green).collect();
+    flagged.sort_by(|&a, &b| {
+        w.grids[b].households_per_worker.total_cmp(&w.grids[a].households_per_worker).then(a.cmp(&b))
+    });
+    table(
+        &mut h,
+        &["网格", "街道", "社区", "户数", "网格员", "每员户数", "状态", "说明"],
+        flagged.iter().take(50).map(|&i| {
+            let row = &r.rows[i];
+            vec![
+                row.grid_id.clone(),
+                row.street_name.clone(),
+                row.community.clone().unwrap_or_default(),
+                row.households.to_string(),
+                w.grids[i].workers.to_string(),
+                format!("{:.0}", w.grids[i].households_per_worker),
+                w.grids[i].status.as_str().to_string(),
+                row.out_of_band.clone().unwrap_or_default(),
+            ]
+        }),
+    );
+    if flagged.len() > 50 {
+        let _ = write!(h, "<p>另有 {} 个，见 workload.csv。</p>", flagged.len() - 50);
+    }
+
+    h.push_str("<h2>图表</h2>");
+    h.push_str(&image(staged, "charts/grids_households.png", "网格户数分布")?);
+    h.push_str(&image(staged, "charts/households_histogram.png", "每格户数直方图")?);
+    h.push_str(&image(staged, "charts/lorenz.png", "洛伦兹曲线")?);
+    h.push_str(&image(staged, "charts/households_by_street.png", "各街道网格户数箱线图")?);
+    // Coverage maps of the kinds that have facilities (the others are all red), at most eight.
+    for k in r.coverage.kinds.iter().filter(|k| !k.facilities.is_empty()).take(8) {
+        let alt = format!("{}覆盖地图", crate::osm_tags::kind_label_zh(&k.kind.name));
+        h.push_str(&image(staged, &format!("charts/coverage_{}.png", k.kind.name), &alt)?);
+    }
+
+    let script = SCRIPT
+        .replace("BAND_MIN", &band.min.to_string())
+        .replace("BAND_MID", &((band.min + band.max) / 2).to_string())
+        .replace("BAND_MAX", &band.max.to_string());
+    let _ = write!(
+        h,
+        "<script type=\"application/json\" id=\"grids\">{}</script>\n<script>{script}</script>\n</body></html>\n",
+        script_json(&grids_geojson(r))
+    );
+    staged.write("report.html", h.as_bytes())
+}
+
+const CSS: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#222}\
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+th{background:#f2f2f2}td:first-child{text-align:left}.cards{display:flex;gap:12px;flex-wrap:wrap}\
+.cards div{border:1px solid #ddd;border-radius:6px;padding:8px 14px}.cards b{display:block;font-size:22px}\
+.meta{color:#666}#mapwrap{display:flex;gap:12px}#map{border:1px solid #999;cursor:grab;touch-action:none}\
+#info{min-width:260px;font-size:13px;white-space:pre-line}figure{margin:16px 0}img{max-width:100%;border:1px solid #eee}";
+
+const SCRIPT: &str = r#"
+window.onerror = function (m) { document.body.dataset.error = String(m); };
+(function () {
+  var data = JSON.parse(document.getElementById('grids').textContent);
+  var canvas = document.getElementById('map'), ctx = canvas.getContext('2d'), info = document.getElementById('info');
+  var feats = data.features, lat0 = 0, n = 0;
+  feats.forEach(function (f) { f.geometry.coordinates.forEach(function (p) { p[0].forEach(function (c) { lat0 += c[1]; n++; }); }); });
+  lat0 = n ? lat0 / n : 0;
+  var k = Math.cos(lat0 * Math.PI / 180);
+  function xy(c) { return [c[0] * k, -c[1]]; }
+  var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+  feats.forEach(function (f) {
+    var b = [Infinity, Infinity, -Infinity, -Infinity];
+    f.geometry.coordinates.forEach(function (p) { p[0].forEach(function (c) { var q = xy(c);
+      b[0] = Math.min(b[0], q[0]); b[1] = Math.min(b[1], q[1]); b[2] = Math.max(b[2], q[0]); b[3] = Math.max(b[3], q[1]); }); });
+    f.bbox = b; minx = Math.min(minx, b[0]); miny = Math.min(miny, b[1]); maxx = Math.max(maxx, b[2]); maxy = Math.max(maxy, b[3]);
+  });
+  var view;
+  function reset() { var s = Math.min(canvas.width / (maxx - minx), canvas.height / (maxy - miny)) * 0.95;
+    view = { s: s, x: (canvas.width - (maxx - minx) * s) / 2 - minx * s, y: (canvas.height - (maxy - miny) * s) / 2 - miny * s }; }
+  function colour(p) {
+    if (p.kind === 'dedicated') return '#bc80bd';
+    var h = p.households;
+    return h < BAND_MIN ? '#9ecae1' : h <= BAND_MID ? '#a1d99b' : h <= BAND_MAX ? '#31a354' : '#f03b20';
+  }
+  var selected = null;
+  function draw() {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    feats.forEach(function (f) {
+      ctx.beginPath();
+      f.geometry.coordinates.forEach(function (p) { p.forEach(function (ring) { ring.forEach(function (c, i) {
+        var q = xy(c), X = q[0] * view.s + view.x, Y = q[1] * view.s + view.y; if (i) ctx.lineTo(X, Y); else ctx.moveTo(X, Y); }); ctx.closePath(); }); });
+      ctx.fillStyle = colour(f.properties); ctx.fill('evenodd');
+      ctx.strokeStyle = f === selected ? '#000' : '#fff'; ctx.lineWidth = f === selected ? 2.5 : 0.6; ctx.stroke();
+    });
+    document.body.dataset.map = 'drawn:' + feats.length;
+  }
+  function inside(ring, x, y) { var r = false; for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    var a = xy(ring[i]), b = xy(ring[j]);
+    if ((a[1] > y) !== (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) r = !r; } return r; }
+  function pick(px, py) {
+    var x = (px - view.x) / view.s, y = (py - view.y) / view.s;
+    for (var i = feats.length - 1; i >= 0; i--) { var f = feats[i], b = f.bbox;
+      if (x < b[0] || x > b[2] || y < b[1] || y > b[3]) continue;
+      var hit = false; f.geometry.coordinates.forEach(function (p) { var c = 0; p.forEach(function (ring) { if (inside(ring, x, y)) c++; }); if (c % 2) hit = true; });
+      if (hit) return f; }
+    return null;
+  }
+  var drag = null, moved = false;
+  canvas.addEventListener('mousedown', function (e) { drag = [e.offsetX, e.offsetY]; moved = false; });
+  window.addEventListener('mouseup', function () { drag = null; });
+  canvas.addEventListener('mousemove', function (e) { if (!drag) return; var dx = e.offsetX - drag[0], dy = e.offsetY - drag[1];
+    if (Math.abs(dx) + Math.abs(dy) > 2) moved = true; view.x += dx; view.y += dy; drag = [e.offsetX, e.offsetY]; draw(); });
+  function zoom(f, cx, cy) { view.x = cx - (cx - view.x) * f; view.y = cy - (cy - view.y) * f; view.s *= f; draw(); }
+  canvas.addEventListener('wheel', function (e) { e.preventDefault(); zoom(e.deltaY < 0 ? 1.25 : 0.8, e.offsetX, e.offsetY); }, { passive: false });
+  document.getElementById('zin').onclick = function () { zoom(1.5, canvas.width / 2, canvas.height / 2); };
+  document.getElementById('zout').onclick = function () { zoom(1 / 1.5, canvas.width / 2, canvas.height / 2); };
+  document.getElementById('zreset').onclick = function () { reset(); draw(); };
+  canvas.addEventListener('click', function (e) { if (moved) return; selected = pick(e.offsetX, e.offsetY); draw();
+    if (!selected) { info.textContent = '点击一个网格'; return; }
+    var p = selected.properties, lines = [];
+    for (var key in p) { if (Object.prototype.hasOwnProperty.call(p, key)) lines.push(key + ': ' + (p[key] === null ? '—' : p[key])); }
+    info.textContent = lines.join('\n'); });
+  reset(); draw();
+})();
+"#;

@@ -1,0 +1,391 @@
+//! Workload outputs: `workload.parquet` / `workload.csv` (one row per grid), `workload_areas.parquet` /
+//! `workload_areas.csv` (all, per street, per community), and the charts — grids coloured by households with
+//! street outlines, the histogram of households per grid with the band, the Lorenz curve with the Gini, and
+//! box plots per street. CSVs carry a UTF-8 BOM so Excel and WPS open the Chinese text correctly.
+
+use super::chart::{self, FONT, Figure, MapFrame};
+use super::output_dir::StagedDir;
+use crate::config::Band;
+use crate::coverage::Coverage;
+use crate::grids::GridRow;
+use crate::model::Dataset;
+use crate::partition::{Member, Partition};
+use crate::workload::{Spread, Workload, lorenz};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use polars::prelude::{Column, DataFrame};
+use std::collections::HashMap;
+
+/// Everything the workload stage writes from.
+#[derive(Debug)]
+pub struct WorkloadRun<'a> {
+    /// The data.
+    pub dataset: &'a Dataset,
+    /// The partition the rows came from.
+    pub partition: &'a Partition,
+    /// The grids.
+    pub rows: &'a [GridRow],
+    /// Their workload.
+    pub workload: &'a Workload,
+    /// Coverage, for the share covered per grid and kind.
+    pub coverage: Option<&'a Coverage>,
+    /// The basic band.
+    pub band: Band,
+}
+
+fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::Result<()> {
+    use polars_io::SerWriter;
+    let file = std::fs::File::create(staged.path(&format!("{stem}.parquet")))?;
+    polars_io::parquet::write::ParquetWriter::new(file).finish(df).map_err(std::io::Error::other)?;
+    let file = std::fs::File::create(staged.path(&format!("{stem}.csv")))?;
+    polars_io::csv::write::CsvWriter::new(file).include_bom(true).finish(df).map_err(std::io::Error::other)?;
+    Ok(())
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+impl WorkloadRun<'_> {
+    /// Share of households covered at each kind's own threshold, per grid: (kind, shares).
+    pub fn coverage_by_grid(&self) -> Vec<(String, Vec<f64>)> {
+        let Some(cov) = self.coverage else { return Vec::new() };
+        let index: HashMap<Member, usize> = cov.sites.iter().enumerate().map(|(i, s)| (s.member, i)).collect();
+        cov.kinds
+            .iter()
+            .map(|k| {
+                let shares = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let (mut total, mut covered) = (0u64, 0u64);
+                        for &s in &r.sites {
+                            let site = &self.partition.sites[s];
+                            total += u64::from(site.households);
+                            if index.get(&site.member).is_some_and(|&i| k.reach[i].within(k.kind.threshold_m)) {
+                                covered += u64::from(site.households);
+                            }
+                        }
+                        if total == 0 { 0.0 } else { round(covered as f64 / total as f64, 4) }
+                    })
+                    .collect();
+                (k.kind.name.clone(), shares)
+            })
+            .collect()
+    }
+
+    /// Writes the tables and charts.
+    pub fn write_files(&self, staged: &StagedDir) -> std::io::Result<()> {
+        let (rows, w) = (self.rows, self.workload);
+        let text = |f: &dyn Fn(&GridRow) -> Option<String>| rows.iter().map(f).collect::<Vec<Option<String>>>();
+        let mut columns = vec![
+            Column::new("grid_id".into(), rows.iter().map(|r| r.grid_id.as_str()).collect::<Vec<_>>()),
+            Column::new("code".into(), rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>()),
+            Column::new("kind".into(), rows.iter().map(GridRow::kind).collect::<Vec<_>>()),
+            Column::new(
+                "unit_kind".into(),
+                text(&|r| Some(r.dedicated.clone().unwrap_or_else(|| "residential".into()))),
+            ),
+            Column::new("street".into(), rows.iter().map(|r| r.street_name.as_str()).collect::<Vec<_>>()),
+            Column::new("community".into(), text(&|r| r.community.clone())),
+            Column::new("households".into(), rows.iter().map(|r| r.households).collect::<Vec<_>>()),
+            Column::new("persons".into(), rows.iter().map(|r| r.persons).collect::<Vec<_>>()),
+            Column::new("elderly".into(), rows.iter().map(|r| r.elderly).collect::<Vec<_>>()),
+            Column::new("buildings".into(), rows.iter().map(|r| r.buildings).collect::<Vec<_>>()),
+            Column::new("area_m2".into(), rows.iter().map(|r| r.area_m2().round()).collect::<Vec<_>>()),
+            Column::new("workers".into(), w.grids.iter().map(|g| g.workers).collect::<Vec<_>>()),
+            Column::new(
+                "households_per_worker".into(),
+                w.grids.iter().map(|g| round(g.households_per_worker, 1)).collect::<Vec<_>>(),
+            ),
+            Column::new("status".into(), w.grids.iter().map(|g| g.status.as_str()).collect::<Vec<_>>()),
+            Column::new("in_band".into(), w.grids.iter().map(|g| g.in_band).collect::<Vec<_>>()),
+        ];
+        for (kind, shares) in self.coverage_by_grid() {
+            columns.push(Column::new(format!("covered_{kind}").into(), shares));
+        }
+        let mut df = DataFrame::new(rows.len(), columns).map_err(std::io::Error::other)?;
+        write_table(staged, "workload", &mut df)?;
+
+        let mut areas: Vec<(&str, &str, &Spread)> = vec![("all", "all", &w.all)];
+        areas.extend(w.streets.iter().map(|(k, v)| ("street", k.as_str(), v)));
+        areas.extend(w.communities.iter().map(|(k, v)| ("community", k.as_str(), v)));
+        let col_u = |name: &str, f: &dyn Fn(&Spread) -> u64| {
+            Column::new(name.into(), areas.iter().map(|a| f(a.2)).collect::<Vec<_>>())
+        };
+        let col_f = |name: &str, f: &dyn Fn(&Spread) -> f64| {
+            Column::new(name.into(), areas.iter().map(|a| round(f(a.2), 4)).collect::<Vec<_>>())
+        };
+        let columns = vec![
+            Column::new("level".into(), areas.iter().map(|a| a.0).collect::<Vec<_>>()),
+            Column::new("area".into(), areas.iter().map(|a| a.1).collect::<Vec<_>>()),
+            col_u("grids", &|s| s.grids as u64),
+            col_u("households", &|s| s.households),
+            col_u("persons", &|s| s.persons),
+            col_u("workers", &|s| s.workers),
+            col_u("min", &|s| s.min),
+            col_f("median", &|s| s.median),
+            col_u("max", &|s| s.max),
+            col_f("cv", &|s| s.cv),
+            col_f("gini", &|s| s.gini),
+            col_f("share_in_band", &|s| s.share_in_band),
+            col_u("yellow", &|s| s.yellow as u64),
+            col_u("red", &|s| s.red as u64),
+        ];
+        let mut df = DataFrame::new(areas.len(), columns).map_err(std::io::Error::other)?;
+        write_table(staged, "workload_areas", &mut df)?;
+
+        let basic: Vec<f64> = rows.iter().filter(|r| r.dedicated.is_none()).map(|r| r.households as f64).collect();
+        chart::write_figure(staged, "charts/grids_households", &GridMap { run: self })?;
+        chart::write_figure(staged, "charts/households_histogram", &Histogram { values: &basic, band: self.band })?;
+        chart::write_figure(staged, "charts/lorenz", &Lorenz { values: &basic, gini: w.all.gini })?;
+        chart::write_figure(staged, "charts/households_by_street", &StreetBoxes { run: self })
+    }
+}
+
+const BELOW: RGBColor = RGBColor(158, 202, 225);
+const LOW: RGBColor = RGBColor(161, 217, 155);
+const HIGH: RGBColor = RGBColor(49, 163, 84);
+const ABOVE: RGBColor = RGBColor(240, 59, 32);
+const DEDICATED: RGBColor = RGBColor(188, 128, 189);
+
+/// Grids coloured by households against the band, street outlines on top.
+struct GridMap<'a> {
+    run: &'a WorkloadRun<'a>,
+}
+
+impl Figure for GridMap<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1400, 1250)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (rows, band) = (self.run.rows, self.run.band);
+        area.fill(&WHITE)?;
+        let bounds =
+            chart::bounds_of(rows.iter().flat_map(|r| r.polygon.0.iter().flat_map(|p| p.exterior().points())), 100.0);
+        let frame = MapFrame::new(bounds, 20, 90, 1100, 1140);
+        let mid = (band.min + band.max) / 2;
+        let fills: Vec<(geo::MultiPolygon, RGBColor)> = rows
+            .iter()
+            .map(|r| {
+                let colour = match (r.dedicated.is_some(), r.households) {
+                    (true, _) => DEDICATED,
+                    (_, h) if h < u64::from(band.min) => BELOW,
+                    (_, h) if h <= u64::from(mid) => LOW,
+                    (_, h) if h <= u64::from(band.max) => HIGH,
+                    _ => ABOVE,
+                };
+                (r.polygon.clone(), colour)
+            })
+            .collect();
+        frame.fills(area, &fills)?;
+        let grid_lines: Vec<geo::MultiPolygon> = rows.iter().map(|r| r.polygon.clone()).collect();
+        frame.outlines(area, &grid_lines, RGBColor(255, 255, 255).stroke_width(1))?;
+        let d = self.run.dataset;
+        let streets: Vec<geo::MultiPolygon> =
+            d.admin_areas_at(crate::model::AdminLevel::Street).map(|(_, a)| a.polygon.clone()).collect();
+        frame.outlines(area, &streets, BLACK.stroke_width(2))?;
+        let w = self.run.workload;
+        let title = format!(
+            "网格户数分布：{} 个基础网格，{:.1}% 在 {}–{} 户之间，变异系数 {:.3}，基尼系数 {:.3}",
+            w.all.grids,
+            100.0 * w.all.share_in_band,
+            band.min,
+            band.max,
+            w.all.cv,
+            w.all.gini
+        );
+        area.draw(&Text::new(title, (20, 20), (FONT, 30).into_font()))?;
+        area.draw(&Text::new("黑线：街道边界；白线：网格边界", (20, 58), (FONT, 20).into_font()))?;
+        let low = format!("{}–{} 户", band.min, mid);
+        let high = format!("{}–{} 户", mid + 1, band.max);
+        let below = format!("少于 {} 户", band.min);
+        let above = format!("多于 {} 户", band.max);
+        chart::legend(
+            area,
+            (1140, 110),
+            &[
+                (chart::Marker::Dot, BELOW, &below),
+                (chart::Marker::Dot, LOW, &low),
+                (chart::Marker::Dot, HIGH, &high),
+                (chart::Marker::Dot, ABOVE, &above),
+                (chart::Marker::Dot, DEDICATED, "专属网格"),
+            ],
+        )?;
+        frame.scale_bar(area, (1140, 1180))?;
+        Ok(())
+    }
+}
+
+/// Households per basic grid, bins of 25, the band marked.
+struct Histogram<'a> {
+    values: &'a [f64],
+    band: Band,
+}
+
+impl Figure for Histogram<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1200, 700)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        area.fill(&WHITE)?;
+        let bin = 25.0;
+        let top = self.values.iter().copied().fold(f64::from(self.band.max) + bin, f64::max);
+        let bins = (top / bin).ceil() as usize + 1;
+        let mut counts = vec![0u32; bins];
+        for v in self.values {
+            counts[((v / bin).floor() as usize).min(bins - 1)] += 1;
+        }
+        let ymax = counts.iter().copied().max().unwrap_or(1).max(1);
+        let mut c = ChartBuilder::on(area)
+            .caption("每个基础网格的户数（红线：300–500 户标准）", (FONT, 28))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..bins as f64 * bin, 0u32..ymax + ymax / 10 + 1)?;
+        c.configure_mesh()
+            .x_desc("户数")
+            .y_desc("网格数")
+            .axis_desc_style((FONT, 20))
+            .label_style((FONT, 16))
+            .disable_x_mesh()
+            .draw()?;
+        c.draw_series(counts.iter().enumerate().map(|(i, &n)| {
+            let x = i as f64 * bin;
+            Rectangle::new([(x, 0), (x + bin * 0.92, n)], RGBColor(66, 146, 198).filled())
+        }))?;
+        for b in [self.band.min, self.band.max] {
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(f64::from(b), 0), (f64::from(b), ymax + ymax / 10)],
+                ABOVE.stroke_width(3),
+            )))?;
+        }
+        Ok(())
+    }
+}
+
+/// The Lorenz curve of households over basic grids.
+struct Lorenz<'a> {
+    values: &'a [f64],
+    gini: f64,
+}
+
+impl Figure for Lorenz<'_> {
+    fn size(&self) -> (u32, u32) {
+        (800, 800)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        area.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(area)
+            .caption(format!("洛伦兹曲线：基尼系数 {:.3}", self.gini), (FONT, 28))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+        c.configure_mesh()
+            .x_desc("网格累计占比（由小到大）")
+            .y_desc("户数累计占比")
+            .axis_desc_style((FONT, 20))
+            .label_style((FONT, 16))
+            .draw()?;
+        c.draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], RGBColor(150, 150, 150).stroke_width(2)))?;
+        c.draw_series(LineSeries::new(lorenz(self.values), RGBColor(33, 102, 172).stroke_width(3)))?;
+        Ok(())
+    }
+}
+
+/// Households per basic grid, one box per street (quartiles, whiskers to min and max).
+struct StreetBoxes<'a> {
+    run: &'a WorkloadRun<'a>,
+}
+
+impl StreetBoxes<'_> {
+    fn streets(&self) -> Vec<(String, Vec<u64>)> {
+        let mut by: std::collections::BTreeMap<&str, Vec<u64>> = std::collections::BTreeMap::new();
+        for r in self.run.rows.iter().filter(|r| r.dedicated.is_none()) {
+            by.entry(r.street_name.as_str()).or_default().push(r.households);
+        }
+        by.into_iter()
+            .map(|(k, mut v)| {
+                v.sort_unstable();
+                (k.to_string(), v)
+            })
+            .collect()
+    }
+}
+
+impl Figure for StreetBoxes<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1200, 160 + 22 * self.streets().len().max(1) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        area.fill(&WHITE)?;
+        let streets = self.streets();
+        let band = self.run.band;
+        let xmax = streets.iter().filter_map(|s| s.1.last().copied()).max().unwrap_or(1).max(u64::from(band.max))
+            as f64
+            * 1.05;
+        let n = streets.len().max(1);
+        let names: Vec<String> = streets.iter().map(|s| s.0.clone()).collect();
+        let mut c = ChartBuilder::on(area)
+            .caption("各街道网格户数分布（箱线图；红线：300–500 户）", (FONT, 28))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(170)
+            .build_cartesian_2d(0f64..xmax, 0f64..n as f64)?;
+        c.configure_mesh()
+            .x_desc("每格户数")
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = (n as f64 - y - 0.5).round();
+                if i >= 0.0 && (i as usize) < names.len() && (y.fract() - 0.5).abs() < 1e-6 {
+                    names[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .axis_desc_style((FONT, 20))
+            .label_style((FONT, 15))
+            .disable_y_mesh()
+            .draw()?;
+        let q = |v: &[u64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64;
+        for (i, (_, v)) in streets.iter().enumerate() {
+            let y = (n - i) as f64 - 0.5;
+            let (lo, q1, med, q3, hi) = (q(v, 0.0), q(v, 0.25), q(v, 0.5), q(v, 0.75), q(v, 1.0));
+            c.draw_series(std::iter::once(PathElement::new(vec![(lo, y), (hi, y)], BLACK.stroke_width(1))))?;
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(q1, y - 0.3), (q3, y + 0.3)],
+                RGBColor(158, 202, 225).filled(),
+            )))?;
+            c.draw_series(std::iter::once(Rectangle::new([(q1, y - 0.3), (q3, y + 0.3)], BLACK.stroke_width(1))))?;
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(med, y - 0.3), (med, y + 0.3)],
+                BLACK.stroke_width(2),
+            )))?;
+        }
+        for b in [band.min, band.max] {
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(f64::from(b), 0.0), (f64::from(b), n as f64)],
+                ABOVE.stroke_width(2),
+            )))?;
+        }
+        Ok(())
+    }
+}
