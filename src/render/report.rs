@@ -184,17 +184,17 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         escape(&title),
         escape(&title)
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"meta\">gridplan {} · 方案文件 {} · 随机种子 {}</p>\n",
+        "<p class=\"meta\">gridplan {} · 方案文件 {} · 随机种子 {}</p>",
         env!("CARGO_PKG_VERSION"),
         escape(&r.plan.path.display().to_string()),
         r.seed
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<div class=\"cards\"><div><b>{}</b>户</div><div><b>{}</b>个基础网格</div><div><b>{}</b>在 {}–{} 户</div>\
-         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div></div>\n",
+         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div></div>",
         c.households_in,
         w.all.grids,
         pct(w.all.share_in_band),
