@@ -45,8 +45,11 @@ pub fn placements(d: &Dataset, p: &Partition, rows: &[GridRow]) -> HashMap<Strin
     let mut out = HashMap::new();
     for r in rows {
         for &s in &r.sites {
-            let placement =
-                Placement { grid: r.grid_id.clone(), community: r.community_id.clone().unwrap_or_default() };
+            let placement = Placement {
+                grid: r.grid_id.clone(),
+                community: r.community_id.clone().unwrap_or_default(),
+                households: u64::from(p.sites[s].households),
+            };
             out.insert(p.sites[s].member.id(d).0.to_string(), placement);
         }
     }

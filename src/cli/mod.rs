@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch only; the work is in the library.
 
+mod compare;
 mod coverage;
 mod export_graph;
 mod import_osm;
@@ -31,6 +32,9 @@ enum Command {
     /// Walking coverage (15-minute service circles) per household and facility kind, the uncovered ledger,
     /// and suggested new sites.
     Coverage(coverage::Args),
+    /// Two run directories side by side: workload figures and stability (households that changed grid,
+    /// grids unchanged).
+    Compare(compare::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Partition(a) => partition::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Coverage(a) => coverage::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

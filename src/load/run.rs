@@ -11,6 +11,8 @@ pub struct Placement {
     pub grid: String,
     /// Community id (empty for a dedicated grid outside any community).
     pub community: String,
+    /// Households of the unit.
+    pub households: u64,
 }
 
 /// Reads `RUN_DIR/assignment.csv`: unit id → its grid and community.
@@ -31,13 +33,23 @@ pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, Loa
             )
         })
     };
-    let (id, grid, community) = (column("id")?, column("grid_id")?, column("community")?);
+    let (id, grid, community, households) =
+        (column("id")?, column("grid_id")?, column("community")?, column("households")?);
     let mut out = HashMap::new();
     for (n, row) in reader.records().enumerate() {
         let row_no = n + 2;
         let row = row.map_err(|e| LoadError::data(&path, Some(Item::Row(row_no)), None, None, e.to_string()))?;
         let field = |i: usize| row.get(i).unwrap_or("").to_string();
-        let placement = Placement { grid: field(grid), community: field(community) };
+        let count = field(households).parse::<u64>().map_err(|_| {
+            LoadError::data(
+                &path,
+                Some(Item::Row(row_no)),
+                Some("households"),
+                Some(field(households)),
+                "must be a whole number",
+            )
+        })?;
+        let placement = Placement { grid: field(grid), community: field(community), households: count };
         if out.insert(field(id), placement).is_some() {
             return Err(LoadError::data(
                 &path,

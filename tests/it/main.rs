@@ -8,5 +8,6 @@ mod crs_real;
 mod formats;
 mod harbin;
 mod partition;
+mod plan;
 mod props;
 mod util;

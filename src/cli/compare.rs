@@ -1,0 +1,64 @@
+//! `gridplan compare`.
+
+use anyhow::Context;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The first run directory.
+    a: PathBuf,
+    /// The second run directory.
+    b: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn check(dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let path = dir.join("check.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let a = gridplan::load::run::read_assignment(&args.a)?;
+    let b = gridplan::load::run::read_assignment(&args.b)?;
+    let s = gridplan::compare::compare(&a, &b);
+    let (ca, cb) = (check(&args.a)?, check(&args.b)?);
+    let mut v = serde_json::to_value(&s)?;
+    for (key, c) in [("a", &ca), ("b", &cb)] {
+        for k in ["households_in", "households_unassigned", "grids_in_band", "grids_out_of_band"] {
+            v[key][k] = c[k].clone();
+        }
+        v[key]["run"] = serde_json::json!(if key == "a" { &args.a } else { &args.b }.display().to_string());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("{:<28} {:>14} {:>14}", "", "A", "B");
+    for (label, key) in [
+        ("grids", "grids"),
+        ("grids in band", "grids_in_band"),
+        ("households assigned", "households_assigned"),
+        ("households unassigned", "households_unassigned"),
+        ("mean households per grid", "mean"),
+        ("CV", "cv"),
+        ("Gini", "gini"),
+    ] {
+        let f = |x: &serde_json::Value| match x.as_f64() {
+            Some(n) if n.fract() != 0.0 => format!("{n:.3}"),
+            _ => x.to_string(),
+        };
+        println!("{label:<28} {:>14} {:>14}", f(&v["a"][key]), f(&v["b"][key]));
+    }
+    println!(
+        "\nhouseholds that changed grid: {} of {} ({:.1} %); grids unchanged: {} of {}",
+        s.households_moved,
+        s.households_in_both,
+        100.0 * s.share_moved,
+        s.grids_unchanged,
+        s.a.grids
+    );
+    Ok(())
+}
