@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The plan file.
+    /// The plan file, or an OpenStreetMap `.osm.pbf` (imported first into RUN_DIR/input with a default plan).
     plan: PathBuf,
     /// Run directory (replaced as a whole only when the run succeeds).
     #[arg(long)]
@@ -23,7 +23,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar.set_message("loading");
     let t0 = std::time::Instant::now();
-    let (plan, dataset) = super::load(&args.plan)?;
+    let plan_path = if args.plan.extension().is_some_and(|e| e == "pbf") {
+        bar.set_message("importing OpenStreetMap");
+        let input = args.out.join("input");
+        gridplan::import::import_osm(&args.plan, &input, &Default::default(), &Default::default())
+            .with_context(|| format!("importing {}", args.plan.display()))?;
+        input.join("plan.toml")
+    } else {
+        args.plan.clone()
+    };
+    let (plan, dataset) = super::load(&plan_path)?;
     let table = match &plan.config.workload.workers_table {
         Some(rel) => {
             let path = plan.path.parent().unwrap_or(std::path::Path::new(".")).join(rel);

@@ -255,6 +255,7 @@ impl Figure for Histogram<'_> {
         c.configure_mesh()
             .x_desc("户数")
             .y_desc("网格数")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .axis_desc_style((FONT, 20))
             .label_style((FONT, 16))
             .disable_x_mesh()
@@ -352,6 +353,7 @@ impl Figure for StreetBoxes<'_> {
             .build_cartesian_2d(0f64..xmax, 0f64..n as f64)?;
         c.configure_mesh()
             .x_desc("每格户数")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .y_labels(n)
             .y_label_formatter(&|y| {
                 let i = (n as f64 - y - 0.5).round();
