@@ -160,3 +160,33 @@ fn compare_reports_stability_between_two_runs() {
     let total = v["households_in_both"].as_u64().expect("both");
     assert!(moved <= total && total == 12_957 - v["a"]["households_unassigned"].as_u64().unwrap_or(0), "{v}");
 }
+
+/// The analysts' notebook runs against a run directory when Python has polars, matplotlib, nbformat and
+/// nbclient (the interpreter in `GRIDPLAN_PYTHON`, else `python3`); otherwise the test says it was skipped.
+#[test]
+fn the_notebook_reproduces_the_charts_from_the_parquet_tables() {
+    let python = std::env::var("GRIDPLAN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ready = std::process::Command::new(&python)
+        .args(["-c", "import polars, matplotlib, nbformat, nbclient, ipykernel"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!(
+            "SKIPPED the notebook: {python} lacks polars, matplotlib, nbformat, nbclient or ipykernel (set GRIDPLAN_PYTHON)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = sample_run(dir.path());
+    let script = "import sys, nbformat\nfrom nbclient import NotebookClient\nnb = nbformat.read(sys.argv[1], as_version=4)\nNotebookClient(nb, timeout=300, kernel_name='python3').execute()\n";
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(root().join("notebooks/workload.ipynb"))
+        .env("RUN_DIR", &run)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["nb_histogram.png", "nb_lorenz.png", "nb_streets.png", "nb_coverage.png"] {
+        assert!(run.join("charts").join(f).is_file(), "{f}");
+    }
+}
