@@ -354,19 +354,16 @@ impl Figure for StreetBoxes<'_> {
         c.configure_mesh()
             .x_desc("每格户数")
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = (n as f64 - y - 0.5).round();
-                if i >= 0.0 && (i as usize) < names.len() && (y.fract() - 0.5).abs() < 1e-6 {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .y_labels(0)
             .axis_desc_style((FONT, 20))
             .label_style((FONT, 15))
             .disable_y_mesh()
             .draw()?;
+        // Street names beside their boxes (drawn in pixels: the axis cannot place text labels between ticks).
+        for (i, name) in names.iter().enumerate() {
+            let (x, y) = c.backend_coord(&(0.0, (n - i) as f64 - 0.5));
+            area.draw(&Text::new(name.clone(), (x - 165, y - 8), (FONT, 15).into_font()))?;
+        }
         let q = |v: &[u64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64;
         for (i, (_, v)) in streets.iter().enumerate() {
             let y = (n - i) as f64 - 0.5;
