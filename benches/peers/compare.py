@@ -21,7 +21,7 @@ distance to the grid centre, and wall time. Run from the repository root after a
 
 Peers are kept out of the Rust build and out of the default test run.
 """
-import argparse, csv, json, math, subprocess, sys, time
+import argparse, csv, json, math, signal, subprocess, sys, time
 from pathlib import Path
 
 import networkx as nx
@@ -160,6 +160,17 @@ def spopt_plans(g, k, skip=()):
     return out
 
 
+PIECE_TIMEOUT_S = 0  # 0: none; set by --piece-timeout
+
+
+class PieceTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise PieceTimeout(f"no plan within {PIECE_TIMEOUT_S} s")
+
+
 def peer_plans(g, skip, recom_steps):
     """Every peer on g, one connected piece at a time (the peers need a connected graph; a piece of fewer than
     300 households is one grid), with k = round(households / 400) per piece. A tool that raises on a piece
@@ -180,9 +191,15 @@ def peer_plans(g, skip, recom_steps):
                 if tool in skip or (tool == "spopt" and {"maxp", "azp"} <= set(skip)):
                     continue
                 try:
+                    if PIECE_TIMEOUT_S:
+                        signal.signal(signal.SIGALRM, _alarm)
+                        signal.alarm(PIECE_TIMEOUT_S)
                     plans.update({name: (a, t) for name, a, t in solve()})
                 except Exception as e:  # noqa: BLE001 — a peer's failure is a result, not a crash of the comparison
                     print(f"{tool} failed on a piece of {sub.number_of_nodes()} buildings, {total} households: {e}", flush=True)
+                finally:
+                    signal.alarm(0)
+        print(f"piece {ci + 1}/{len(pieces)}: {sub.number_of_nodes()} buildings, {total} households, k = {k}", file=sys.stderr, flush=True)
         for name in names:
             assignment, t = plans.get(name, ({n: 0 for n in sub.nodes}, 0.0))
             acc = merged[name]
@@ -209,7 +226,11 @@ def main():
     ap.add_argument("--work", default="outputs/peers")
     ap.add_argument("--skip", nargs="*", default=[], help="tools to skip: gerrychain spopt maxp azp")
     ap.add_argument("--harbin", action="store_true", help="also the bundled Harbin extract, street by street")
+    ap.add_argument("--piece-timeout", type=int, default=0,
+                    help="seconds a peer may spend on one connected piece before it counts as failed there (0: no limit)")
     a = ap.parse_args()
+    global PIECE_TIMEOUT_S
+    PIECE_TIMEOUT_S = a.piece_timeout
     work = Path(a.work)
     rows = []
     instances = []
