@@ -61,20 +61,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         timings: &[("load", t_load), ("distances", t_distances), ("siting", t_siting)],
     };
     let dir = run.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
-    let households: u64 = coverage.sites.iter().map(|s| u64::from(s.households)).sum();
+    let no_persons = vec![0; coverage.sites.len()];
     for k in &coverage.kinds {
-        let covered: u64 = coverage
-            .sites
-            .iter()
-            .zip(&k.reach)
-            .filter(|(_, r)| r.within(k.kind.threshold_m))
-            .map(|(s, _)| u64::from(s.households))
-            .sum();
+        let all =
+            coverage.tally(k, k.kind.threshold_m, &no_persons, |_| Some(String::new())).remove("").unwrap_or_default();
         println!(
-            "{:<24} {:>5} facilities  {:>6.1} % of {households} households within {} m",
+            "{:<24} {:>5} facilities  {:>6.1} % of {} households within {} m",
             k.kind.name,
             k.facilities.len(),
-            100.0 * covered as f64 / households.max(1) as f64,
+            100.0 * all.share(),
+            all.households,
             k.kind.threshold_m
         );
     }

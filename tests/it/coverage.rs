@@ -251,15 +251,7 @@ fn households_far_from_the_network_fall_back_and_say_so() {
 #[test]
 fn coverage_run_directory_on_the_sample() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("sample");
-    gridplan::import::import_osm(
-        &dataset("harbin-sample/harbin-sample.osm.pbf"),
-        &out,
-        &Default::default(),
-        &Default::default(),
-    )
-    .expect("import");
-    let plan_path = out.join("plan.toml");
+    let plan_path = import_sample(dir.path(), "sample");
     let part = dir.path().join("run");
     let o = bin().arg("partition").arg(&plan_path).arg("--out").arg(&part).output().expect("partition");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -326,15 +318,9 @@ fn polars_parquet(path: &std::path::Path) -> (usize, Vec<String>) {
 #[test]
 fn suggestions_come_from_the_candidates_layer() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("sample");
-    gridplan::import::import_osm(
-        &dataset("harbin-sample/harbin-sample.osm.pbf"),
-        &out,
-        &Default::default(),
-        &Default::default(),
-    )
-    .expect("import");
-    let plan = Plan::from_path(&out.join("plan.toml")).expect("plan");
+    let plan_path = import_sample(dir.path(), "sample");
+    let out = plan_path.parent().expect("dir").to_path_buf();
+    let plan = Plan::from_path(&plan_path).expect("plan");
     let d = gridplan::load::load_plan(&plan).expect("load");
     // Three candidates at building points of the sample (back in WGS84), one only for parks.
     let mut rows = String::from("编号,类型,名称,经度,纬度\n");

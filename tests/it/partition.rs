@@ -6,15 +6,7 @@ use gridplan::partition::{check::check, partition};
 use proptest::prelude::*;
 
 fn sample_plan(dir: &std::path::Path) -> Plan {
-    let out = dir.join("sample");
-    gridplan::import::import_osm(
-        &dataset("harbin-sample/harbin-sample.osm.pbf"),
-        &out,
-        &Default::default(),
-        &Default::default(),
-    )
-    .expect("import");
-    Plan::from_path(&out.join("plan.toml")).expect("plan")
+    Plan::from_path(&import_sample(dir, "sample")).expect("plan")
 }
 
 #[test]

@@ -6,14 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Imports the sample, names the plan with markup (to prove escaping), gives 40 workers, and runs `plan`.
 fn sample_run(dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    gridplan::import::import_osm(
-        &dataset("harbin-sample/harbin-sample.osm.pbf"),
-        &data,
-        &Default::default(),
-        &Default::default(),
-    )
-    .expect("import");
+    let data = import_sample(dir, "data").parent().expect("dir").to_path_buf();
     let text = std::fs::read_to_string(data.join("plan.toml")).expect("plan");
     let text = text.replacen("name = \"harbin-sample\"", "name = \"<img src=x onerror=alert(1)>样例\"", 1);
     let text = text.replacen("# workers = 2000", "workers = 40", 1);
@@ -129,14 +122,7 @@ fn the_report_is_escaped_self_contained_and_draws_in_a_browser() {
 #[test]
 fn compare_reports_stability_between_two_runs() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    gridplan::import::import_osm(
-        &dataset("harbin-sample/harbin-sample.osm.pbf"),
-        &data,
-        &Default::default(),
-        &Default::default(),
-    )
-    .expect("import");
+    let data = import_sample(dir.path(), "data").parent().expect("dir").to_path_buf();
     let runs: Vec<PathBuf> = ["a", "b", "c"].iter().map(|n| dir.path().join(n)).collect();
     for (r, seed) in runs.iter().zip(["1", "1", "9"]) {
         let out = bin()

@@ -40,3 +40,16 @@ pub fn square_feature(lon: f64, lat: f64, props: &str) -> String {
         lat + d
     )
 }
+
+/// Imports the bundled 312-building sample into `dir/name`; returns the path of its `plan.toml`.
+pub fn import_sample(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    gridplan::import::import_osm(
+        &dataset("harbin-sample/harbin-sample.osm.pbf"),
+        &out,
+        &Default::default(),
+        &Default::default(),
+    )
+    .expect("import the sample");
+    out.join("plan.toml")
+}
