@@ -703,6 +703,27 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Every file the plan reads: the plan itself, each layer, the workers table.
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        let l = &self.config.layers;
+        let layers = [
+            l.buildings.as_ref().map(|s| &s.path),
+            l.households.as_ref().map(|s| &s.path),
+            l.compounds.as_ref().map(|s| &s.path),
+            l.admin_areas.as_ref().map(|s| &s.path),
+            l.facilities.as_ref().map(|s| &s.path),
+            l.special_units.as_ref().map(|s| &s.path),
+            l.barriers.as_ref().map(|s| &s.path),
+            l.walk_network.as_ref().map(|s| &s.path),
+            l.registers.as_ref().map(|s| &s.path),
+            l.candidates.as_ref().map(|s| &s.path),
+        ];
+        let mut out = vec![self.path.clone()];
+        out.extend(layers.into_iter().flatten().map(|p| self.resolve(p)));
+        out.extend(self.config.workload.workers_table.iter().map(|p| self.resolve(p)));
+        out
+    }
+
     /// Resolves a layer path against the plan's directory.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }

@@ -5,9 +5,9 @@ use crate::config::PlanConfig;
 use crate::load::LoadError;
 use crate::load::osm::{self, ImportReport, OsmOptions};
 use crate::render::geojson::write_layers;
-use crate::render::output_dir::StagedDir;
+use crate::render::output_dir::{OutputError, OutputRules, StagedDir};
 use crate::render::plan_file::plan_toml;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The attribution every OSM-derived file carries (ODbL 1.0 requires it).
 pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)";
@@ -19,13 +19,8 @@ pub enum ImportError {
     #[error(transparent)]
     Load(#[from] LoadError),
     /// Outputs could not be written.
-    #[error("{path}: cannot write: {source}")]
-    Write {
-        /// Output directory.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] OutputError),
 }
 
 /// Reads `pbf` and writes the layers, `plan.toml` and `import_report.json` into `out` (staged: a failed
@@ -36,10 +31,24 @@ pub fn import_osm(
     options: &OsmOptions,
     config: &PlanConfig,
 ) -> Result<ImportReport, ImportError> {
+    let rules = OutputRules { command: "import-osm", reads: vec![pbf.to_path_buf()], keep: Vec::new() };
+    let staged = StagedDir::open(out, &rules)?;
+    let report = import_into(pbf, &staged, "", options, config)?;
+    staged.commit()?;
+    Ok(report)
+}
+
+/// Reads `pbf` and writes its layers, `plan.toml` and `import_report.json` into the staged folder under
+/// `prefix` (`""`, or `"input/"` for `gridplan plan PBF`, whose inputs are staged with the rest of the run).
+pub fn import_into(
+    pbf: &Path,
+    staged: &StagedDir,
+    prefix: &str,
+    options: &OsmOptions,
+    config: &PlanConfig,
+) -> Result<ImportReport, ImportError> {
     let extract = osm::read_pbf(pbf, options)?;
-    let werr = |source: std::io::Error| ImportError::Write { path: out.to_path_buf(), source };
-    let staged = StagedDir::new(out).map_err(werr)?;
-    let in_plan = write_layers(&staged, &extract.layers, Some(OSM_ATTRIBUTION)).map_err(werr)?;
+    let in_plan = write_layers(staged, prefix, &extract.layers, Some(OSM_ATTRIBUTION)).map_err(OutputError::from)?;
     let source = pbf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let header = format!(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."
@@ -48,9 +57,9 @@ pub fn import_osm(
     if config.plan.name == crate::config::PlanSection::default().name {
         config.plan.name = source.trim_end_matches(".osm.pbf").to_string();
     }
-    staged.write("plan.toml", plan_toml(&header, &in_plan, &config).as_bytes()).map_err(werr)?;
-    let report = serde_json::to_vec_pretty(&extract.report).map_err(|e| werr(e.into()))?;
-    staged.write("import_report.json", &report).map_err(werr)?;
-    staged.commit().map_err(werr)?;
+    let write = |name: &str, bytes: &[u8]| staged.write(&format!("{prefix}{name}"), bytes).map_err(OutputError::from);
+    write("plan.toml", plan_toml(&header, &in_plan, &config).as_bytes())?;
+    let report = serde_json::to_vec_pretty(&extract.report).map_err(|e| OutputError::from(std::io::Error::other(e)))?;
+    write("import_report.json", &report)?;
     Ok(extract.report)
 }

@@ -13,7 +13,7 @@ use crate::render::output_dir::StagedDir;
 use crate::render::workload_dir::WorkloadRun;
 use crate::workload::Workload;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Why a run stopped.
@@ -22,6 +22,9 @@ pub enum RunError {
     /// Writing the run directory failed (the previous one is untouched).
     #[error("writing the run directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The run folder could not be replaced (the previous one is untouched).
+    #[error(transparent)]
+    Output(#[from] crate::render::output_dir::OutputError),
     /// Workers could not be set.
     #[error(transparent)]
     Workload(#[from] crate::workload::WorkloadError),
@@ -61,7 +64,7 @@ pub fn run(
     plan: &Plan,
     d: &Dataset,
     seed: u64,
-    out: &Path,
+    staged: StagedDir,
     workers_table: Option<&BTreeMap<String, u32>>,
     load_time: Duration,
     stage: &mut dyn FnMut(&str),
@@ -97,7 +100,6 @@ pub fn run(
 
     stage("writing outputs, charts and report");
     let t = Instant::now();
-    let staged = StagedDir::new(out)?;
     let outlines: Vec<geo::MultiPolygon> = rows.iter().map(|r| r.polygon.clone()).collect();
     let placed = placements(d, &partition, &rows);
     let coverage_run = CoverageRun {

@@ -11,7 +11,7 @@ use crate::config::PlanConfig;
 use crate::model::{Feature, FeatureLayers};
 use crate::projection::LocalProjection;
 use crate::render::geojson::write_layers;
-use crate::render::output_dir::StagedDir;
+use crate::render::output_dir::{OutputError, StagedDir};
 use crate::render::plan_file::plan_toml;
 use geo::{Coord, Geometry, LineString, Point, Polygon, Rect};
 use rand::{Rng, RngExt, SeedableRng};
@@ -433,18 +433,18 @@ pub fn lattice(side: usize) -> SynthCity {
 }
 
 /// Writes a synthetic city as WGS84 GeoJSON layers plus `plan.toml` and `synth.json` (staged).
-pub fn write_city(params: &SynthParams, out: &Path) -> std::io::Result<SynthCity> {
+pub fn write_city(params: &SynthParams, out: &Path) -> Result<SynthCity, OutputError> {
     write_layers_of(generate(params), params, out)
 }
 
 /// Writes the benchmark lattice (see [`lattice`]) like a city.
-pub fn write_lattice(side: usize, out: &Path) -> std::io::Result<SynthCity> {
+pub fn write_lattice(side: usize, out: &Path) -> Result<SynthCity, OutputError> {
     let city = lattice(side);
     let params = SynthParams::new(city.households, 1);
     write_layers_of(city, &params, out)
 }
 
-fn write_layers_of(city: SynthCity, params: &SynthParams, out: &Path) -> std::io::Result<SynthCity> {
+fn write_layers_of(city: SynthCity, params: &SynthParams, out: &Path) -> Result<SynthCity, OutputError> {
     let side =
         city.blocks_per_side as f64 * if city.layers.walk_network.is_empty() { LATTICE_SPACING_M } else { BLOCK_M };
     // The grid's centre sits on the requested WGS84 centre.
@@ -454,8 +454,8 @@ fn write_layers_of(city: SynthCity, params: &SynthParams, out: &Path) -> std::io
         let (lon, lat) = proj.inverse(c.x - side / 2.0, c.y - side / 2.0);
         Coord { x: lon, y: lat }
     });
-    let staged = StagedDir::new(out)?;
-    let layers = write_layers(&staged, &wgs84, None)?;
+    let staged = StagedDir::new(out, "synth")?;
+    let layers = write_layers(&staged, "", &wgs84, None)?;
     let mut config = PlanConfig::default();
     config.plan.name = format!("synth-{}-seed{}", params.households, params.seed);
     config.plan.seed = params.seed;

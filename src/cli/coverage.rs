@@ -7,7 +7,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// The plan file.
     plan: PathBuf,
-    /// Run directory (may be a partition run: its files are kept).
+    /// Run directory. Given the same folder as `--grids`, the partition files are kept; every other file of
+    /// the last run there is replaced.
     #[arg(long)]
     out: PathBuf,
     /// A partition run directory whose grids and communities the summary and ledger use.
@@ -20,7 +21,21 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let (plan, dataset) = super::load(&args.plan)?;
+    let plan = gridplan::config::Plan::from_path(&args.plan)?;
+    let grid_files: Vec<PathBuf> = args
+        .grids
+        .iter()
+        .flat_map(|g| gridplan::render::run_dir::PARTITION_FILES.iter().map(move |f| g.join(f)))
+        .collect();
+    // Coverage into the partition run it groups by keeps that partition: its figures are consistent with it.
+    let keep = match &args.grids {
+        Some(g) if super::output::same_folder(g, &args.out) => {
+            gridplan::render::run_dir::PARTITION_FILES.iter().map(|f| f.to_string()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let staged = super::output::open(&args.out, "coverage", Some(&plan), grid_files, keep)?;
+    let dataset = super::load_data(&plan)?;
     let params = &plan.config.coverage;
     if let Some(kinds) = &args.kinds {
         for k in kinds {
@@ -60,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         grid_outlines: &grid_outlines,
         timings: &[("load", t_load), ("distances", t_distances), ("siting", t_siting)],
     };
-    let dir = run.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    let dir = run.write(staged).with_context(|| format!("writing {}", args.out.display()))?;
     let no_persons = vec![0; coverage.sites.len()];
     for k in &coverage.kinds {
         let all =

@@ -33,8 +33,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::ensure!(l.is_finite() && l >= 1.0, "--default-levels must be ≥ 1, got {l}");
         config.estimate.default_levels = l;
     }
-    let report = gridplan::import::import_osm(&args.pbf, &args.out, &options, &config)
+    let staged = super::output::open(&args.out, "import-osm", None, vec![args.pbf.clone()], Vec::new())?;
+    let report = gridplan::import::import_into(&args.pbf, &staged, "", &options, &config)
         .with_context(|| format!("importing {}", args.pbf.display()))?;
+    staged.commit()?;
     if !args.json {
         eprintln!(
             "read {} nodes, {} ways, {} relations; {} ways clipped by the extract; {} elements not usable (import_report.json)",

@@ -5,6 +5,7 @@ mod coverage;
 mod export_graph;
 mod import_osm;
 mod inspect;
+mod output;
 mod partition;
 mod plan;
 mod synth;
@@ -43,10 +44,15 @@ enum Command {
 
 /// Reads a plan file and loads its layers, naming the plan in any error.
 fn load(path: &std::path::Path) -> anyhow::Result<(gridplan::config::Plan, gridplan::model::Dataset)> {
-    use anyhow::Context;
     let plan = gridplan::config::Plan::from_path(path)?;
-    let dataset = gridplan::load::load_plan(&plan).with_context(|| format!("loading {}", path.display()))?;
+    let dataset = load_data(&plan)?;
     Ok((plan, dataset))
+}
+
+/// Loads a plan's layers, naming the plan in any error.
+fn load_data(plan: &gridplan::config::Plan) -> anyhow::Result<gridplan::model::Dataset> {
+    use anyhow::Context;
+    gridplan::load::load_plan(plan).with_context(|| format!("loading {}", plan.path.display()))
 }
 
 /// Runs one command.

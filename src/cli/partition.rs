@@ -20,7 +20,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let (plan, dataset) = super::load(&args.plan)?;
+    let plan = gridplan::config::Plan::from_path(&args.plan)?;
+    let staged = super::output::open(&args.out, "partition", Some(&plan), Vec::new(), Vec::new())?;
+    let dataset = super::load_data(&plan)?;
     let t_load = t0.elapsed();
     let seed = args.seed.unwrap_or(plan.config.plan.seed);
     let t1 = std::time::Instant::now();
@@ -32,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t_partition = t1.elapsed();
     let check = gridplan::partition::check::check(&dataset, &partition, &plan.config);
     let run = gridplan::render::run_dir::write_partition(
-        &args.out,
+        staged,
         &plan,
         &dataset,
         &partition,

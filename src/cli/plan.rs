@@ -23,25 +23,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar.set_message("loading");
     let t0 = std::time::Instant::now();
-    let plan_path = if args.plan.extension().is_some_and(|e| e == "pbf") {
+    // The lock is taken first, and an imported pbf is staged with the rest of the run: a failed run leaves the
+    // last good one whole, inputs included.
+    let (staged, plan) = if args.plan.extension().is_some_and(|e| e == "pbf") {
+        let staged = super::output::open(&args.out, "plan", None, vec![args.plan.clone()], Vec::new())?;
         bar.set_message("importing OpenStreetMap");
-        let input = args.out.join("input");
-        gridplan::import::import_osm(&args.plan, &input, &Default::default(), &Default::default())
+        gridplan::import::import_into(&args.plan, &staged, "input/", &Default::default(), &Default::default())
             .with_context(|| format!("importing {}", args.plan.display()))?;
-        input.join("plan.toml")
+        let plan = gridplan::config::Plan::from_path(&staged.path("input/plan.toml"))?;
+        (staged, plan)
     } else {
-        args.plan.clone()
+        let plan = gridplan::config::Plan::from_path(&args.plan)?;
+        (super::output::open(&args.out, "plan", Some(&plan), Vec::new(), Vec::new())?, plan)
     };
-    let (plan, dataset) = super::load(&plan_path)?;
+    let mut dataset = super::load_data(&plan)?;
+    // Records name the inputs where they will be once the run is in place, not in the staging folder.
+    let mut plan = plan;
+    plan.path = staged.final_path(&plan.path);
+    for layer in &mut dataset.layers {
+        layer.path = staged.final_path(&layer.path);
+    }
     let table = match &plan.config.workload.workers_table {
         Some(rel) => {
-            let path = plan.path.parent().unwrap_or(std::path::Path::new(".")).join(rel);
-            Some(gridplan::load::run::read_workers(&path)?)
+            Some(gridplan::load::run::read_workers(&plan.resolve(rel))?)
         }
         None => None,
     };
     let seed = args.seed.unwrap_or(plan.config.plan.seed);
-    let run = gridplan::pipeline::run(&plan, &dataset, seed, &args.out, table.as_ref(), t0.elapsed(), &mut |stage| {
+    let run = gridplan::pipeline::run(&plan, &dataset, seed, staged, table.as_ref(), t0.elapsed(), &mut |stage| {
         bar.set_message(stage.to_string());
     })
     .with_context(|| format!("plan run into {}", args.out.display()))?;

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, None) => anyhow::bail!("give --households N or --lattice SIDE"),
     }
-    .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", args.out.display()))?;
+?;
     println!(
         "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
         args.out.display(),

@@ -5,7 +5,7 @@
 use super::chart::{self, FONT, Figure, MapFrame, Marker};
 use super::csv_field;
 use super::geojson::{DEGREE_DECIMALS, write_collection};
-use super::output_dir::{StagedDir, finish};
+use super::output_dir::{OutputError, StagedDir, finish};
 use crate::config::Plan;
 use crate::coverage::siting::{Candidate, Siting};
 use crate::coverage::{Coverage, KindCoverage, Method};
@@ -15,7 +15,7 @@ use polars::prelude::{Column, DataFrame};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything the coverage stage produced, ready to write.
@@ -69,9 +69,8 @@ impl CoverageRun<'_> {
             .collect()
     }
 
-    /// Writes the files into `out`, replacing it only when all succeeded; returns the run directory.
-    pub fn write(&self, out: &Path) -> std::io::Result<PathBuf> {
-        let staged = StagedDir::new(out)?;
+    /// Writes the files into the staged run folder and commits it; returns the run folder.
+    pub fn write(&self, staged: StagedDir) -> Result<PathBuf, OutputError> {
         self.write_files(&staged)?;
         staged.commit()
     }

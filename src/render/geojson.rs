@@ -122,6 +122,7 @@ pub fn write_collection<'a, W: Write>(
 /// their file names (for the plan file).
 pub fn write_layers(
     dir: &super::output_dir::StagedDir,
+    prefix: &str,
     layers: &crate::model::FeatureLayers,
     attribution: Option<&str>,
 ) -> io::Result<Vec<(crate::model::LayerName, String)>> {
@@ -131,7 +132,7 @@ pub fn write_layers(
         if features.is_empty() {
             continue;
         }
-        let mut w = dir.create(file)?;
+        let mut w = dir.create(&format!("{prefix}{file}"))?;
         write_collection(&mut w, features.iter().map(|f| (&f.geometry, &f.props)), attribution, DEGREE_DECIMALS)?;
         super::output_dir::finish(w)?;
         written.push((name, file.to_string()));

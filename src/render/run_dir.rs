@@ -3,7 +3,7 @@
 
 use super::csv_field;
 use super::geojson::{DEGREE_DECIMALS, write_collection};
-use super::output_dir::{StagedDir, finish};
+use super::output_dir::{OutputError, StagedDir, finish};
 use crate::config::Plan;
 use crate::grids::{GridRow, grid_rows};
 use crate::model::Dataset;
@@ -12,20 +12,22 @@ use crate::partition::check::Check;
 use geo::{Geometry, MultiPolygon};
 use serde_json::{Map, Value, json};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// Writes the run directory; returns its path.
+/// The files of a partition, in a `partition` or `plan` run folder (what `coverage --grids` reads).
+pub const PARTITION_FILES: [&str; 5] = ["grids.geojson", "assignment.csv", "unassigned.csv", "check.json", "run.json"];
+
+/// Writes the partition into the staged run folder and commits it; returns the run folder.
 pub fn write_partition(
-    out: &Path,
+    staged: StagedDir,
     plan: &Plan,
     d: &Dataset,
     p: &Partition,
     check: &Check,
     seed: u64,
     timings: &[(&str, Duration)],
-) -> std::io::Result<PathBuf> {
-    let staged = StagedDir::new(out)?;
+) -> Result<PathBuf, OutputError> {
     let rows = grid_rows(d, p);
     write_partition_files(&staged, plan, d, p, &rows, check, seed, timings)?;
     staged.commit()
