@@ -44,9 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         layer.path = staged.final_path(&layer.path);
     }
     let table = match &plan.config.workload.workers_table {
-        Some(rel) => {
-            Some(gridplan::load::run::read_workers(&plan.resolve(rel))?)
-        }
+        Some(rel) => Some(gridplan::load::run::read_workers(&plan.resolve(rel))?),
         None => None,
     };
     let seed = args.seed.unwrap_or(plan.config.plan.seed);

@@ -33,8 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             gridplan::synth::write_city(&gridplan::synth::SynthParams::new(households, args.seed), &args.out)
         }
         (None, None) => anyhow::bail!("give --households N or --lattice SIDE"),
-    }
-?;
+    }?;
     println!(
         "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
         args.out.display(),

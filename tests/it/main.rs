@@ -7,6 +7,7 @@ mod coverage;
 mod crs_real;
 mod formats;
 mod harbin;
+mod output;
 mod partition;
 mod plan;
 mod props;

@@ -148,7 +148,9 @@ pub(super) fn recover_sibling(
     let mut found: Vec<String> = fs::read_dir(parent)
         .map_err(at(parent))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.starts_with(&staging) || n.starts_with(&old) || n.starts_with(&legacy_staging) || *n == legacy_old)
+        .filter(|n| {
+            n.starts_with(&staging) || n.starts_with(&old) || n.starts_with(&legacy_staging) || *n == legacy_old
+        })
         .collect();
     found.sort();
     // A last good run that survives only under an old name comes back first.

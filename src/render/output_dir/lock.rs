@@ -28,8 +28,13 @@ impl RunLock {
         // A lock file unlinked by a finishing run between our open and our lock would give two holders of two
         // files: lock, then check that the path still names the file we locked, else start again.
         for _ in 0..100 {
-            let mut file =
-                OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(LockError::Io)?;
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(LockError::Io)?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => {

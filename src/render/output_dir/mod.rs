@@ -348,10 +348,9 @@ fn absolute_target(target: &Path) -> Result<PathBuf, OutputError> {
     if let Ok(p) = fs::canonicalize(target) {
         return Ok(p);
     }
-    let name = target.file_name().ok_or_else(|| OutputError::Refused {
-        target: target.into(),
-        reason: "it does not name a folder".into(),
-    })?;
+    let name = target
+        .file_name()
+        .ok_or_else(|| OutputError::Refused { target: target.into(), reason: "it does not name a folder".into() })?;
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

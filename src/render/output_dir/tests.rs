@@ -28,7 +28,8 @@ fn a_failed_run_leaves_the_last_good_one_and_a_new_run_replaces_only_its_own_fil
     run(&target, &[("a.txt", "second")]).unwrap();
     assert_eq!(read(&target.join("a.txt")), b"second");
     assert!(!target.join("charts").exists(), "a file of the last run this run did not write is removed");
-    let names: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["run"], "no staging or lock left behind");
 }
 
@@ -101,7 +102,8 @@ fn leftovers_of_killed_runs_are_recovered_or_removed() {
     let s = StagedDir::new(&target, "test").unwrap();
     assert_eq!(s.notes().len(), 2, "{:?}", s.notes());
     drop(s);
-    let names: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["run"]);
     // An older gridplan killed between its renames: the last good run only as `.run.old`.
     fs::rename(&target, dir.path().join(".run.old")).unwrap();
@@ -140,7 +142,8 @@ fn in_place_commits_complete_after_a_kill() {
     assert_eq!(read(&target.join("a.txt")), b"two");
     assert_eq!(read(&target.join("b/c.txt")), b"two");
     assert!(!target.join("old.txt").exists());
-    let names: Vec<String> = fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> =
+        fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     let mut names = names;
     names.sort();
     assert_eq!(names, ["a.txt", "b", MANIFEST]);
