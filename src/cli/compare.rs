@@ -33,10 +33,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         v[key]["run"] = serde_json::json!(if key == "a" { &args.a } else { &args.b }.display().to_string());
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("{:<28} {:>14} {:>14}", "", "A", "B");
+    outln!("{:<28} {:>14} {:>14}", "", "A", "B");
     for (label, key) in [
         ("grids", "grids"),
         ("grids in band", "grids_in_band"),
@@ -50,9 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(n) if n.fract() != 0.0 => format!("{n:.3}"),
             _ => x.to_string(),
         };
-        println!("{label:<28} {:>14} {:>14}", f(&v["a"][key]), f(&v["b"][key]));
+        outln!("{label:<28} {:>14} {:>14}", f(&v["a"][key]), f(&v["b"][key]));
     }
-    println!(
+    outln!(
         "\nhouseholds that changed grid: {} of {} ({:.1} %); grids unchanged: {} of {}",
         s.households_moved,
         s.households_in_both,

@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for k in &coverage.kinds {
         let all =
             coverage.tally(k, k.kind.threshold_m, &no_persons, |_| Some(String::new())).remove("").unwrap_or_default();
-        println!(
+        outln!(
             "{:<24} {:>5} facilities  {:>6.1} % of {} households within {} m",
             k.kind.name,
             k.facilities.len(),

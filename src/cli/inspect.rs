@@ -19,9 +19,12 @@ pub fn print_report(plan_path: &std::path::Path, json: bool, all_warnings: bool)
     let (plan, dataset) = super::load(plan_path)?;
     let report = gridplan::inspect::inspect(&plan.config.plan.name, &dataset);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text(all_warnings));
+        {
+            use std::io::Write as _;
+            write!(std::io::stdout().lock(), "{}", report.to_text(all_warnings))?;
+        }
     }
     Ok(())
 }

@@ -1,5 +1,14 @@
 //! Command-line interface: clap definitions and dispatch only; the work is in the library.
 
+/// Writes a line to standard output and returns its error, so that a closed pipe (`gridplan inspect | head`)
+/// ends the command quietly instead of panicking as `println!` does.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod compare;
 mod coverage;
 mod export_graph;

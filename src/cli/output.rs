@@ -33,9 +33,13 @@ pub fn open(
     Ok(staged)
 }
 
+/// Aborts at the named step (`staged`, `manifest`, `swapped`, …); `panic:STEP` panics there instead, to
+/// prove that a panic becomes a located error.
 fn crash_at(step: &str) {
-    if std::env::var(CRASH_AT).is_ok_and(|v| v == step) {
-        std::process::abort();
+    match std::env::var(CRASH_AT) {
+        Ok(v) if v == step => std::process::abort(),
+        Ok(v) if v.strip_prefix("panic:") == Some(step) => panic!("crash requested at {step}"),
+        _ => {}
     }
 }
 

@@ -43,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &[("load", t_load), ("partition", t_partition)],
     )
     .with_context(|| format!("writing {}", args.out.display()))?;
-    println!("{}", serde_json::to_string_pretty(&check)?);
+    outln!("{}", serde_json::to_string_pretty(&check)?);
     eprintln!(
         "{} communities, {} grids ({} in band) in {:.2} s; wrote {}",
         partition.communities.len(),

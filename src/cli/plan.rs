@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
     .with_context(|| format!("plan run into {}", args.out.display()))?;
     bar.finish_and_clear();
-    println!("{}", serde_json::to_string_pretty(&run.check)?);
+    outln!("{}", serde_json::to_string_pretty(&run.check)?);
     let w = &run.workload.all;
     eprintln!(
         "{} basic grids ({:.1} % in band, CV {:.3}, Gini {:.3}); {}; wrote {}",

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (None, None) => anyhow::bail!("give --households N or --lattice SIDE"),
     }?;
-    println!(
+    outln!(
         "wrote {}: {} households in {} buildings, {} compounds, {} admin areas, {} facilities, {} special units ({} blocks a side)",
         args.out.display(),
         city.households,

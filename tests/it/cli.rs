@@ -77,3 +77,45 @@ fn errors_are_one_clear_line_not_a_panic() {
     assert_eq!(run.status.code(), Some(1));
     assert!(err.starts_with("error: ") && err.contains("flat_m2") && !err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = import_sample_into(dir.path());
+    let mut child = bin()
+        .arg("inspect")
+        .arg(&plan)
+        .arg("--all-warnings")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away before the first line is written, as `| head -0` does
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_panic_is_an_internal_error_naming_the_command_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = import_sample_into(dir.path());
+    let out = bin()
+        .arg("partition")
+        .arg(&plan)
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .env("GRIDPLAN_CRASH_AT", "panic:staged")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: internal error in `gridplan partition") && err.contains("plan.toml"), "{err}");
+    assert!(err.contains("crash requested at staged") && !err.contains("panicked at"), "{err}");
+    assert!(!dir.path().join("run").exists(), "nothing committed");
+}
+
+fn import_sample_into(dir: &std::path::Path) -> std::path::PathBuf {
+    super::util::import_sample(dir, "data")
+}
