@@ -21,13 +21,19 @@ use std::time::{Duration, Instant};
 pub enum RunError {
     /// Writing the run directory failed (the previous one is untouched).
     #[error("writing the run directory: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The run folder could not be replaced (the previous one is untouched).
     #[error(transparent)]
     Output(#[from] crate::render::output_dir::OutputError),
     /// Workers could not be set.
     #[error(transparent)]
     Workload(#[from] crate::workload::WorkloadError),
+}
+
+impl From<std::io::Error> for RunError {
+    fn from(e: std::io::Error) -> RunError {
+        RunError::Io(e)
+    }
 }
 
 /// What a finished run holds, for the caller's summary.

@@ -210,7 +210,7 @@ pub fn workload(
             let in_band = r
                 .dedicated
                 .is_none()
-                .then(|| u64::from(band.min) <= r.households && r.households <= u64::from(band.max));
+                .then(|| u64::from(band.min()) <= r.households && r.households <= u64::from(band.max()));
             GridLoad { grid: i, workers: workers[i], households_per_worker: hpw, status, in_band }
         })
         .collect();

@@ -32,12 +32,12 @@ impl fmt::Display for Item {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file cannot be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         /// File.
         path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause (shown in the message, so not also a `source`).
+        cause: std::io::Error,
     },
     /// Not well-formed JSON.
     #[error("{path}: line {line}, column {column}: broken JSON: {message}")]

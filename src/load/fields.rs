@@ -2,6 +2,7 @@
 //! used when present; every bad value is an error naming file, row, field, value and rule.
 
 use super::error::{Item, LoadError};
+use super::number::NumberError;
 use super::source::{Record, Table};
 use serde_json::Value;
 
@@ -34,9 +35,23 @@ pub fn resolve(
                 ),
             ));
         }
-        return Ok(Column { key, name: Some(name.clone()) });
+        return readable(table, Column { key, name: Some(name.clone()) });
     }
-    Ok(Column { key, name: defaults.iter().find(|d| table.has_field(d)).map(|d| d.to_string()) })
+    readable(table, Column { key, name: defaults.iter().find(|d| table.has_field(d)).map(|d| d.to_string()) })
+}
+
+/// A field read from a column whose type gridplan cannot use (a Parquet struct) is an error saying so.
+fn readable(table: &Table, col: Column) -> Result<Column, LoadError> {
+    match col.name.as_ref().and_then(|n| table.unreadable.iter().find(|(c, _)| c == n)) {
+        Some((name, dtype)) => Err(LoadError::data(
+            &table.path,
+            None,
+            Some(name),
+            Some(dtype.clone()),
+            format!("`{}` is read from this column, whose type gridplan cannot read as a value", col.key),
+        )),
+        None => Ok(col),
+    }
 }
 
 fn raw<'r>(rec: &'r Record, col: &Column) -> Option<&'r Value> {
@@ -61,33 +76,76 @@ fn bad(table: &Table, rec: &Record, col: &Column, value: String, rule: &str) -> 
     LoadError::data(&table.path, Some(rec.item.clone()), col.name.as_deref(), Some(value), rule.to_string())
 }
 
-/// A number (text is parsed; thousands separators are accepted).
+/// The largest plausible values: above them a value is an error naming it, never saturated or capped.
+pub mod limits {
+    /// Households of one building or household point (the largest residential towers hold a few thousand).
+    pub const HOUSEHOLDS: u32 = 50_000;
+    /// Persons or elderly of one building or point.
+    pub const PERSONS: u32 = 500_000;
+    /// Staff or students of one special unit.
+    pub const STAFF: u32 = 1_000_000;
+    /// Households registered for one street or community.
+    pub const AREA_HOUSEHOLDS: u32 = 100_000_000;
+    /// Levels of a building.
+    pub const LEVELS: f64 = 300.0;
+    /// Height of a building, m.
+    pub const HEIGHT_M: f64 = 1_500.0;
+    /// Footprint of one building, m² (10 km²).
+    pub const FOOTPRINT_M2: f64 = 1e7;
+    /// Capacity of one facility.
+    pub const CAPACITY: f64 = 1e9;
+}
+
+/// A number, parsed strictly in the file's decimal mark (see [`super::number`]).
 pub fn number(table: &Table, rec: &Record, col: &Column) -> Result<Option<f64>, LoadError> {
+    let not_a_number = |v: String, e: NumberError| bad(table, rec, col, v, &e.rule(col.key));
     match raw(rec, col) {
         None => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(x) if x.is_finite() => Ok(Some(x)),
+            _ => Err(not_a_number(n.to_string(), NumberError::NotFinite)),
+        },
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => {
-            let cleaned = s.trim().replace([',', '，', ' '], "");
-            cleaned
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .map(Some)
-                .ok_or_else(|| bad(table, rec, col, format!("{s:?}"), &format!("`{}` must be a number", col.key)))
+            super::number::parse(s, table.decimal).map(Some).map_err(|e| not_a_number(format!("{s:?}"), e))
         }
-        Some(other) => Err(bad(table, rec, col, other.to_string(), &format!("`{}` must be a number", col.key))),
+        Some(other) => Err(not_a_number(other.to_string(), NumberError::NotANumber)),
     }
 }
 
-/// A count of households or persons: a number ≥ 0, rounded to the nearest whole.
-pub fn count(table: &Table, rec: &Record, col: &Column) -> Result<Option<u32>, LoadError> {
+/// A measure within `[0, max]` (levels, height, area, capacity).
+pub fn measure(table: &Table, rec: &Record, col: &Column, max: f64) -> Result<Option<f64>, LoadError> {
+    match number(table, rec, col)? {
+        Some(x) if !(0.0..=max).contains(&x) => Err(bad(
+            table,
+            rec,
+            col,
+            format!("{x}"),
+            &format!("`{}` must be between 0 and {max} (larger values are not plausible)", col.key),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A count of households, persons or staff: a whole number in `[0, max]`.
+pub fn count(table: &Table, rec: &Record, col: &Column, max: u32) -> Result<Option<u32>, LoadError> {
     match number(table, rec, col)? {
         None => Ok(None),
         Some(x) if x < 0.0 => Err(bad(table, rec, col, format!("{x}"), &format!("`{}` must be ≥ 0", col.key))),
-        Some(x) if x > f64::from(u32::MAX) => {
-            Err(bad(table, rec, col, format!("{x}"), &format!("`{}` is implausibly large", col.key)))
-        }
+        Some(x) if x > f64::from(max) => Err(bad(
+            table,
+            rec,
+            col,
+            format!("{x}"),
+            &format!("`{}` must be at most {max} (larger values are not plausible for one feature)", col.key),
+        )),
+        Some(x) if (x - x.round()).abs() > 1e-9 => Err(bad(
+            table,
+            rec,
+            col,
+            format!("{x}"),
+            &format!("`{}` must be a whole number (a decimal mark read as a thousands separator?)", col.key),
+        )),
         Some(x) => Ok(Some(x.round() as u32)),
     }
 }

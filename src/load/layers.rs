@@ -2,7 +2,7 @@
 //! moves it to local metres afterwards. Each item keeps its [`Item`] so later checks can point at it.
 
 use super::error::{Item, LoadError};
-use super::fields::{self, Column, resolve};
+use super::fields::{self, Column, limits, resolve};
 use super::geometry::to_wgs84;
 use super::source::{Record, Table};
 use crate::config::*;
@@ -173,24 +173,21 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
                 ));
             }
         };
-        let given_area = fields::number(table, rec, &footprint_m2)?;
-        if let Some(a) = given_area.filter(|a| *a < 0.0) {
-            return Err(ctx.err(rec, footprint_m2.name.as_deref(), Some(a.to_string()), "`footprint_m2` must be ≥ 0"));
-        }
-        let registered = fields::count(table, rec, &households)?;
+        let given_area = fields::measure(table, rec, &footprint_m2, limits::FOOTPRINT_M2)?;
+        let registered = fields::count(table, rec, &households, limits::HOUSEHOLDS)?;
         let building = Building {
             id: fields::record_id(rec, &id),
             footprint,
             point,
             footprint_m2: given_area.unwrap_or(0.0),
-            levels: fields::number(table, rec, &levels)?,
-            height_m: fields::number(table, rec, &height)?,
+            levels: fields::measure(table, rec, &levels, limits::LEVELS)?,
+            height_m: fields::measure(table, rec, &height, limits::HEIGHT_M)?,
             kind: fields::text(rec, &kind).unwrap_or_else(|| "yes".into()),
             name: fields::text(rec, &name),
             residential: false,
             households: registered.unwrap_or(0),
-            persons: fields::count(table, rec, &persons)?.unwrap_or(0),
-            elderly: fields::count(table, rec, &elderly)?,
+            persons: fields::count(table, rec, &persons, limits::PERSONS)?.unwrap_or(0),
+            elderly: fields::count(table, rec, &elderly, limits::PERSONS)?,
             households_source: if registered.is_some() {
                 HouseholdSource::Registered
             } else {
@@ -223,13 +220,13 @@ pub fn households(table: &Table, crs: Crs, f: &HouseholdFields) -> Result<Parsed
             None if building_ref.is_some() => Point::new(f64::NAN, f64::NAN),
             None => return Err(ctx.no_geometry(rec)),
         };
-        let hh = fields::count(table, rec, &households)?.unwrap_or(1);
+        let hh = fields::count(table, rec, &households, limits::HOUSEHOLDS)?.unwrap_or(1);
         let household = Household {
             id: fields::record_id(rec, &id),
             point,
             households: hh,
-            persons: fields::count(table, rec, &persons)?.unwrap_or(0),
-            elderly: fields::count(table, rec, &elderly)?,
+            persons: fields::count(table, rec, &persons, limits::PERSONS)?.unwrap_or(0),
+            elderly: fields::count(table, rec, &elderly, limits::PERSONS)?,
             building: None,
         };
         out.push(household, &rec.item, building_ref);
@@ -257,7 +254,12 @@ pub fn compounds(table: &Table, crs: Crs, f: &CompoundFields) -> Result<Parsed<C
 }
 
 /// Streets and communities.
-pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<AdminArea>, LoadError> {
+pub fn admin_areas(
+    table: &Table,
+    crs: Crs,
+    f: &AdminFields,
+    admin: &AdminParams,
+) -> Result<Parsed<AdminArea>, LoadError> {
     let ctx = Ctx::new(table, crs, &f.lon, &f.lat)?;
     let id = resolve(table, "id", &f.id, &["id", "osm_id"])?;
     let code = resolve(table, "code", &f.code, &["code", "代码", "区划代码"])?;
@@ -271,7 +273,9 @@ pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<Ad
             Some("level"),
             None,
             format!(
-                "admin areas need a level field (street/街道/8 or community/社区/10); fields: {}",
+                "admin areas need a level field (street/街道, community/社区, or a number in [admin] street_levels {:?} / community_levels {:?}); fields: {}",
+                admin.street_levels,
+                admin.community_levels,
                 table.available_fields()
             ),
         ));
@@ -279,12 +283,15 @@ pub fn admin_areas(table: &Table, crs: Crs, f: &AdminFields) -> Result<Parsed<Ad
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let raw_level = fields::text(rec, &level).unwrap_or_default();
-        let Some(lvl) = AdminLevel::parse(&raw_level) else {
+        let Some(lvl) = AdminLevel::parse(&raw_level, admin) else {
             return Err(ctx.err(
                 rec,
                 level.name.as_deref(),
                 Some(format!("{raw_level:?}")),
-                "level must be street/街道/8, community/社区/10 or district/区/6",
+                format!(
+                    "level must be street/街道, community/社区 or district/区, or a number of [admin] street_levels {:?}, community_levels {:?} or district_levels {:?}",
+                    admin.street_levels, admin.community_levels, admin.district_levels
+                ),
             ));
         };
         let area_id = fields::record_id(rec, &id);
@@ -339,7 +346,7 @@ fn facility_points(
             kind: k,
             name: fields::text(rec, &name),
             point,
-            capacity: fields::number(table, rec, &capacity)?,
+            capacity: fields::measure(table, rec, &capacity, limits::CAPACITY)?,
         };
         out.push(facility, &rec.item, None);
     }
@@ -378,7 +385,7 @@ pub fn special_units(table: &Table, crs: Crs, f: &SpecialUnitFields) -> Result<P
             name: fields::text(rec, &name),
             polygon,
             point,
-            staff: fields::count(table, rec, &staff)?,
+            staff: fields::count(table, rec, &staff, limits::STAFF)?,
         };
         out.push(unit, &rec.item, None);
     }
@@ -471,7 +478,9 @@ pub fn registers(table: &Table, f: &RegisterFields) -> Result<Parsed<Register>, 
     }
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
-        let (Some(a), Some(h)) = (fields::text(rec, &area), fields::count(table, rec, &households)?) else {
+        let (Some(a), Some(h)) =
+            (fields::text(rec, &area), fields::count(table, rec, &households, limits::AREA_HOUSEHOLDS)?)
+        else {
             return Err(LoadError::data(
                 &table.path,
                 Some(rec.item.clone()),

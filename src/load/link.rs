@@ -3,6 +3,7 @@
 //! calibrated, and the warnings a planner should see.
 
 use super::error::{Item, LoadError};
+use super::fields::limits;
 use super::geometry::{PolygonCheck, check_polygon, representative_point};
 use super::layers::Parsed;
 use super::source::Table;
@@ -236,6 +237,21 @@ impl<'c> Linker<'c> {
                     if b.residential {
                         let (raw, levels, source) =
                             estimate::estimated_households(b.footprint_m2, b.levels, b.height_m, &b.kind, params);
+                        if raw > f64::from(limits::HOUSEHOLDS) {
+                            return Err(LoadError::data(
+                                &table.path,
+                                Some(item.clone()),
+                                Some("households"),
+                                Some(format!("{raw:.0} estimated")),
+                                format!(
+                                    "the estimate ({:.0} m² × {levels} levels × {} ÷ {} m²) is more than {} households for one building: give its households, levels or footprint",
+                                    b.footprint_m2,
+                                    params.dwelling_share,
+                                    params.flat_area_m2,
+                                    limits::HOUSEHOLDS
+                                ),
+                            ));
+                        }
                         b.households = raw.round() as u32;
                         b.estimate_levels = Some((levels, source));
                         b.households_source = HouseholdSource::Estimated;
@@ -349,8 +365,12 @@ impl<'c> Linker<'c> {
     }
 
     /// Scales estimated buildings so each registered area's total matches its register exactly.
-    pub(super) fn calibrate(&mut self, registers: Option<Parsed<Register>>, warnings: &mut Vec<Warning>) {
-        let Some(parsed) = registers else { return };
+    pub(super) fn calibrate(
+        &mut self,
+        registers: Option<(Parsed<Register>, Table)>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), LoadError> {
+        let Some((parsed, table)) = registers else { return Ok(()) };
         let mut keys: HashMap<&str, usize> = HashMap::new();
         // Communities first, so a name shared by a street and a community means the community.
         for level in [AdminLevel::Street, AdminLevel::Community] {
@@ -361,9 +381,24 @@ impl<'c> Linker<'c> {
             }
         }
         let mut plans: Vec<(usize, u32)> = Vec::new();
+        let mut seen: HashMap<usize, &Item> = HashMap::new();
         for (r, item) in parsed.items.iter().zip(&parsed.sources) {
             match keys.get(r.area.as_str()) {
-                Some(&a) => plans.push((a, r.households)),
+                Some(&a) => {
+                    if let Some(first) = seen.insert(a, item) {
+                        return Err(LoadError::data(
+                            &table.path,
+                            Some(item.clone()),
+                            Some("area"),
+                            Some(format!("{:?}", r.area)),
+                            format!(
+                                "{} ({}) is registered twice, also in {first}: give each area one total",
+                                self.data.admin_areas[a].name, self.data.admin_areas[a].id
+                            ),
+                        ));
+                    }
+                    plans.push((a, r.households));
+                }
                 None => warnings.push(Warning {
                     layer: LayerName::Registers,
                     code: WarningCode::RegisterUnmatched,
@@ -392,6 +427,16 @@ impl<'c> Linker<'c> {
                 })
                 .collect();
             let raw: Vec<f64> = est.iter().map(|&i| f64::from(self.data.buildings[i].households)).collect();
+            if fixed > u64::from(target) {
+                warnings.push(Warning {
+                    layer: LayerName::Registers,
+                    code: WarningCode::RegisterUnmatched,
+                    item: self.data.admin_areas[area].name.clone(),
+                    message: format!(
+                        "register of {target} households, but its buildings with registered households already hold {fixed}: estimated buildings set to 0"
+                    ),
+                });
+            }
             let remaining = u64::from(target).saturating_sub(fixed);
             if raw.iter().sum::<f64>() <= 0.0 {
                 warnings.push(Warning {
@@ -406,11 +451,26 @@ impl<'c> Linker<'c> {
             }
             for (&i, v) in est.iter().zip(estimate::apportion_rounded(&raw, remaining)) {
                 let b = &mut self.data.buildings[i];
+                if v > limits::HOUSEHOLDS {
+                    return Err(LoadError::data(
+                        &table.path,
+                        None,
+                        Some("households"),
+                        Some(target.to_string()),
+                        format!(
+                            "scaling {} to its register gives building {} {v} households, more than {} for one building: check the register",
+                            self.data.admin_areas[area].name,
+                            b.id,
+                            limits::HOUSEHOLDS
+                        ),
+                    ));
+                }
                 b.households = v;
                 b.persons = 0;
             }
         }
         self.fill_persons();
+        Ok(())
     }
 
     pub(super) fn warn_outside_admin_and_empty(&self, warnings: &mut Vec<Warning>) {

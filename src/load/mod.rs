@@ -8,6 +8,7 @@ pub mod fields;
 pub mod geometry;
 pub mod layers;
 mod link;
+pub mod number;
 pub mod osm;
 pub mod run;
 pub mod source;
@@ -26,13 +27,16 @@ use std::collections::HashMap;
 struct Reader<'p> {
     plan: &'p Plan,
     infos: Vec<LayerInfo>,
+    /// What was guessed about each file, as warnings.
+    notes: Vec<Warning>,
 }
 
 impl Reader<'_> {
     fn read<F>(&mut self, name: LayerName, spec: &LayerSpec<F>) -> Result<(Table, Crs), LoadError> {
         let path = self.plan.resolve(&spec.path);
         let crs = spec.crs.unwrap_or(self.plan.config.plan.crs);
-        let table = source::read_table(&path, spec.format, spec.encoding)?;
+        let options = source::ReadOptions::of(spec, self.plan.config.plan.max_decompressed_mib);
+        let table = source::read_table(&path, &options)?;
         if table.records.is_empty() {
             return Err(LoadError::data(
                 &path,
@@ -41,6 +45,14 @@ impl Reader<'_> {
                 None,
                 format!("the {name} layer is empty: remove it from the plan or give it data"),
             ));
+        }
+        for note in &table.notes {
+            self.notes.push(Warning {
+                layer: name,
+                code: WarningCode::FileDialect,
+                item: path.display().to_string(),
+                message: note.clone(),
+            });
         }
         self.infos.push(LayerInfo {
             name,
@@ -56,16 +68,16 @@ impl Reader<'_> {
 /// Loads every layer a plan names.
 pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let layers = &plan.config.layers;
-    let mut reader = Reader { plan, infos: Vec::new() };
+    let mut reader = Reader { plan, infos: Vec::new(), notes: Vec::new() };
     let mut warnings = Vec::new();
     let policy = plan.config.validation.duplicate_ids;
 
     macro_rules! layer {
-        ($name:expr, $spec:expr, $parse:path) => {
+        ($name:expr, $spec:expr, $parse:expr) => {
             match $spec {
                 Some(spec) => {
                     let (table, crs) = reader.read($name, spec)?;
-                    let mut parsed = $parse(&table, crs, &spec.fields)?;
+                    let mut parsed = ($parse)(&table, crs, &spec.fields)?;
                     dedupe_ids(&mut parsed, |x| &mut x.id, &table, $name, policy, &mut warnings)?;
                     Some((parsed, table))
                 }
@@ -76,7 +88,9 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let mut buildings = layer!(LayerName::Buildings, &layers.buildings, layers::buildings);
     let mut households = layer!(LayerName::Households, &layers.households, layers::households);
     let mut compounds = layer!(LayerName::Compounds, &layers.compounds, layers::compounds);
-    let mut admin = layer!(LayerName::AdminAreas, &layers.admin_areas, layers::admin_areas);
+    let admin_params = &plan.config.admin;
+    let mut admin =
+        layer!(LayerName::AdminAreas, &layers.admin_areas, |t, c, f| layers::admin_areas(t, c, f, admin_params));
     let mut facilities = layer!(LayerName::Facilities, &layers.facilities, layers::facilities);
     let mut special = layer!(LayerName::SpecialUnits, &layers.special_units, layers::special_units);
     let mut barriers = layer!(LayerName::Barriers, &layers.barriers, layers::barriers);
@@ -85,7 +99,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     let registers = match &layers.registers {
         Some(spec) => {
             let (table, _) = reader.read(LayerName::Registers, spec)?;
-            Some(layers::registers(&table, &spec.fields)?)
+            Some((layers::registers(&table, &spec.fields)?, table))
         }
         None => None,
     };
@@ -122,7 +136,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     ctx.special_units(special, &mut warnings)?;
     ctx.buildings(buildings, &mut warnings)?;
     ctx.households(households, &mut warnings)?;
-    ctx.calibrate(registers, &mut warnings);
+    ctx.calibrate(registers, &mut warnings)?;
     ctx.warn_outside_admin_and_empty(&mut warnings);
 
     let mut dataset = ctx.finish();
@@ -131,7 +145,8 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     dataset.walk_network = walk.map(|(p, _)| p.items).unwrap_or_default();
     dataset.candidates = candidates.map(|(p, _)| p.items).unwrap_or_default();
     dataset.layers = reader.infos;
-    dataset.warnings = warnings;
+    reader.notes.append(&mut warnings);
+    dataset.warnings = reader.notes;
     Ok(dataset)
 }
 

@@ -113,7 +113,7 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
     let pbf_err = |e: osmpbf::Error| LoadError::Pbf { path: path.to_path_buf(), message: e.to_string() };
     let reader = ElementReader::from_path(path).map_err(|e| match e.kind() {
         osmpbf::ErrorKind::Io(_) => {
-            LoadError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+            LoadError::Io { path: path.to_path_buf(), cause: std::io::Error::other(e.to_string()) }
         }
         _ => pbf_err(e),
     })?;

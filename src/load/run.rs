@@ -18,7 +18,7 @@ pub struct Placement {
 /// Reads `RUN_DIR/assignment.csv`: unit id → its grid and community.
 pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, LoadError> {
     let path = run_dir.join("assignment.csv");
-    let io = |source: std::io::Error| LoadError::Io { path: path.clone(), source };
+    let io = |cause: std::io::Error| LoadError::Io { path: path.clone(), cause };
     let mut reader = csv::Reader::from_reader(std::fs::File::open(&path).map_err(io)?);
     let headers =
         reader.headers().map_err(|e| LoadError::data(&path, Some(Item::Row(1)), None, None, e.to_string()))?;
@@ -71,7 +71,7 @@ pub fn read_grid_outlines(
 ) -> Result<Vec<geo::MultiPolygon>, LoadError> {
     use geo::MapCoords;
     let path = run_dir.join("grids.geojson");
-    let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Io { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|cause| LoadError::Io { path: path.clone(), cause })?;
     let fc: geojson::FeatureCollection =
         text.parse().map_err(|e: geojson::Error| LoadError::data(&path, None, None, None, e.to_string()))?;
     let mut out = Vec::with_capacity(fc.features.len());
@@ -95,7 +95,7 @@ pub fn read_grid_outlines(
 
 /// Reads a workers table: a CSV with `grid_id` and `workers` columns (UTF-8, optional BOM).
 pub fn read_workers(path: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadError> {
-    let io = |source: std::io::Error| LoadError::Io { path: path.to_path_buf(), source };
+    let io = |cause: std::io::Error| LoadError::Io { path: path.to_path_buf(), cause };
     let bytes = std::fs::read(path).map_err(io)?;
     let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
     let mut reader = csv::Reader::from_reader(text);

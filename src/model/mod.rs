@@ -133,16 +133,28 @@ impl AdminLevel {
         }
     }
 
-    /// Parses the words planners and OSM use: `street`/`街道`/`8`, `community`/`社区`/`10`, `district`/`区`/`6`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "district" | "county" | "区" | "县" | "区县" | "6" | "5" => Some(AdminLevel::District),
-            "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" | "7" | "8" => {
-                Some(AdminLevel::Street)
-            }
-            "community" | "village" | "社区" | "村" | "居委会" | "9" | "10" => Some(AdminLevel::Community),
+    /// Parses the words planners use (`street`/`街道`/`镇`, `community`/`社区`/`村`, `district`/`区`/`县`), and
+    /// numbers (OSM `admin_level`) by the plan's `[admin]` lists, so any country's scheme maps.
+    pub fn parse(s: &str, admin: &crate::config::AdminParams) -> Option<Self> {
+        let s = s.trim();
+        let word = match s.to_lowercase().as_str() {
+            "district" | "county" | "区" | "县" | "区县" => Some(AdminLevel::District),
+            "street" | "town" | "subdistrict" | "街道" | "镇" | "乡" | "乡镇" => Some(AdminLevel::Street),
+            "community" | "village" | "社区" | "村" | "居委会" | "村委会" => Some(AdminLevel::Community),
             _ => None,
-        }
+        };
+        let listed = |l: &[String]| l.iter().any(|x| x == s);
+        word.or_else(|| {
+            if listed(&admin.street_levels) {
+                Some(AdminLevel::Street)
+            } else if listed(&admin.community_levels) {
+                Some(AdminLevel::Community)
+            } else if listed(&admin.district_levels) {
+                Some(AdminLevel::District)
+            } else {
+                None
+            }
+        })
     }
 }
 

@@ -25,6 +25,9 @@ pub enum WarningCode {
     ValueReplaced,
     /// An admin area (street/community) could not be closed into a polygon and was left out.
     AdminAreaNotClosed,
+    /// How a file was read was guessed (a sniffed delimiter, a decimal comma) or its text looks wrongly
+    /// decoded: check the values.
+    FileDialect,
 }
 
 impl WarningCode {
@@ -40,6 +43,7 @@ impl WarningCode {
             WarningCode::RegisterUnmatched => "register-unmatched",
             WarningCode::ValueReplaced => "value-replaced",
             WarningCode::AdminAreaNotClosed => "admin-area-not-closed",
+            WarningCode::FileDialect => "file-dialect",
         }
     }
 }

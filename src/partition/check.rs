@@ -81,7 +81,7 @@ pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let band = config.bands.basic;
     let barriers = BarrierIndex::hard(d, &config.barriers.classes);
     let grid_of_site = p.grid_of_site();
-    let in_band = |h: u64| h >= u64::from(band.min) && h <= u64::from(band.max);
+    let in_band = |h: u64| h >= u64::from(band.min()) && h <= u64::from(band.max());
     let out_of_band: Vec<&super::Grid> = p.grids.iter().filter(|g| !in_band(g.households)).collect();
 
     let pieces = grid_pieces(p, config, &barriers, &grid_of_site);
@@ -111,7 +111,7 @@ pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let compounds_split = compound_grids
         .iter()
         .filter(|(k, grids)| {
-            grids.len() > 1 && compound_pieces[k].len() == 1 && compound_households[k] <= u64::from(band.max)
+            grids.len() > 1 && compound_pieces[k].len() == 1 && compound_households[k] <= u64::from(band.max())
         })
         .count() as u64;
 

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 /// Cuts a connected `piece` into connected regions of at most `band.max` households, aiming at the band's
 /// middle, then merges undersized neighbours that fit together.
 pub fn grow_regions(graph: &UnitGraph, centres: &[Point], piece: &[usize], band: Band) -> Vec<Vec<usize>> {
-    let target = u64::from(band.min + band.max) / 2;
-    let max = u64::from(band.max);
+    let target = u64::from(band.min() + band.max()) / 2;
+    let max = u64::from(band.max());
     let h = |u: usize| u64::from(graph.households[u]);
     let mut remaining: BTreeSet<usize> = piece.iter().copied().collect();
     let mut region_of = std::collections::HashMap::new();
@@ -57,7 +57,7 @@ pub fn grow_regions(graph: &UnitGraph, centres: &[Point], piece: &[usize], band:
     let mut order: Vec<usize> = (0..regions.len()).collect();
     order.sort_by_key(|&r| (sums[r], r));
     for r in order {
-        if !alive[r] || sums[r] >= u64::from(band.min) {
+        if !alive[r] || sums[r] >= u64::from(band.min()) {
             continue;
         }
         let neighbours: BTreeSet<usize> = regions[r]
@@ -103,7 +103,7 @@ mod tests {
         let links = site_links(&sites, 100.0, &BarrierIndex::new(std::iter::empty()));
         let g = UnitGraph::build(&households, &vec![None; 15], &links, 0);
         let piece: Vec<usize> = (0..15).collect();
-        let regions = grow_regions(&g, &sites, &piece, Band { min: 300, max: 500 });
+        let regions = grow_regions(&g, &sites, &piece, Band::new(300, 500).unwrap());
         let mut all: Vec<usize> = regions.concat();
         all.sort_unstable();
         assert_eq!(all, piece);

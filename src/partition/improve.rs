@@ -41,7 +41,7 @@ pub fn improve(
         }
     }
     let mut members: Vec<HashSet<usize>> = parts.iter().map(|p| p.iter().copied().collect()).collect();
-    let (min, max) = (u64::from(band.min), u64::from(band.max));
+    let (min, max) = (u64::from(band.min()), u64::from(band.max()));
     let mut moves = 0;
     let mut units: Vec<usize> = parts.iter().flatten().copied().collect();
     units.sort_unstable();
@@ -130,7 +130,7 @@ mod tests {
         // Left block columns 0–3 plus column 9 row 0 … make two parts of 400 each: rows 0–1 and rows 2–3.
         let mut parts: Vec<Vec<usize>> = vec![(0..20).collect(), (20..40).collect()];
         let before: Vec<Vec<usize>> = parts.clone();
-        let band = Band { min: 300, max: 500 };
+        let band = Band::new(300, 500).unwrap();
         improve(&g, &sites, &mut parts, &[false, false], band, 10);
         for p in &parts {
             let h: u32 = p.iter().map(|&u| g.households[u]).sum();

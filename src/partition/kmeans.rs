@@ -53,7 +53,7 @@ pub fn kmeans_split(
         let mut done = vec![false; piece.len()];
         for (_, i, c) in pairs {
             let hu = u64::from(graph.households[piece[i]]);
-            if !done[i] && load[c] + hu <= u64::from(band.max) {
+            if !done[i] && load[c] + hu <= u64::from(band.max()) {
                 done[i] = true;
                 assign[i] = c;
                 load[c] += hu;

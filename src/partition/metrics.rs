@@ -42,8 +42,11 @@ pub fn metrics(p: &Partition, polygons: &[MultiPolygon], band: Band) -> PlanMetr
     let mean = if n == 0 { 0.0 } else { sizes.iter().sum::<f64>() / n as f64 };
     let cv =
         if mean > 0.0 { (sizes.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / n as f64).sqrt() / mean } else { 0.0 };
-    let in_band =
-        p.grids.iter().filter(|g| g.households >= u64::from(band.min) && g.households <= u64::from(band.max)).count();
+    let in_band = p
+        .grids
+        .iter()
+        .filter(|g| g.households >= u64::from(band.min()) && g.households <= u64::from(band.max()))
+        .count();
     let (mut weighted, mut weight, mut max_d) = (0.0, 0.0, 0.0f64);
     for g in &p.grids {
         let w: f64 = g.sites.iter().map(|&s| f64::from(p.sites[s].households)).sum();

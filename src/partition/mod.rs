@@ -420,7 +420,7 @@ impl Ctx<'_> {
                 }
                 communities.push(Community {
                     id: format!("{street_key}-C{:02}", n + 1),
-                    name: format!("{}第{}社区", area.name, n + 1),
+                    name: self.config.admin.community_name(&area.name, n + 1),
                     street,
                     admin_area: None,
                     sites,
@@ -431,7 +431,7 @@ impl Ctx<'_> {
         let basic = self.config.bands.basic;
         let mut grids = Vec::new();
         for (ci, c) in communities.iter().enumerate() {
-            let parts = self.split(&c.sites, basic, basic.max, "grid", rng);
+            let parts = self.split(&c.sites, basic, basic.max(), "grid", rng);
             crossings.extend(parts.crossings);
             for (sites, cert) in parts.parts {
                 grids.push((ci, sites, cert));
@@ -482,7 +482,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (ci, comp) in components.iter().enumerate() {
             // A unit above the upper bound (a building that does not fit) is a grid of its own.
-            let (big, rest): (Vec<usize>, Vec<usize>) = comp.iter().partition(|&&u| graph.households[u] > band.max);
+            let (big, rest): (Vec<usize>, Vec<usize>) = comp.iter().partition(|&&u| graph.households[u] > band.max());
             for &u in &big {
                 let h = u64::from(graph.households[u]);
                 out.push((
@@ -493,7 +493,7 @@ impl Ctx<'_> {
                         feasible_k: None,
                         reason: format!(
                             "one building of {h} households, above the upper bound of {}; a building is never split",
-                            band.max
+                            band.max()
                         ),
                         remedies: vec![
                             "split the building into stairwell micro-grids (微网格) under one grid worker team".into(),
@@ -563,13 +563,13 @@ impl Ctx<'_> {
         // No in-band plan: say why, price the remedies, and do what the policy says.
         let feasible = tree::feasible_ks(h, band);
         let reason = match feasible {
-            None if h < u64::from(band.min) => {
-                format!("{h} households cut off by barriers, fewer than the lower bound of {}", band.min)
+            None if h < u64::from(band.min()) => {
+                format!("{h} households cut off by barriers, fewer than the lower bound of {}", band.min())
             }
             None => format!(
                 "{h} households cut off by barriers: too many for one grid (> {}) and too few for two (< {})",
-                band.max,
-                2 * band.min
+                band.max(),
+                2 * band.min()
             ),
             Some(_) => format!("no balanced cut found in {attempts} spanning trees (units too coarse for the band)"),
         };
@@ -598,7 +598,7 @@ impl Ctx<'_> {
             .into_iter()
             .map(|p| {
                 let ph: u64 = p.iter().map(|&u| u64::from(graph.households[u])).sum();
-                let cert = (ph < u64::from(band.min) || ph > u64::from(band.max)).then(|| Certificate {
+                let cert = (ph < u64::from(band.min()) || ph > u64::from(band.max())).then(|| Certificate {
                     level: level.into(),
                     component_households: h,
                     feasible_k: feasible,

@@ -14,14 +14,14 @@ use rand::{Rng, RngExt};
 
 /// The numbers of grids `k` that can hold `h` households in band: k·min ≤ h ≤ k·max.
 pub fn feasible_ks(h: u64, band: Band) -> Option<(u64, u64)> {
-    let (lo, hi) = (h.div_ceil(u64::from(band.max)), h / u64::from(band.min));
+    let (lo, hi) = (h.div_ceil(u64::from(band.max())), h / u64::from(band.min()));
     (lo.max(1) <= hi).then_some((lo.max(1), hi))
 }
 
 /// The k to aim for: the feasible k nearest to h ÷ the band's middle.
 pub fn choose_k(h: u64, band: Band) -> Option<u64> {
     let (lo, hi) = feasible_ks(h, band)?;
-    let target = f64::from(band.min + band.max) / 2.0;
+    let target = f64::from(band.min() + band.max()) / 2.0;
     Some(((h as f64 / target).round() as u64).clamp(lo, hi))
 }
 
@@ -116,7 +116,7 @@ fn find_cut(
             sub[p] += sub[x];
         }
     }
-    let (min, max) = (u64::from(band.min), u64::from(band.max));
+    let (min, max) = (u64::from(band.min()), u64::from(band.max()));
     let half = k / 2;
     let mut best: Option<(u64, f64, usize, u64)> = None; // (distance from an even split, imbalance, node, k1)
     for &x in &order {
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn feasible_k_windows() {
-        let b = Band { min: 300, max: 500 };
+        let b = Band::new(300, 500).unwrap();
         assert_eq!(feasible_ks(250, b), None);
         assert_eq!(feasible_ks(400, b), Some((1, 1)));
         assert_eq!(feasible_ks(550, b), None, "550 is too many for one grid and too few for two");
@@ -176,7 +176,7 @@ mod tests {
         let links = site_links(&sites, 50.0, &BarrierIndex::new(std::iter::empty()));
         let g = UnitGraph::build(&vec![10; 400], &vec![None; 400], &links, 0);
         let units: Vec<usize> = (0..400).collect();
-        let band = Band { min: 300, max: 500 };
+        let band = Band::new(300, 500).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut budget = 1000;
         let parts =

@@ -45,7 +45,7 @@ pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Va
     json!({
         "directed": false,
         "multigraph": false,
-        "graph": {"band_min": config.bands.basic.min, "band_max": config.bands.basic.max},
+        "graph": {"band_min": config.bands.basic.min(), "band_max": config.bands.basic.max()},
         "nodes": nodes,
         "adjacency": adjacency,
     })

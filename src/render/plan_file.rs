@@ -5,9 +5,29 @@ use crate::config::PlanConfig;
 use crate::model::LayerName;
 use std::fmt::Write as _;
 
+/// A TOML string literal (TOML's escapes, not Rust's: a control character in a name must still load).
+fn string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// A TOML array of strings.
 fn list(v: &[String]) -> String {
-    let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
+    let items: Vec<String> = v.iter().map(|s| string(s)).collect();
     format!("[{}]", items.join(", "))
+}
+
+/// A TOML float (`1e300` stays a float, not 301 digits that would overflow an integer).
+fn num(x: f64) -> String {
+    toml::Value::Float(x).to_string()
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        k.to_string()
+    } else {
+        string(k)
+    }
 }
 
 /// The text of a plan file whose layers are `layers` (name, file relative to the plan), with `config`'s
@@ -22,18 +42,18 @@ pub fn plan_toml(header: &str, layers: &[(LayerName, String)], config: &PlanConf
         s,
         r#"
 [plan]
-name = {name:?}
+name = {name}
 crs = "{crs}"                # CRS of every layer without its own: wgs84 | cgcs2000 | gcj02 | bd09
 output_crs = "{out}"         # CRS of written outputs
 seed = {seed}                   # seed of every randomised step (same seed, same plan)
 "#,
-        name = p.name,
+        name = string(&p.name),
         crs = p.crs,
         out = p.output_crs,
         seed = p.seed
     );
     for (layer, file) in layers {
-        let _ = write!(s, "\n[layers.{}]\npath = {file:?}\n", layer.key());
+        let _ = write!(s, "\n[layers.{}]\npath = {}\n", layer.key(), string(file));
         let hint = match layer {
             LayerName::Buildings => {
                 "# fields: id, households (registered; empty → estimated), persons, elderly, levels, height, kind, name, compound, footprint_m2, lon/lat"
@@ -73,11 +93,11 @@ residential_kinds = {res}
 residential_in_compound_kinds = {rin}   # residential only inside a compound (小区)
 single_household_kinds = {single}
 "#,
-        flat = e.flat_area_m2,
-        share = e.dwelling_share,
-        levels = e.default_levels,
-        storey = e.storey_height_m,
-        pph = e.persons_per_household,
+        flat = num(e.flat_area_m2),
+        share = num(e.dwelling_share),
+        levels = num(e.default_levels),
+        storey = num(e.storey_height_m),
+        pph = num(e.persons_per_household),
         res = list(&e.residential_kinds),
         rin = list(&e.residential_in_compound_kinds),
         single = list(&e.single_household_kinds),
@@ -90,18 +110,15 @@ single_household_kinds = {single}
 [bands]
 basic = {{ min = {bmin}, max = {bmax} }}          # 基础网格
 community = {{ min = {cmin}, max = {cmax} }}   # communities built from compounds when none are given (5-minute life circle)
-micro = {{ min = {mmin}, max = {mmax} }}            # 微网格
 
 # Barrier classes no grid may cross (classes of the barriers layer).
 [barriers]
 classes = {classes}
 "#,
-        bmin = b.basic.min,
-        bmax = b.basic.max,
-        cmin = b.community.min,
-        cmax = b.community.max,
-        mmin = b.micro.min,
-        mmax = b.micro.max,
+        bmin = b.basic.min(),
+        bmax = b.basic.max(),
+        cmin = b.community.min(),
+        cmax = b.community.max(),
         classes = list(&config.barriers.classes),
     );
     let pp = &config.partition;
@@ -115,7 +132,7 @@ attempts = {attempts}             # spanning trees tried per split
 undersize = "{undersize}"        # flag | merge-across-minor-barrier: what to do with pieces that cannot be in band
 minor_barrier_classes = {minor}   # what merge-across-minor-barrier may cross
 "#,
-        edge = pp.max_edge_m,
+        edge = num(pp.max_edge_m),
         attempts = pp.attempts,
         undersize = match pp.undersize {
             crate::config::UndersizePolicy::Flag => "flag",
@@ -137,7 +154,7 @@ group_within_m = {group}
         group = dd.group_within_m
     );
     for (kind, k) in &dd.kinds {
-        let _ = writeln!(s, "{kind} = {{ min_staff = {}, min_area_m2 = {} }}", k.min_staff, k.min_area_m2);
+        let _ = writeln!(s, "{} = {{ min_staff = {}, min_area_m2 = {} }}", key(kind), k.min_staff, num(k.min_area_m2));
     }
     let c = &config.coverage;
     let _ = write!(
@@ -158,20 +175,20 @@ new_sites = {sites}              # new sites suggested per kind (greedy maximal 
             crate::config::CoverageMode::Distance => "distance",
             crate::config::CoverageMode::Time => "time",
         },
-        speed = c.walking_speed_m_per_s,
-        snap = c.snap_limit_m,
-        detour = c.detour_factor,
+        speed = num(c.walking_speed_m_per_s),
+        snap = num(c.snap_limit_m),
+        detour = num(c.detour_factor),
         levels = match &c.levels {
-            Some(l) => format!("levels = {l:?}\n"),
+            Some(l) => format!("levels = [{}]\n", l.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", ")),
             None =>
                 "# levels = [300, 500, 1000]   # service-circle levels reported for every kind (minutes in time mode)\n"
                     .to_string(),
         },
-        limit = c.search_limit_m,
+        limit = num(c.search_limit_m),
         sites = c.new_sites,
     );
     for (k, v) in &c.thresholds {
-        let _ = writeln!(s, "{k} = {v}");
+        let _ = writeln!(s, "{} = {}", key(k), num(*v));
     }
     if c.groups.is_empty() {
         let _ = writeln!(
@@ -181,7 +198,7 @@ new_sites = {sites}              # new sites suggested per kind (greedy maximal 
     } else {
         let _ = writeln!(s, "\n[coverage.groups]");
         for (g, kinds) in &c.groups {
-            let _ = writeln!(s, "{g} = {kinds:?}");
+            let _ = writeln!(s, "{} = {}", key(g), list(kinds));
         }
     }
     let w = &config.workload;
@@ -198,8 +215,8 @@ green_max_households_per_worker = {green}
 yellow_max_households_per_worker = {yellow}
 "#,
         method = w.apportionment.name(),
-        green = w.green_max_households_per_worker,
-        yellow = w.yellow_max_households_per_worker,
+        green = num(w.green_max_households_per_worker),
+        yellow = num(w.yellow_max_households_per_worker),
     );
     let _ = write!(
         s,

@@ -198,8 +198,8 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         c.households_in,
         w.all.grids,
         pct(w.all.share_in_band),
-        band.min,
-        band.max,
+        band.min(),
+        band.max(),
         w.all.cv,
         w.all.gini,
         r.rows.iter().filter(|x| x.dedicated.is_some()).count()
@@ -292,9 +292,9 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     }
 
     let script = SCRIPT
-        .replace("BAND_MIN", &band.min.to_string())
-        .replace("BAND_MID", &((band.min + band.max) / 2).to_string())
-        .replace("BAND_MAX", &band.max.to_string());
+        .replace("BAND_MIN", &band.min().to_string())
+        .replace("BAND_MID", &((band.min() + band.max()) / 2).to_string())
+        .replace("BAND_MAX", &band.max().to_string());
     let _ = write!(
         h,
         "<script type=\"application/json\" id=\"grids\">{}</script>\n<script>{script}</script>\n</body></html>\n",

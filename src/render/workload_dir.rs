@@ -169,15 +169,15 @@ impl Figure for GridMap<'_> {
         let bounds =
             chart::bounds_of(rows.iter().flat_map(|r| r.polygon.0.iter().flat_map(|p| p.exterior().points())), 100.0);
         let frame = MapFrame::new(bounds, 20, 90, 1100, 1140);
-        let mid = (band.min + band.max) / 2;
+        let mid = (band.min() + band.max()) / 2;
         let fills: Vec<(geo::MultiPolygon, RGBColor)> = rows
             .iter()
             .map(|r| {
                 let colour = match (r.dedicated.is_some(), r.households) {
                     (true, _) => DEDICATED,
-                    (_, h) if h < u64::from(band.min) => BELOW,
+                    (_, h) if h < u64::from(band.min()) => BELOW,
                     (_, h) if h <= u64::from(mid) => LOW,
-                    (_, h) if h <= u64::from(band.max) => HIGH,
+                    (_, h) if h <= u64::from(band.max()) => HIGH,
                     _ => ABOVE,
                 };
                 (r.polygon.clone(), colour)
@@ -195,17 +195,17 @@ impl Figure for GridMap<'_> {
             "网格户数分布：{} 个基础网格，{:.1}% 在 {}–{} 户之间，变异系数 {:.3}，基尼系数 {:.3}",
             w.all.grids,
             100.0 * w.all.share_in_band,
-            band.min,
-            band.max,
+            band.min(),
+            band.max(),
             w.all.cv,
             w.all.gini
         );
         area.draw(&Text::new(title, (20, 20), (FONT, 30).into_font()))?;
         area.draw(&Text::new("黑线：街道边界；白线：网格边界", (20, 58), (FONT, 20).into_font()))?;
-        let low = format!("{}–{} 户", band.min, mid);
-        let high = format!("{}–{} 户", mid + 1, band.max);
-        let below = format!("少于 {} 户", band.min);
-        let above = format!("多于 {} 户", band.max);
+        let low = format!("{}–{} 户", band.min(), mid);
+        let high = format!("{}–{} 户", mid + 1, band.max());
+        let below = format!("少于 {} 户", band.min());
+        let above = format!("多于 {} 户", band.max());
         chart::legend(
             area,
             (1140, 110),
@@ -239,7 +239,7 @@ impl Figure for Histogram<'_> {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
         let bin = 25.0;
-        let top = self.values.iter().copied().fold(f64::from(self.band.max) + bin, f64::max);
+        let top = self.values.iter().copied().fold(f64::from(self.band.max()) + bin, f64::max);
         let bins = (top / bin).ceil() as usize + 1;
         let mut counts = vec![0u32; bins];
         for v in self.values {
@@ -264,7 +264,7 @@ impl Figure for Histogram<'_> {
             let x = i as f64 * bin;
             Rectangle::new([(x, 0), (x + bin * 0.92, n)], RGBColor(66, 146, 198).filled())
         }))?;
-        for b in [self.band.min, self.band.max] {
+        for b in [self.band.min(), self.band.max()] {
             c.draw_series(std::iter::once(PathElement::new(
                 vec![(f64::from(b), 0), (f64::from(b), ymax + ymax / 10)],
                 ABOVE.stroke_width(3),
@@ -340,7 +340,7 @@ impl Figure for StreetBoxes<'_> {
         area.fill(&WHITE)?;
         let streets = self.streets();
         let band = self.run.band;
-        let xmax = streets.iter().filter_map(|s| s.1.last().copied()).max().unwrap_or(1).max(u64::from(band.max))
+        let xmax = streets.iter().filter_map(|s| s.1.last().copied()).max().unwrap_or(1).max(u64::from(band.max()))
             as f64
             * 1.05;
         let n = streets.len().max(1);
@@ -379,7 +379,7 @@ impl Figure for StreetBoxes<'_> {
                 BLACK.stroke_width(2),
             )))?;
         }
-        for b in [band.min, band.max] {
+        for b in [band.min(), band.max()] {
             c.draw_series(std::iter::once(PathElement::new(
                 vec![(f64::from(b), 0.0), (f64::from(b), n as f64)],
                 ABOVE.stroke_width(2),

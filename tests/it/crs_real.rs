@@ -8,8 +8,11 @@ use gridplan::load::osm::{OsmOptions, read_pbf};
 use gridplan::projection::LocalProjection;
 
 fn outline_vertices(adcode: &str) -> Vec<(f64, f64)> {
-    let t = gridplan::load::source::read_geojson(&dataset(&format!("china-admin/cnmaps-gcj02/{adcode}.geojson")))
-        .expect("outline");
+    let t = gridplan::load::source::read_geojson(
+        &dataset(&format!("china-admin/cnmaps-gcj02/{adcode}.geojson")),
+        &Default::default(),
+    )
+    .expect("outline");
     let mut out = Vec::new();
     for r in &t.records {
         if let Some(Geometry::MultiPolygon(mp)) = &r.geometry {

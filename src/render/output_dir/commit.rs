@@ -38,7 +38,7 @@ pub(super) fn swap_in(dir: &mut StagedDir) -> Result<(), OutputError> {
             fs::rename(&dir.staging, &dir.target).map_err(at(&dir.target))?;
             old
         }
-        Err(e) => return Err(OutputError::Io { path: dir.target.clone(), source: e }),
+        Err(e) => return Err(OutputError::Io { path: dir.target.clone(), cause: e }),
     };
     dir.committed = true;
     sync_dir(&parent);
@@ -184,7 +184,7 @@ pub(super) fn recover_sibling(
             }
             // A staging folder that never got its manifest holds only that run's own files.
             Ok(None) => fs::remove_dir_all(&path).map_err(at(&path))?,
-            Err(e) => return Err(OutputError::Io { path, source: e }),
+            Err(e) => return Err(OutputError::Io { path, cause: e }),
         }
         notes.push(format!("removed {n}, left by a run that was killed"));
     }
@@ -262,7 +262,7 @@ pub(super) fn recover_in_place(target: &Path, notes: &mut Vec<String>) -> Result
     if journal.exists() {
         let bytes = fs::read(&journal).map_err(at(&journal))?;
         let j: Journal = serde_json::from_slice(&bytes)
-            .map_err(|e| OutputError::Io { path: journal.clone(), source: io::Error::other(e) })?;
+            .map_err(|e| OutputError::Io { path: journal.clone(), cause: io::Error::other(e) })?;
         apply(target, &j, &|_| {}).map_err(at(target))?;
         notes.push("a run was killed while moving its files in: its commit was completed".into());
     }

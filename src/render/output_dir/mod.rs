@@ -43,21 +43,27 @@ pub enum OutputError {
         pid: Option<u32>,
     },
     /// A file system operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The path it failed on.
         path: PathBuf,
-        /// Cause.
-        source: io::Error,
+        /// Cause (shown in the message, so not also a `source`).
+        cause: io::Error,
     },
     /// Writing an output file failed.
     #[error("writing the outputs: {0}")]
-    Write(#[from] io::Error),
+    Write(io::Error),
+}
+
+impl From<io::Error> for OutputError {
+    fn from(e: io::Error) -> OutputError {
+        OutputError::Write(e)
+    }
 }
 
 /// Attaches the path to an io error.
 pub(crate) fn at(path: &Path) -> impl Fn(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_path_buf(), source }
+    move |cause| OutputError::Io { path: path.to_path_buf(), cause }
 }
 
 /// What a run declares about its folder.
@@ -173,7 +179,7 @@ impl StagedDir {
         let lock = match lock {
             Ok(l) => l,
             Err(LockError::Busy(pid)) => return Err(OutputError::Busy { target, pid }),
-            Err(LockError::Io(e)) => return Err(OutputError::Io { path: target.clone(), source: e }),
+            Err(LockError::Io(e)) => return Err(OutputError::Io { path: target.clone(), cause: e }),
         };
         let mut notes = Vec::new();
         match mode {
