@@ -21,6 +21,9 @@ pub enum ImportError {
     /// Outputs could not be written.
     #[error(transparent)]
     Write(#[from] OutputError),
+    /// The plan the import would write does not load (a parameter out of its range).
+    #[error(transparent)]
+    Plan(#[from] crate::config::PlanError),
 }
 
 /// Reads `pbf` and writes the layers, `plan.toml` and `import_report.json` into `out` (staged: a failed
@@ -49,7 +52,15 @@ pub fn import_into(
 ) -> Result<ImportReport, ImportError> {
     let extract = osm::read_pbf(pbf, options)?;
     let in_plan = write_layers(staged, prefix, &extract.layers, Some(OSM_ATTRIBUTION)).map_err(OutputError::from)?;
-    let source = pbf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // The file name goes into the plan's name and header: no control characters (TOML forbids them there).
+    let source: String = pbf
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .take(180)
+        .collect();
     let header = format!(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."
     );
@@ -58,7 +69,10 @@ pub fn import_into(
         config.plan.name = source.trim_end_matches(".osm.pbf").to_string();
     }
     let write = |name: &str, bytes: &[u8]| staged.write(&format!("{prefix}{name}"), bytes).map_err(OutputError::from);
-    write("plan.toml", plan_toml(&header, &in_plan, &config).as_bytes())?;
+    let text = plan_toml(&header, &in_plan, &config);
+    // What import writes must load: the plan is read back as the loader will read it.
+    crate::config::Plan::from_toml(&text, &staged.final_path(&staged.path(&format!("{prefix}plan.toml"))))?;
+    write("plan.toml", text.as_bytes())?;
     let report = serde_json::to_vec_pretty(&extract.report).map_err(|e| OutputError::from(std::io::Error::other(e)))?;
     write("import_report.json", &report)?;
     Ok(extract.report)

@@ -30,7 +30,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = OsmOptions { street_admin_level: args.street_level, community_admin_level: args.community_level };
     let mut config = PlanConfig::default();
     if let Some(l) = args.default_levels {
-        anyhow::ensure!(l.is_finite() && l >= 1.0, "--default-levels must be ≥ 1, got {l}");
         config.estimate.default_levels = l;
     }
     let staged = super::output::open(&args.out, "import-osm", None, vec![args.pbf.clone()], Vec::new())?;

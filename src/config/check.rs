@@ -34,7 +34,7 @@ impl Plan {
             return Ok(());
         }
         let open = if r.lo_inclusive { "[" } else { "(" };
-        Err(self.invalid(key, v, &format!("must be a number in {open}{}, {}]", r.lo, r.hi)))
+        Err(self.invalid(key, short_number(v), &format!("must be a number in {open}{}, {}]", r.lo, r.hi)))
     }
 
     pub(super) fn check(&self) -> Result<(), PlanError> {
@@ -148,6 +148,11 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// A number as a planner reads it: `1e300`, not three hundred digits.
+fn short_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) { format!("{v:e}") } else { format!("{v}") }
 }
 
 /// Whether a relative path climbs above its start, or is absolute.

@@ -124,3 +124,12 @@ impl LoadError {
         }
     }
 }
+
+/// The message of a caught panic (`&str` or `String` payloads; anything else is "unknown").
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into())
+}

@@ -35,6 +35,8 @@ fn key(k: &str) -> String {
 pub fn plan_toml(header: &str, layers: &[(LayerName, String)], config: &PlanConfig) -> String {
     let mut s = String::new();
     for line in header.lines() {
+        // TOML comments may hold no control character but tab.
+        let line: String = line.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
         let _ = writeln!(s, "# {line}");
     }
     let p = &config.plan;
