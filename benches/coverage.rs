@@ -25,9 +25,9 @@ fn coverage(c: &mut Criterion) {
         b.iter(|| black_box(gridplan::network::WalkGraph::new(&d.walk_network)))
     });
     group.bench_function("harbin/distances-8-kinds", |b| {
-        b.iter(|| black_box(gridplan::coverage::coverage(&d, params, Some(&kinds))))
+        b.iter(|| black_box(gridplan::coverage::coverage(&d, params, Some(&kinds)).expect("coverage")))
     });
-    let cov = gridplan::coverage::coverage(&d, params, Some(&kinds));
+    let cov = gridplan::coverage::coverage(&d, params, Some(&kinds)).expect("coverage");
     let candidates = gridplan::coverage::candidates(&d);
     group.bench_function("harbin/siting-8-kinds-3-sites", |b| {
         b.iter(|| black_box(gridplan::coverage::suggest_sites(&cov, &candidates, params)))

@@ -21,6 +21,9 @@ pub enum ImportError {
     /// Outputs could not be written.
     #[error(transparent)]
     Write(#[from] OutputError),
+    /// The extract has nothing to plan.
+    #[error("{0}: the extract holds no building (no building=* way or relation): gridplan plans buildings or household points, so there is nothing to plan")]
+    NoBuildings(std::path::PathBuf),
     /// The plan the import would write does not load (a parameter out of its range).
     #[error(transparent)]
     Plan(#[from] crate::config::PlanError),
@@ -51,6 +54,9 @@ pub fn import_into(
     config: &PlanConfig,
 ) -> Result<ImportReport, ImportError> {
     let extract = osm::read_pbf(pbf, options)?;
+    if extract.layers.buildings.is_empty() {
+        return Err(ImportError::NoBuildings(pbf.to_path_buf()));
+    }
     let in_plan = write_layers(staged, prefix, &extract.layers, Some(OSM_ATTRIBUTION)).map_err(OutputError::from)?;
     // The file name goes into the plan's name and header: no control characters (TOML forbids them there).
     let source: String = pbf

@@ -24,6 +24,29 @@ fn name_has(tags: &(impl Tags + ?Sized), words: &[&str]) -> bool {
     tags.name().is_some_and(|n| words.iter().any(|w| n.contains(w)))
 }
 
+/// Every facility kind the tag table gives (a plan may name others, if its facilities layer has them).
+pub const FACILITY_KINDS: &[&str] = &[
+    "party_service_centre",
+    "service_station",
+    "primary_school",
+    "middle_school",
+    "school",
+    "kindergarten",
+    "hospital",
+    "clinic",
+    "community_health_centre",
+    "pharmacy",
+    "elderly_care",
+    "elderly_day_care",
+    "market",
+    "shop",
+    "park",
+    "sports_ground",
+    "culture",
+    "higher_education",
+    "safety",
+];
+
 /// The Chinese name of a facility kind, for maps and reports (the kind itself where none is known).
 pub fn kind_label_zh(kind: &str) -> &str {
     match kind {

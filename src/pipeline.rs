@@ -25,6 +25,12 @@ pub enum RunError {
     /// The run folder could not be replaced (the previous one is untouched).
     #[error(transparent)]
     Output(#[from] crate::render::output_dir::OutputError),
+    /// The plan's coverage kinds do not match the data.
+    #[error(transparent)]
+    Coverage(#[from] crate::coverage::CoverageError),
+    /// No household could be placed in a grid.
+    #[error(transparent)]
+    NothingPlanned(#[from] crate::partition::NothingPlanned),
     /// Workers could not be set.
     #[error(transparent)]
     Workload(#[from] crate::workload::WorkloadError),
@@ -45,6 +51,8 @@ pub struct PlanRun {
     pub check: Check,
     /// Workload of the grids.
     pub workload: Workload,
+    /// The partition.
+    pub partition: Partition,
     /// Stage timings.
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -84,13 +92,14 @@ pub fn run(
     stage("partition");
     let t = Instant::now();
     let partition = crate::partition::partition(d, config, seed);
+    partition.ensure_planned()?;
     let check = crate::partition::check::check(d, &partition, config);
     let rows = grid_rows(d, &partition);
     timed("partition", &mut timings, t);
 
     stage("coverage");
     let t = Instant::now();
-    let cov: Coverage = coverage::coverage(d, &config.coverage, None);
+    let cov: Coverage = coverage::coverage(d, &config.coverage, None)?;
     timed("coverage", &mut timings, t);
 
     stage("new sites");
@@ -147,5 +156,5 @@ pub fn run(
     )?;
     let dir = staged.commit()?;
     timed("writing", &mut timings, t);
-    Ok(PlanRun { dir, check, workload, timings })
+    Ok(PlanRun { dir, check, workload, partition, timings })
 }

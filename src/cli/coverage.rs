@@ -47,9 +47,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let placements = match &args.grids {
-        Some(dir) => Some(
-            gridplan::load::run::read_assignment(dir).with_context(|| format!("reading grids of {}", dir.display()))?,
-        ),
+        Some(dir) => {
+            let placements = gridplan::load::run::read_assignment(dir)
+                .with_context(|| format!("reading grids of {}", dir.display()))?;
+            gridplan::load::run::check_grids_match(dir, &dataset, &placements)
+                .with_context(|| format!("--grids {}", dir.display()))?;
+            Some(placements)
+        }
         None => None,
     };
     let grid_outlines = match &args.grids {
@@ -59,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let t_load = t0.elapsed();
     let t1 = std::time::Instant::now();
-    let coverage = gridplan::coverage::coverage(&dataset, params, args.kinds.as_deref());
+    let coverage = gridplan::coverage::coverage(&dataset, params, args.kinds.as_deref())?;
     let t_distances = t1.elapsed();
     let t2 = std::time::Instant::now();
     let candidates = gridplan::coverage::candidates(&dataset);

@@ -64,6 +64,20 @@ fn load_data(plan: &gridplan::config::Plan) -> anyhow::Result<gridplan::model::D
     gridplan::load::load_plan(plan).with_context(|| format!("loading {}", plan.path.display()))
 }
 
+/// The first line a planner sees when households were left out of every grid: how many, and why.
+fn warn_unassigned(p: &gridplan::partition::Partition) {
+    let left = p.unassigned_households();
+    if left == 0 {
+        return;
+    }
+    let total = left + p.assigned_households();
+    eprintln!(
+        "warning: {left} of {total} households ({:.1} %) are in no grid — {}; unassigned.csv lists every one",
+        100.0 * left as f64 / total as f64,
+        p.unassigned_summary()
+    );
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -31,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::anyhow!("unknown --algorithm {:?}: expected one of {}", args.algorithm, names.join(", "))
     })?;
     let partition = gridplan::partition::partition_with(&dataset, &plan.config, seed, algorithm);
+    partition.ensure_planned()?;
     let t_partition = t1.elapsed();
     let check = gridplan::partition::check::check(&dataset, &partition, &plan.config);
     let run = gridplan::render::run_dir::write_partition(
@@ -43,6 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &[("load", t_load), ("partition", t_partition)],
     )
     .with_context(|| format!("writing {}", args.out.display()))?;
+    super::warn_unassigned(&partition);
     outln!("{}", serde_json::to_string_pretty(&check)?);
     eprintln!(
         "{} communities, {} grids ({} in band) in {:.2} s; wrote {}",

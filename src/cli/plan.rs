@@ -53,6 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
     .with_context(|| format!("plan run into {}", args.out.display()))?;
     bar.finish_and_clear();
+    super::warn_unassigned(&run.partition);
     outln!("{}", serde_json::to_string_pretty(&run.check)?);
     let w = &run.workload.all;
     eprintln!(

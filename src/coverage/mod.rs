@@ -122,8 +122,85 @@ pub fn kinds(params: &CoverageParams) -> Vec<Kind> {
         .collect()
 }
 
+/// A coverage that cannot be computed as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    /// A kind the plan names is neither one of gridplan's kinds nor in the facilities layer: a typo would
+    /// otherwise give "0 facilities, 0 % covered".
+    #[error(
+        "{key} names the facility kind {kind:?}, which no facility has and which is not one of gridplan's kinds{}; kinds in the data: {in_data}",
+        suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default()
+    )]
+    UnknownKind {
+        /// The plan key that names it.
+        key: String,
+        /// The kind.
+        kind: String,
+        /// The nearest known kind, when one is close.
+        suggestion: Option<String>,
+        /// The kinds the facilities layer has.
+        in_data: String,
+    },
+}
+
+/// Checks that every kind of `[coverage.thresholds]` and `[coverage.groups]` is a kind gridplan knows or one
+/// the facilities layer has.
+pub fn check_kinds(d: &Dataset, params: &CoverageParams) -> Result<(), CoverageError> {
+    let in_data: std::collections::BTreeSet<&str> = d.facilities.iter().map(|f| f.kind.as_str()).collect();
+    let known = |k: &str| in_data.contains(k) || crate::osm_tags::FACILITY_KINDS.contains(&k);
+    let mut named: Vec<(String, &str)> = params
+        .thresholds
+        .keys()
+        .filter(|k| !params.groups.contains_key(*k))
+        .map(|k| (format!("[coverage.thresholds] {k}"), k.as_str()))
+        .collect();
+    for (g, kinds) in &params.groups {
+        named.extend(kinds.iter().map(|k| (format!("[coverage.groups] {g}"), k.as_str())));
+    }
+    for (key, kind) in named {
+        if !known(kind) {
+            let candidates = in_data.iter().copied().chain(crate::osm_tags::FACILITY_KINDS.iter().copied());
+            return Err(CoverageError::UnknownKind {
+                key,
+                kind: kind.to_string(),
+                suggestion: closest(kind, candidates),
+                in_data: if in_data.is_empty() {
+                    "(none)".into()
+                } else {
+                    in_data.iter().copied().collect::<Vec<_>>().join(", ")
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The candidate nearest `word` by edit distance, when within a third of its length.
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let edit = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for i in 1..=a.len() {
+            let mut prev = row[0];
+            row[0] = i;
+            for j in 1..=b.len() {
+                let cur = row[j];
+                row[j] = (row[j] + 1).min(row[j - 1] + 1).min(prev + usize::from(a[i - 1] != b[j - 1]));
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    candidates
+        .map(|c| (edit(word, c), c))
+        .min()
+        .filter(|(d, _)| *d <= word.chars().count().div_ceil(3))
+        .map(|(_, c)| c.to_string())
+}
+
 /// Computes coverage for every kind of the plan (or only `only`, when given).
-pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -> Coverage {
+pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -> Result<Coverage, CoverageError> {
+    check_kinds(d, params)?;
     let graph = WalkGraph::new(&d.walk_network);
     let sites = all_sites(d);
     let snaps: Vec<Option<Snap>> =
@@ -146,7 +223,7 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
             KindCoverage { kind, reach, facilities, facilities_off_network: off }
         })
         .collect();
-    Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph }
+    Ok(Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph })
 }
 
 /// Candidate places for new facilities: the plan's candidates layer, else every building.

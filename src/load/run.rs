@@ -133,3 +133,57 @@ pub fn read_workers(path: &Path) -> Result<std::collections::BTreeMap<String, u3
     }
     Ok(out)
 }
+/// Checks that a partition run was planned from this dataset: the buildings and households layers it read
+/// (`run.json` inputs) have the hashes of this plan's, and every unit of its `assignment.csv` is one of this
+/// dataset's. Another plan's run would otherwise give every unit a null grid without a word.
+pub fn check_grids_match(
+    run_dir: &Path,
+    d: &crate::model::Dataset,
+    placements: &HashMap<String, Placement>,
+) -> Result<(), LoadError> {
+    let run_json = run_dir.join("run.json");
+    if let Ok(text) = std::fs::read_to_string(&run_json) {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| LoadError::data(&run_json, None, None, None, format!("not a gridplan run.json: {e}")))?;
+        for input in v["inputs"].as_array().into_iter().flatten() {
+            let (Some(layer), Some(sha)) = (input["layer"].as_str(), input["sha256"].as_str()) else { continue };
+            if !matches!(layer, "buildings" | "households") {
+                continue;
+            }
+            if let Some(ours) = d.layers.iter().find(|l| l.name.key() == layer)
+                && ours.sha256 != sha
+            {
+                return Err(LoadError::data(
+                    &run_json,
+                    None,
+                    Some("inputs"),
+                    Some(format!("{layer} sha256 {}…", &sha[..sha.len().min(12)])),
+                    format!(
+                        "these grids were planned from other data: this plan's {layer} layer {} has sha256 {}…; rerun the partition on this plan, or give its run",
+                        ours.path.display(),
+                        &ours.sha256[..ours.sha256.len().min(12)]
+                    ),
+                ));
+            }
+        }
+    }
+    let ours: std::collections::HashSet<&str> = d
+        .buildings
+        .iter()
+        .map(|b| b.id.as_str())
+        .chain(d.households.iter().map(|h| h.id.as_str()))
+        .collect();
+    let mut unknown: Vec<&str> = placements.keys().map(String::as_str).filter(|id| !ours.contains(id)).collect();
+    if !unknown.is_empty() {
+        unknown.sort_unstable();
+        return Err(LoadError::data(
+            run_dir.join("assignment.csv"),
+            None,
+            Some("id"),
+            Some(format!("{} (and {} more)", unknown[0], unknown.len() - 1)),
+            "units of these grids are not in this plan's data: the grids belong to another plan",
+        ));
+    }
+    Ok(())
+}
+

@@ -220,7 +220,46 @@ pub struct Partition {
     pub policy_crossings: Vec<PolicyCrossing>,
 }
 
+/// A partition that placed no household in any grid.
+#[derive(Debug, thiserror::Error)]
+#[error("no household could be placed in a grid: {0}")]
+pub struct NothingPlanned(pub String);
+
 impl Partition {
+    /// Households in a basic or dedicated grid.
+    pub fn assigned_households(&self) -> u64 {
+        self.grids.iter().map(|g| g.households).sum::<u64>() + self.dedicated.iter().map(|g| g.households).sum::<u64>()
+    }
+
+    /// Households in no grid.
+    pub fn unassigned_households(&self) -> u64 {
+        self.unassigned.iter().map(|u| u64::from(u.households)).sum()
+    }
+
+    /// Households in no grid by reason, most first: the line a planner must see before anything else.
+    pub fn unassigned_summary(&self) -> String {
+        let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for u in &self.unassigned {
+            *by.entry(u.reason.as_str()).or_default() += u64::from(u.households);
+        }
+        let mut v: Vec<(&str, u64)> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v.iter().map(|(r, h)| format!("{h} households {r}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// An error when nothing was planned (no household in any grid), with the reasons.
+    pub fn ensure_planned(&self) -> Result<(), NothingPlanned> {
+        if self.assigned_households() > 0 {
+            return Ok(());
+        }
+        let why = if self.unassigned.is_empty() {
+            "the data hold no household (no residential building, no household point)".to_string()
+        } else {
+            self.unassigned_summary()
+        };
+        Err(NothingPlanned(why))
+    }
+
     /// The basic grid of each site (`usize::MAX` for sites in a dedicated grid).
     pub fn grid_of_site(&self) -> Vec<usize> {
         let mut out = vec![usize::MAX; self.sites.len()];
@@ -297,12 +336,17 @@ pub fn all_sites(d: &Dataset) -> Vec<Site> {
 /// The sites a partition places (those inside a street), and the households it cannot place with the reason.
 pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
     let (sites, outside): (Vec<Site>, Vec<Site>) = all_sites(d).into_iter().partition(|s| s.street.is_some());
+    let reason = if d.admin_areas.iter().any(|a| a.level == crate::model::AdminLevel::Street) {
+        "outside every street (街道) polygon"
+    } else {
+        "in no street: the data have no street (街道) polygons (give an admin_areas layer, or check [admin] street_levels)"
+    };
     let unassigned = outside
         .into_iter()
         .map(|s| Unassigned {
             member: s.member,
             households: s.households,
-            reason: "outside every street (街道) polygon".into(),
+            reason: reason.into(),
         })
         .collect();
     (sites, unassigned)

@@ -222,7 +222,15 @@ impl Figure for GridMap<'_> {
     }
 }
 
-/// Households per basic grid, bins of 25, the band marked.
+/// A bin width of 1, 2, 2.5 or 5 × 10ⁿ households (at least 25) giving at most `max_bins` bins up to `top`: the
+/// number of bins never follows the data (a grid of four billion households must not allocate by it).
+fn bin_width(top: f64, max_bins: f64) -> f64 {
+    let raw = (top / max_bins).max(25.0);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|w| *w >= raw).unwrap_or(10.0 * magnitude)
+}
+
+/// Households per basic grid, bins of 25 (wider for very large grids), the band marked.
 struct Histogram<'a> {
     values: &'a [f64],
     band: Band,
@@ -238,8 +246,8 @@ impl Figure for Histogram<'_> {
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
-        let bin = 25.0;
-        let top = self.values.iter().copied().fold(f64::from(self.band.max()) + bin, f64::max);
+        let top = self.values.iter().copied().filter(|v| v.is_finite()).fold(f64::from(self.band.max()) + 25.0, f64::max);
+        let bin = bin_width(top, 60.0);
         let bins = (top / bin).ceil() as usize + 1;
         let mut counts = vec![0u32; bins];
         for v in self.values {
@@ -247,7 +255,7 @@ impl Figure for Histogram<'_> {
         }
         let ymax = counts.iter().copied().max().unwrap_or(1).max(1);
         let mut c = ChartBuilder::on(area)
-            .caption("每个基础网格的户数（红线：300–500 户标准）", (FONT, 28))
+            .caption(format!("每个基础网格的户数（红线：{}–{} 户标准）", self.band.min(), self.band.max()), (FONT, 28))
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(60)
@@ -346,7 +354,7 @@ impl Figure for StreetBoxes<'_> {
         let n = streets.len().max(1);
         let names: Vec<String> = streets.iter().map(|s| s.0.clone()).collect();
         let mut c = ChartBuilder::on(area)
-            .caption("各街道网格户数分布（箱线图；红线：300–500 户）", (FONT, 28))
+            .caption(format!("各街道网格户数分布（箱线图；红线：{}–{} 户）", band.min(), band.max()), (FONT, 28))
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(170)
@@ -386,5 +394,18 @@ impl Figure for StreetBoxes<'_> {
             )))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_stay_few_whatever_the_largest_grid() {
+        assert_eq!(bin_width(525.0, 60.0), 25.0);
+        assert_eq!(bin_width(4e9, 60.0), 1e8);
+        assert!(4e9 / bin_width(4e9, 60.0) <= 60.0);
+        assert_eq!(bin_width(3000.0, 60.0), 50.0);
     }
 }

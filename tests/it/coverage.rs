@@ -186,7 +186,7 @@ proptest! {
     ) {
         let ways = street_grid(3, 100.0, &missing);
         let d = toy(ways.clone(), &households, &facilities);
-        let cov = coverage(&d, &params(1000.0), None);
+        let cov = coverage(&d, &params(1000.0), None).expect("coverage");
         let reference = brute_force(&ways, &households, &facilities);
         let k = &cov.kinds[0];
         for (i, r) in k.reach.iter().enumerate() {
@@ -211,7 +211,7 @@ proptest! {
         let d = toy(street_grid(4, 100.0, &[]), &households, &facilities);
         let (lo, hi) = (a.min(b), a.max(b));
         let covered = |t: f64| {
-            let cov = coverage(&d, &params(t), None);
+            let cov = coverage(&d, &params(t), None).expect("coverage");
             cov.sites.iter().zip(&cov.kinds[0].reach).filter(|(_, r)| r.within(t)).map(|(s, _)| u64::from(s.households)).sum::<u64>()
         };
         prop_assert!(covered(lo) <= covered(hi));
@@ -226,7 +226,7 @@ fn a_facility_at_every_household_covers_everyone() {
         (0..30).map(|i| (13.0 * i as f64 % 290.0 + 3.0, 7.0 * i as f64 % 280.0 + 5.0)).collect();
     let d = toy(street_grid(3, 100.0, &[]), &households, &households);
     let p = CoverageParams { snap_limit_m: 150.0, ..params(300.0) };
-    let cov = coverage(&d, &p, None);
+    let cov = coverage(&d, &p, None).expect("coverage");
     for ((r, snap), h) in cov.kinds[0].reach.iter().zip(&cov.snaps).zip(&households) {
         let offset = snap.expect("on the network").offset_m;
         assert!(r.within(300.0), "{h:?}: {r:?}");
@@ -238,7 +238,7 @@ fn a_facility_at_every_household_covers_everyone() {
 fn households_far_from_the_network_fall_back_and_say_so() {
     let d = toy(street_grid(2, 100.0, &[]), &[(50.0, 50.0), (700.0, 50.0)], &[(0.0, 0.0)]);
     let p = CoverageParams { snap_limit_m: 150.0, detour_factor: 1.3, ..params(1000.0) };
-    let cov = coverage(&d, &p, None);
+    let cov = coverage(&d, &p, None).expect("coverage");
     let r = &cov.kinds[0].reach;
     assert_eq!(r[0].method, Method::Network);
     assert_eq!(r[1].method, Method::EuclideanOffNetwork);

@@ -68,7 +68,7 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
         ("pharmacy", 0.0748, 0.0931),
     ];
     let only: Vec<String> = reference.iter().map(|r| r.0.to_string()).collect();
-    let result = gridplan::coverage::coverage(&d, cov, Some(&only));
+    let result = gridplan::coverage::coverage(&d, cov, Some(&only)).expect("coverage");
     let persons = vec![0; result.sites.len()];
     assert_eq!(result.kinds.len(), reference.len());
     for (name, at_1000, at_1200) in reference {
