@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, reason = "a benchmark stops on a broken fixture")]
 //! Coverage benchmarks (issue #4) on the bundled Harbin extract: the walk graph, distances for 8 kinds
 //! (graph, snapping, one bounded multi-source Dijkstra per kind), and site suggestions for the same kinds.
 //! Run in release: `cargo bench --bench coverage`. Figures: benches/README.md.

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, reason = "a benchmark stops on a broken fixture")]
 //! Loading benchmarks (issue #2): Harbin `.osm.pbf` import, loading the imported layers through a plan, and
 //! `synth` at 1 M households. Run in release: `cargo bench --bench load`. Figures: benches/README.md.
 

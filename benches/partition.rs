@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, reason = "a benchmark stops on a broken fixture")]
 //! Partition benchmarks (issue #3): first legal plan on the lattices (144 … 4,900 buildings, one trunk
 //! road, 3 × 3 compounds) for every partitioner, the whole Harbin partition, and a 1 M-household synthetic
 //! city. Run in release: `cargo bench --bench partition`. Figures: benches/README.md.

@@ -188,6 +188,30 @@ impl WalkGraph {
         Some(Snap { edge, along_m: along, offset_m: (q[0] - x).hypot(q[1] - y) })
     }
 
+    /// The nearest position within `max_m` on an edge whose component `accept` takes, nearest first (for a
+    /// point beside a small piece of network — a plaza outline, a service road — that cannot reach what is
+    /// sought, while a piece that can lies a little farther).
+    pub fn snap_within(&self, p: Point, max_m: f64, accept: impl Fn(u32) -> bool) -> Option<Snap> {
+        let q = [p.x(), p.y()];
+        for (seg, d2) in self.segments.nearest_neighbor_iter_with_distance_2(&q) {
+            if d2 > max_m * max_m {
+                return None;
+            }
+            let (edge, start) = seg.data;
+            if !accept(self.edge_component(edge)) {
+                continue;
+            }
+            let (a, b) = (seg.geom().from, seg.geom().to);
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let len2 = dx * dx + dy * dy;
+            let t =
+                if len2 > 0.0 { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let along = (start + t * len2.sqrt()).min(self.edges[edge as usize].length_m);
+            return Some(Snap { edge, along_m: along, offset_m: d2.sqrt() });
+        }
+        None
+    }
+
     /// Multi-source Dijkstra: every source is (snap, label); returns, per node, the shortest walk from any
     /// source (its offset, then along its edge, then the network) and that source's label, settled up to
     /// `limit_m` (nodes beyond stay at infinity). Equal distances go to the lower label, so results do not

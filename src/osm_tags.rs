@@ -279,13 +279,26 @@ pub fn is_walkable(tags: &(impl Tags + ?Sized)) -> bool {
     }
 }
 
+/// Longest grade-separated piece (bridge or tunnel) that still counts as a barrier, m: a short bridge over a
+/// stream or a culvert leaves no gap in its road's or river's barrier.
+pub const GRADE_SEPARATED_BARRIER_MAX_M: f64 = 50.0;
+
+/// Whether people cross a line at ground level although it is a road, railway or waterway: a piece on a
+/// bridge or viaduct (`bridge=*`) or in a tunnel or culvert (`tunnel=*`, `covered=yes`) longer than
+/// [`GRADE_SEPARATED_BARRIER_MAX_M`] — one walks under an elevated road as over a tunnel. Bridges and tunnels
+/// are treated alike; shorter ones keep the class of the way.
+pub fn crossed_at_grade(tags: &(impl Tags + ?Sized), length_m: f64) -> bool {
+    let separated = matches!(tags.tag("bridge"), Some(b) if b != "no")
+        || matches!(tags.tag("tunnel"), Some(t) if t != "no")
+        || tags.tag("covered") == Some("yes");
+    separated && length_m > GRADE_SEPARATED_BARRIER_MAX_M
+}
+
 /// The barrier class of a line, or `None`: major roads by their class (links count as their road), rivers
-/// and canals (`waterway=*`), railways (`rail`, `light_rail`, `narrow_gauge` → `rail`). Tunnels are not barriers.
-/// Which classes are hard is the plan's choice (`[barriers] classes`); import writes all of these.
+/// and canals (`waterway=*`), railways (`rail`, `light_rail`, `narrow_gauge` → `rail`). Long bridges and
+/// tunnels are not barriers ([`crossed_at_grade`]). Which classes are hard is the plan's choice
+/// (`[barriers] classes`); import writes all of these.
 pub fn barrier_class(tags: &(impl Tags + ?Sized)) -> Option<&'static str> {
-    if matches!(tags.tag("tunnel"), Some(t) if t != "no") || tags.tag("covered") == Some("yes") {
-        return None;
-    }
     if let Some(h) = tags.tag("highway") {
         return match h {
             "motorway" | "motorway_link" => Some("motorway"),
@@ -319,6 +332,17 @@ mod tests {
     }
 
     #[test]
+    fn long_bridges_and_tunnels_are_crossed_at_grade_alike() {
+        for structure in [("bridge", "viaduct"), ("bridge", "yes"), ("tunnel", "yes"), ("tunnel", "culvert")] {
+            let tags = t(&[("highway", "trunk"), structure]);
+            assert_eq!(barrier_class(&tags[..]), Some("trunk"));
+            assert!(crossed_at_grade(&tags[..], 400.0), "{structure:?}");
+            assert!(!crossed_at_grade(&tags[..], 20.0), "a short {structure:?} leaves no gap");
+        }
+        assert!(!crossed_at_grade(&t(&[("highway", "trunk"), ("bridge", "no")])[..], 400.0));
+    }
+
+    #[test]
     fn chinese_names_refine_kinds() {
         assert_eq!(
             facility_kind(&t(&[("amenity", "school"), ("name", "哈尔滨市第三中学")])[..]),
@@ -342,7 +366,7 @@ mod tests {
         assert!(is_walkable(&t(&[("highway", "service"), ("access", "private"), ("foot", "yes")])[..]));
         assert!(!is_walkable(&t(&[("highway", "footway"), ("foot", "no")])[..]));
         assert_eq!(barrier_class(&t(&[("highway", "trunk_link")])[..]), Some("trunk"));
-        assert_eq!(barrier_class(&t(&[("highway", "primary"), ("tunnel", "yes")])[..]), None);
+        assert!(crossed_at_grade(&t(&[("highway", "primary"), ("tunnel", "yes")])[..], 120.0));
         assert_eq!(barrier_class(&t(&[("waterway", "river")])[..]), Some("river"));
         assert_eq!(barrier_class(&t(&[("railway", "subway")])[..]), None);
     }

@@ -67,11 +67,11 @@ fn props(pairs: &[(&str, Value)]) -> Map<String, Value> {
 
 /// Class of the road on grid line `i` (between block i-1 and block i).
 fn road_class(i: usize) -> &'static str {
-    if i % 16 == 0 {
+    if i.is_multiple_of(16) {
         "trunk"
-    } else if i % 8 == 0 {
+    } else if i.is_multiple_of(8) {
         "primary"
-    } else if i % 4 == 0 {
+    } else if i.is_multiple_of(4) {
         "secondary"
     } else {
         "residential"

@@ -67,6 +67,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t_distances = t1.elapsed();
     let t2 = std::time::Instant::now();
     let candidates = gridplan::coverage::candidates(&dataset);
+    if let Some(note) = gridplan::coverage::no_candidates_note(&candidates, params) {
+        eprintln!("note: {note}");
+    }
     let sitings = gridplan::coverage::suggest_sites(&coverage, &candidates, params);
     let t_siting = t2.elapsed();
     let run = gridplan::render::coverage_dir::CoverageRun {

@@ -35,6 +35,7 @@ pub fn open(
 
 /// Aborts at the named step (`staged`, `manifest`, `swapped`, …); `panic:STEP` panics there instead, to
 /// prove that a panic becomes a located error.
+#[allow(clippy::panic, reason = "the test hook's whole point is to panic on request")]
 fn crash_at(step: &str) {
     match std::env::var(CRASH_AT) {
         Ok(v) if v == step => std::process::abort(),

@@ -25,6 +25,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub enum Method {
     /// Over the walk network, exact for edge-snapped ends.
     Network,
+    /// Over the walk network from the nearest edge of a piece that holds the kind, within the snap limit:
+    /// the nearest edge of all is on a small piece (a plaza outline, a service road) that does not.
+    NetworkFartherEdge,
     /// Straight line × detour factor: the site is farther than the snap limit from the network.
     EuclideanOffNetwork,
     /// Straight line × detour factor: the site's piece of the network holds no facility of the kind.
@@ -38,6 +41,7 @@ impl Method {
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Network => "network",
+            Method::NetworkFartherEdge => "network_farther_edge",
             Method::EuclideanOffNetwork => "euclidean_off_network",
             Method::EuclideanDisconnected => "euclidean_disconnected",
             Method::NoFacility => "no_facility",
@@ -90,6 +94,9 @@ pub struct KindCoverage {
     pub facilities: Vec<usize>,
     /// Facilities farther than the snap limit from the network (used only for straight-line fallbacks).
     pub facilities_off_network: Vec<usize>,
+    /// Where sites measured from a farther edge ([`Method::NetworkFartherEdge`]) meet the network for this
+    /// kind, by site (new-site suggestions measure them from there too).
+    pub farther_snaps: BTreeMap<usize, Snap>,
 }
 
 /// The coverage of a dataset.
@@ -219,8 +226,12 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
                 facilities.iter().partition(|&&f| facility_snaps[f].is_some_and(|s| s.offset_m <= params.snap_limit_m));
             let sources: Vec<(Snap, u32)> =
                 on.iter().filter_map(|&f| facility_snaps[f].map(|s| (s, f as u32))).collect();
-            let reach = reach_of_kind(d, &graph, &sites, &snaps, &sources, &facilities, params, search_limit_m);
-            KindCoverage { kind, reach, facilities, facilities_off_network: off }
+            let (reach, farther): (Vec<Reach>, Vec<Option<Snap>>) =
+                reach_of_kind(d, &graph, &sites, &snaps, &sources, &facilities, params, search_limit_m)
+                    .into_iter()
+                    .unzip();
+            let farther_snaps = farther.into_iter().enumerate().filter_map(|(i, s)| s.map(|s| (i, s))).collect();
+            KindCoverage { kind, reach, facilities, facilities_off_network: off, farther_snaps }
         })
         .collect();
     Ok(Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph })
@@ -239,6 +250,14 @@ pub fn candidates(d: &Dataset) -> Vec<siting::Candidate> {
             .map(|c| siting::Candidate { id: c.id.clone(), name: c.name.clone(), kind: c.kind.clone(), point: c.point })
             .collect()
     }
+}
+
+/// Why no new site can be suggested although the plan asks for some: no candidate place at all (a plan of
+/// household points with no buildings and no candidates layer).
+pub fn no_candidates_note(candidates: &[siting::Candidate], params: &CoverageParams) -> Option<String> {
+    (params.new_sites > 0 && candidates.is_empty()).then(|| {
+        "no new sites suggested: there is no candidate place (no buildings and no candidates layer); add [layers.candidates] with the places new facilities could go".to_string()
+    })
 }
 
 /// New-site suggestions for every kind (same order as `cov.kinds`), `params.new_sites` each; none when `new_sites = 0`.
@@ -282,7 +301,7 @@ impl PointIndex {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "one kind's search needs the graph, the sites and their snaps, the facilities and the limits; a struct would only rename them")]
 fn reach_of_kind(
     d: &Dataset,
     graph: &WalkGraph,
@@ -292,9 +311,9 @@ fn reach_of_kind(
     facilities: &[usize],
     params: &CoverageParams,
     limit_m: f64,
-) -> Vec<Reach> {
+) -> Vec<(Reach, Option<Snap>)> {
     if facilities.is_empty() {
-        return vec![Reach { distance_m: None, facility: None, method: Method::NoFacility }; sites.len()];
+        return vec![(Reach { distance_m: None, facility: None, method: Method::NoFacility }, None); sites.len()];
     }
     let nodes = graph.nearest_sources(sources, limit_m);
     let served: HashSet<u32> = sources.iter().map(|(s, _)| graph.edge_component(s.edge)).collect();
@@ -312,10 +331,16 @@ fn reach_of_kind(
         .par_iter()
         .zip(snaps)
         .map(|(site, snap)| {
-            let Some(s) = snap else { return fallback(site, Method::EuclideanOffNetwork) };
+            let Some(mut s) = *snap else { return (fallback(site, Method::EuclideanOffNetwork), None) };
+            let mut method = Method::Network;
+            let mut farther = None;
             if !served.contains(&graph.edge_component(s.edge)) {
-                return fallback(site, Method::EuclideanDisconnected);
+                match graph.snap_within(site.point, params.snap_limit_m, |c| served.contains(&c)) {
+                    Some(f) => (s, method, farther) = (f, Method::NetworkFartherEdge, Some(f)),
+                    None => return (fallback(site, Method::EuclideanDisconnected), None),
+                }
             }
+            let s = &s;
             let mut best = nodes.at(graph, *s).map(|(dist, f)| (dist, f as usize));
             for &(fs, f) in on_edge.get(&s.edge).into_iter().flatten() {
                 let direct = (s.along_m - fs.along_m).abs() + s.offset_m + fs.offset_m;
@@ -324,7 +349,7 @@ fn reach_of_kind(
                 }
             }
             let best = best.filter(|(dist, _)| *dist <= limit_m);
-            Reach { distance_m: best.map(|b| b.0), facility: best.map(|b| b.1), method: Method::Network }
+            (Reach { distance_m: best.map(|b| b.0), facility: best.map(|b| b.1), method }, farther)
         })
         .collect()
 }

@@ -87,7 +87,7 @@ fn coverage_sets(
     // or on a piece without the kind) by position.
     let mut edge_start = vec![0usize; g.edges.len() + 1];
     for &s in demand {
-        if let Some(sn) = cov.snaps[s] {
+        if let Some(sn) = k.farther_snaps.get(&s).copied().or(cov.snaps[s]) {
             edge_start[sn.edge as usize + 1] += 1;
         }
     }
@@ -110,7 +110,7 @@ fn coverage_sets(
     let demand_on = |edge: u32| &on_edge[edge_start[edge as usize]..edge_start[edge as usize + 1]];
     let all_demand = PointIndex::new(demand.iter().map(|&s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)));
     let straight_line = PointIndex::new(straight_line.into_iter());
-    let component_of = |s: usize| cov.snaps[s].map(|sn| g.edge_component(sn.edge));
+    let component_of = |s: usize| k.farther_snaps.get(&s).copied().or(cov.snaps[s]).map(|sn| g.edge_component(sn.edge));
     candidates
         .par_iter()
         .map_init(

@@ -15,6 +15,11 @@ pub struct Placement {
     pub households: u64,
 }
 
+/// A text cell as gridplan wrote it before making it spreadsheet-safe ([`crate::render::spreadsheet_safe`]).
+pub fn csv_unescape(s: &str) -> &str {
+    s.strip_prefix('\'').unwrap_or(s)
+}
+
 /// Reads `RUN_DIR/assignment.csv`: unit id → its grid and community.
 pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, LoadError> {
     let path = run_dir.join("assignment.csv");
@@ -39,7 +44,7 @@ pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, Loa
     for (n, row) in reader.records().enumerate() {
         let row_no = n + 2;
         let row = row.map_err(|e| LoadError::data(&path, Some(Item::Row(row_no)), None, None, e.to_string()))?;
-        let field = |i: usize| row.get(i).unwrap_or("").to_string();
+        let field = |i: usize| csv_unescape(row.get(i).unwrap_or("")).to_string();
         let count = field(households).parse::<u64>().map_err(|_| {
             LoadError::data(
                 &path,

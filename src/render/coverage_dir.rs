@@ -336,6 +336,7 @@ impl CoverageRun<'_> {
             "search_limit_m": cov.search_limit_m,
             "levels_m": cov.levels_m,
             "grids_from": self.placements.map(|_| "assignment.csv of --grids"),
+            "new_sites_note": crate::coverage::no_candidates_note(self.candidates, &self.plan.config.coverage),
             "kinds": cov.kinds.iter().enumerate().map(|(i, k)| self.kind_summary(k, self.sitings.get(i))).collect::<Vec<_>>(),
             "timings_s": self.timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
         })

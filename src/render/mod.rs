@@ -15,9 +15,20 @@ use crate::crs::Crs;
 use crate::projection::LocalProjection;
 use geo::{Coord, MapCoords};
 
-/// A CSV field, quoted when it holds a comma, quote or line break.
+/// A text cell made safe for spreadsheets (OWASP CSV injection): text that begins with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return would be run as a formula by Excel and WPS, so it gets a leading `'`, which they
+/// show as text; a leading `'` is doubled so that [`crate::load::run::csv_unescape`] reads every value back.
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// A CSV text field: spreadsheet-safe, quoted when it holds a comma, quote or line break.
 pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let s = spreadsheet_safe(s);
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into_owned() }
 }
 
 /// Converts geometry from local metres to the output CRS: WGS84, or GCJ-02/BD-09 when the plan's

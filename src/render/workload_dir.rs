@@ -37,8 +37,25 @@ fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::R
     use polars_io::SerWriter;
     let file = std::fs::File::create(staged.path(&format!("{stem}.parquet")))?;
     polars_io::parquet::write::ParquetWriter::new(file).finish(df).map_err(std::io::Error::other)?;
+    // The CSV is for Excel and WPS: its text cells are made spreadsheet-safe (Parquet keeps them as they are).
+    let mut csv = df.clone();
+    for name in df.get_column_names_owned() {
+        let col = df.column(&name).map_err(std::io::Error::other)?;
+        if col.dtype() == &polars::prelude::DataType::String {
+            let safe: Vec<Option<String>> = col
+                .str()
+                .map_err(std::io::Error::other)?
+                .iter()
+                .map(|v| v.map(|s| super::spreadsheet_safe(s).into_owned()))
+                .collect();
+            {
+                use polars::prelude::NamedFrom;
+                csv.replace(&name, polars::prelude::Series::new(name.clone(), safe).into()).map_err(std::io::Error::other)?;
+            }
+        }
+    }
     let file = std::fs::File::create(staged.path(&format!("{stem}.csv")))?;
-    polars_io::csv::write::CsvWriter::new(file).include_bom(true).finish(df).map_err(std::io::Error::other)?;
+    polars_io::csv::write::CsvWriter::new(file).include_bom(true).finish(&mut csv).map_err(std::io::Error::other)?;
     Ok(())
 }
 

@@ -246,6 +246,32 @@ fn households_far_from_the_network_fall_back_and_say_so() {
     assert!((r[1].distance_m.expect("distance") - expected).abs() < 1e-9);
 }
 
+/// Issue #9: a household 5 m from a plaza outline that joins nothing, 45 m from the street network with the
+/// school: it is measured over the street network from the nearer street edge, and the row says so.
+#[test]
+fn a_household_beside_a_small_disconnected_piece_walks_from_the_main_network() {
+    let mut ways = street_grid(2, 100.0, &[]);
+    let plaza = |id: &str, a: (f64, f64), b: (f64, f64)| WalkWay {
+        id: id.into(),
+        class: "pedestrian".into(),
+        line: LineString::from(vec![a, b]),
+        node_ids: None,
+    };
+    ways.push(plaza("plaza", (240.0, 40.0), (240.0, 60.0)));
+    let d = toy(ways, &[(245.0, 50.0)], &[(0.0, 0.0)]);
+    let p = CoverageParams { snap_limit_m: 150.0, ..params(1000.0) };
+    let cov = coverage(&d, &p, None).expect("coverage");
+    let r = cov.kinds[0].reach[0];
+    assert_eq!(r.method, Method::NetworkFartherEdge, "{r:?}");
+    // 45 m to the street at x = 200, 50 m down to y = 0, then along it (bent halfway in each block) to the school.
+    let along = 4.0 * 50f64.hypot(10.0);
+    assert!((r.distance_m.expect("distance") - (45.0 + 50.0 + along)).abs() < 1e-6, "{r:?}");
+    // Without a reachable piece within the snap limit it stays a straight-line fallback.
+    let p = CoverageParams { snap_limit_m: 20.0, ..params(1000.0) };
+    let cov = coverage(&d, &p, None).expect("coverage");
+    assert_eq!(cov.kinds[0].reach[0].method, Method::EuclideanDisconnected);
+}
+
 /// The sample extract end to end: every output written, every household in the summary, ledger rows only for
 /// households outside the threshold, byte-identical on a second run.
 #[test]

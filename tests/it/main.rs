@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests unwrap to fail loudly")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 //! Integration tests: one binary (each test binary links polars), modules by theme.
 
 mod bad_input;

@@ -173,7 +173,7 @@ fn exported_graph_flags_the_links_across_the_trunk_road() {
     let crossing: usize =
         adjacency.iter().flat_map(|a| a.as_array().into_iter().flatten()).filter(|e| e["barrier"] == "trunk").count();
     // 12 rows cross the road straight, plus the diagonals of the Delaunay triangles along it; each link twice.
-    assert!(crossing >= 24 && crossing % 2 == 0, "{crossing}");
+    assert!(crossing >= 24 && crossing.is_multiple_of(2), "{crossing}");
 }
 
 #[test]

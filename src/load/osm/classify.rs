@@ -192,6 +192,8 @@ pub(super) fn classify_lines(
     for (i, (line, node_ids)) in pieces.into_iter().enumerate() {
         let piece_id = if single { id.to_string() } else { format!("{id}:{}", i + 1) };
         let ls = LineString::new(line);
+        let length: f64 =
+            ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
         if walkable {
             let mut props = Map::new();
             props.insert("id".into(), json!(piece_id));
@@ -199,13 +201,11 @@ pub(super) fn classify_lines(
             if let Some(name) = tags.name() {
                 props.insert("name".into(), json!(name));
             }
-            let length: f64 =
-                ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
             props.insert("length_m".into(), json!((length * 10.0).round() / 10.0));
             props.insert("node_ids".into(), json!(node_ids));
             out.layers.walk_network.push(Feature { geometry: Geometry::LineString(ls.clone()), props });
         }
-        if let Some(class) = barrier {
+        if let Some(class) = barrier.filter(|_| !osm_tags::crossed_at_grade(tags, length)) {
             let mut props = Map::new();
             props.insert("id".into(), json!(piece_id));
             props.insert("class".into(), json!(class));
@@ -217,8 +217,6 @@ pub(super) fn classify_lines(
     }
 }
 
-/// Joins member ways into closed rings by shared node ids; outer rings become polygons and each inner
-/// ring becomes a hole of the outer ring that contains it.
 /// A building tagged `building=school` inside a school campus area is part of that campus, not a unit of
 /// its own: keep the campus, drop the building-derived unit of the same kind.
 pub(super) fn drop_building_units_inside_campuses(units: &mut Vec<Feature>) {

@@ -4,6 +4,8 @@ use super::{Relation, Way};
 use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon};
 use std::collections::HashMap;
 
+/// Joins member ways into closed rings by shared node ids; outer rings become polygons and each inner
+/// ring becomes a hole of the outer ring that contains it.
 pub(super) fn assemble(
     rel: &Relation,
     ways: &[Way],
