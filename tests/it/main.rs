@@ -6,6 +6,7 @@ mod cli;
 mod coverage;
 mod crs_real;
 mod formats;
+mod golden;
 mod harbin;
 mod output;
 mod partition;
