@@ -22,7 +22,9 @@ pub enum ImportError {
     #[error(transparent)]
     Write(#[from] OutputError),
     /// The extract has nothing to plan.
-    #[error("{0}: the extract holds no building (no building=* way or relation): gridplan plans buildings or household points, so there is nothing to plan")]
+    #[error(
+        "{0}: the extract holds no building (no building=* way or relation): gridplan plans buildings or household points, so there is nothing to plan"
+    )]
     NoBuildings(std::path::PathBuf),
     /// The plan the import would write does not load (a parameter out of its range).
     #[error(transparent)]

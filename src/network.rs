@@ -204,8 +204,7 @@ impl WalkGraph {
             let (a, b) = (seg.geom().from, seg.geom().to);
             let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
             let len2 = dx * dx + dy * dy;
-            let t =
-                if len2 > 0.0 { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let t = if len2 > 0.0 { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
             let along = (start + t * len2.sqrt()).min(self.edges[edge as usize].length_m);
             return Some(Snap { edge, along_m: along, offset_m: d2.sqrt() });
         }

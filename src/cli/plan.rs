@@ -54,7 +54,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     .with_context(|| format!("plan run into {}", args.out.display()))?;
     bar.finish_and_clear();
     super::warn_unassigned(&run.partition);
-    if let Some(note) = gridplan::coverage::no_candidates_note(&gridplan::coverage::candidates(&dataset), &plan.config.coverage) {
+    if let Some(note) =
+        gridplan::coverage::no_candidates_note(&gridplan::coverage::candidates(&dataset), &plan.config.coverage)
+    {
         eprintln!("note: {note}");
     }
     outln!("{}", serde_json::to_string_pretty(&run.check)?);

@@ -301,7 +301,10 @@ impl PointIndex {
     }
 }
 
-#[allow(clippy::too_many_arguments, reason = "one kind's search needs the graph, the sites and their snaps, the facilities and the limits; a struct would only rename them")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one kind's search needs the graph, the sites and their snaps, the facilities and the limits; a struct would only rename them"
+)]
 fn reach_of_kind(
     d: &Dataset,
     graph: &WalkGraph,

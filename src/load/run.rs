@@ -172,12 +172,8 @@ pub fn check_grids_match(
             }
         }
     }
-    let ours: std::collections::HashSet<&str> = d
-        .buildings
-        .iter()
-        .map(|b| b.id.as_str())
-        .chain(d.households.iter().map(|h| h.id.as_str()))
-        .collect();
+    let ours: std::collections::HashSet<&str> =
+        d.buildings.iter().map(|b| b.id.as_str()).chain(d.households.iter().map(|h| h.id.as_str())).collect();
     let mut unknown: Vec<&str> = placements.keys().map(String::as_str).filter(|id| !ours.contains(id)).collect();
     if !unknown.is_empty() {
         unknown.sort_unstable();
@@ -191,4 +187,3 @@ pub fn check_grids_match(
     }
     Ok(())
 }
-

@@ -343,11 +343,7 @@ pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
     };
     let unassigned = outside
         .into_iter()
-        .map(|s| Unassigned {
-            member: s.member,
-            households: s.households,
-            reason: reason.into(),
-        })
+        .map(|s| Unassigned { member: s.member, households: s.households, reason: reason.into() })
         .collect();
     (sites, unassigned)
 }

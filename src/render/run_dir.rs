@@ -34,7 +34,10 @@ pub fn write_partition(
 }
 
 /// Writes the partition's files into a staged directory (shared with `gridplan plan`).
-#[allow(clippy::too_many_arguments, reason = "the run's parts are written together by both `partition` and `plan`; each is a separate input")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's parts are written together by both `partition` and `plan`; each is a separate input"
+)]
 pub fn write_partition_files(
     staged: &StagedDir,
     plan: &Plan,

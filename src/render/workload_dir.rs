@@ -50,7 +50,8 @@ fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::R
                 .collect();
             {
                 use polars::prelude::NamedFrom;
-                csv.replace(&name, polars::prelude::Series::new(name.clone(), safe).into()).map_err(std::io::Error::other)?;
+                csv.replace(&name, polars::prelude::Series::new(name.clone(), safe).into())
+                    .map_err(std::io::Error::other)?;
             }
         }
     }
@@ -263,7 +264,8 @@ impl Figure for Histogram<'_> {
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
-        let top = self.values.iter().copied().filter(|v| v.is_finite()).fold(f64::from(self.band.max()) + 25.0, f64::max);
+        let top =
+            self.values.iter().copied().filter(|v| v.is_finite()).fold(f64::from(self.band.max()) + 25.0, f64::max);
         let bin = bin_width(top, 60.0);
         let bins = (top / bin).ceil() as usize + 1;
         let mut counts = vec![0u32; bins];

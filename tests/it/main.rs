@@ -8,6 +8,8 @@ mod crs_real;
 mod formats;
 mod golden;
 mod harbin;
+mod issue9_loaders;
+mod issue9_runs;
 mod output;
 mod partition;
 mod plan;

@@ -192,8 +192,7 @@ pub(super) fn classify_lines(
     for (i, (line, node_ids)) in pieces.into_iter().enumerate() {
         let piece_id = if single { id.to_string() } else { format!("{id}:{}", i + 1) };
         let ls = LineString::new(line);
-        let length: f64 =
-            ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
+        let length: f64 = ls.lines().map(|l| crate::crs::haversine_m((l.start.x, l.start.y), (l.end.x, l.end.y))).sum();
         if walkable {
             let mut props = Map::new();
             props.insert("id".into(), json!(piece_id));
@@ -249,4 +248,3 @@ pub(super) fn drop_building_units_inside_campuses(units: &mut Vec<Feature>) {
 pub(super) fn kind_of(f: &Feature) -> String {
     f.props.get("kind").and_then(Value::as_str).unwrap_or_default().to_string()
 }
-

@@ -31,6 +31,45 @@ fn number(x: Option<f64>) -> Value {
     }
 }
 
+/// Whether a Parquet column's type reads as values: numbers, text, booleans, dates and times, lists of numbers.
+fn readable_type(t: &polars::prelude::ArrowDataType) -> bool {
+    use polars::prelude::ArrowDataType as A;
+    let number = |t: &A| {
+        matches!(
+            t,
+            A::Int8
+                | A::Int16
+                | A::Int32
+                | A::Int64
+                | A::UInt8
+                | A::UInt16
+                | A::UInt32
+                | A::UInt64
+                | A::Float32
+                | A::Float64
+        )
+    };
+    match t {
+        A::Null | A::Boolean | A::Utf8 | A::LargeUtf8 | A::Utf8View | A::Date32 | A::Date64 | A::Timestamp(..) => true,
+        A::Time32(_) | A::Time64(_) => true,
+        A::List(f) | A::LargeList(f) => number(&f.dtype),
+        other => number(other),
+    }
+}
+
+/// A column type as a planner reads it (`struct`, `binary`, `list of struct`).
+fn type_name(t: &polars::prelude::ArrowDataType) -> String {
+    use polars::prelude::ArrowDataType as A;
+    match t {
+        A::Struct(_) => "struct".into(),
+        A::Map(..) => "map".into(),
+        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => "binary".into(),
+        A::Dictionary(..) => "dictionary".into(),
+        A::List(f) | A::LargeList(f) | A::FixedSizeList(f, _) => format!("list of {}", type_name(&f.dtype)),
+        other => crate::load::source::short_text(&format!("{other:?}").to_lowercase(), 40),
+    }
+}
+
 /// Reads a Parquet file with polars.
 pub fn read_parquet(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> {
     use polars_io::SerReader;
@@ -38,13 +77,30 @@ pub fn read_parquet(path: &Path, options: &ReadOptions) -> Result<Table, LoadErr
     let bad = |e: polars::error::PolarsError| {
         LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
-    let df = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(bad)?;
-    let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let mut reader = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes));
+    let schema = reader.schema().map_err(bad)?;
+    let mut columns = Vec::new();
+    let mut readable = Vec::new();
+    let mut unreadable = Vec::new();
+    for (name, field) in schema.iter() {
+        columns.push(name.to_string());
+        if readable_type(&field.dtype) {
+            readable.push(name.to_string());
+        } else {
+            unreadable.push((name.to_string(), type_name(&field.dtype)));
+        }
+    }
+    // Columns of types polars (as built here) cannot hold are left out of the read, not the whole file.
+    let df = reader.with_columns(Some(readable)).finish().map_err(bad)?;
     let n = df.height();
     let mut records: Vec<Record> = (0..n)
         .map(|i| Record { item: Item::ParquetRow(i), geometry: None, props: Map::new(), feature_id: None })
         .collect();
-    let mut unreadable = Vec::new();
+    for (name, _) in &unreadable {
+        for rec in &mut records {
+            rec.props.insert(name.clone(), Value::Null);
+        }
+    }
     for col in df.columns() {
         let name = col.name().to_string();
         let dtype = col.dtype().clone();

@@ -1,0 +1,8 @@
+//! Fuzz target: `harness::whole_plan` (see `../harness.rs`).
+#![no_main]
+
+#[path = "../harness.rs"]
+#[allow(dead_code, reason = "each target uses one harness")]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::whole_plan(data));
