@@ -16,6 +16,11 @@ fn scratch() -> &'static Path {
     })
 }
 
+/// Removes this process's scratch folder (the replay test calls it; fuzzing processes leave it to the OS).
+pub fn cleanup() {
+    let _ = std::fs::remove_dir_all(scratch());
+}
+
 fn put(name: &str, data: &[u8]) -> PathBuf {
     let p = scratch().join(name);
     std::fs::write(&p, data).expect("scratch file");
@@ -40,7 +45,8 @@ pub fn geojson(data: &[u8]) {
 pub fn csv(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else { return };
     let encoding = ["utf-8", "gbk", "windows-1252", "big5"][usize::from(pick & 3)];
-    let delimiter = ["", "delimiter = \";\"\n", "delimiter = \"\\t\"\n", "delimiter = \",\"\n"][usize::from(pick >> 2 & 3)];
+    let delimiter =
+        ["", "delimiter = \";\"\n", "delimiter = \"\\t\"\n", "delimiter = \",\"\n"][usize::from(pick >> 2 & 3)];
     let decimal = ["", "decimal = \",\"\n", "decimal = \".\"\n", ""][usize::from(pick >> 4 & 3)];
     let file = put("h.csv", body);
     let extra = format!("encoding = {encoding:?}\n{delimiter}{decimal}");
@@ -83,10 +89,13 @@ pub fn whole_plan(data: &[u8]) {
     static CITY: OnceLock<PathBuf> = OnceLock::new();
     let city = CITY.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let pbf = [root.join("datasets/harbin-sample/harbin-sample.osm.pbf"), root.join("../datasets/harbin-sample/harbin-sample.osm.pbf")]
-            .into_iter()
-            .find(|p| p.is_file())
-            .expect("the sample extract");
+        let pbf = [
+            root.join("datasets/harbin-sample/harbin-sample.osm.pbf"),
+            root.join("../datasets/harbin-sample/harbin-sample.osm.pbf"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("the sample extract");
         let dir = scratch().join("city");
         gridplan::import::import_osm(&pbf, &dir, &Default::default(), &Default::default()).expect("import the sample");
         dir

@@ -6,6 +6,7 @@ mod cli;
 mod coverage;
 mod crs_real;
 mod formats;
+mod fuzz_replay;
 mod golden;
 mod harbin;
 mod issue9_loaders;
