@@ -63,8 +63,12 @@ pub fn parquet(data: &[u8]) {
     }
 }
 
-/// `.osm.pbf`: the bytes read as an extract.
+/// `.osm.pbf`: the bytes read as an extract. `read_pbf` turns a panic of the pbf reader on corrupt bytes into
+/// an error (`catch_unwind`); libFuzzer's panic hook would abort before that, so the standard hook is put back
+/// and only a panic that escapes `read_pbf` reaches the fuzzer.
 pub fn pbf(data: &[u8]) {
+    static HOOK: OnceLock<()> = OnceLock::new();
+    HOOK.get_or_init(|| drop(std::panic::take_hook()));
     let file = put("x.osm.pbf", data);
     let _ = gridplan::load::osm::read_pbf(&file, &Default::default());
 }

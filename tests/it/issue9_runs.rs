@@ -170,3 +170,23 @@ fn household_points_without_buildings_say_why_no_site_is_suggested() {
         serde_json::from_slice(&fs::read(dir.path().join("cov/coverage.json")).unwrap()).unwrap();
     assert!(j["new_sites_note"].as_str().is_some_and(|s| s.contains("candidate")), "{j}");
 }
+
+#[test]
+fn charts_follow_the_band_and_bands_are_checked_when_made() {
+    assert!(gridplan::config::Band::new(0, 500).is_err(), "a zero lower bound would divide by zero");
+    assert!(gridplan::config::Band::new(500, 300).is_err());
+    assert!(gridplan::config::Band::new(300, u32::MAX).is_err());
+    assert_eq!(gridplan::config::Band::new(200, 300).map(|b| (b.min(), b.max())), Ok((200, 300)));
+    let dir = tempfile::tempdir().unwrap();
+    let plan = import_sample(dir.path(), "data");
+    let text = fs::read_to_string(&plan)
+        .unwrap()
+        .replace("basic = { min = 300, max = 500 }", "basic = { min = 200, max = 300 }");
+    fs::write(&plan, text).unwrap();
+    let o = run(dir.path(), &["plan", plan.to_str().unwrap(), "--out", "run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for chart in ["households_histogram", "households_by_street"] {
+        let svg = fs::read_to_string(dir.path().join(format!("run/charts/{chart}.svg"))).unwrap();
+        assert!(svg.contains("200–300") && !svg.contains("300–500"), "{chart} names the plan's band");
+    }
+}

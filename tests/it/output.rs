@@ -313,3 +313,28 @@ fn kill_harbin() {
     let (old, new) = kill_trials(&dataset("harbin/harbin.osm.pbf"), 20);
     eprintln!("Harbin: {old} kills left the last good run, {new} the finished new one; every folder whole");
 }
+
+/// Leftovers of the gridplan before this one, which swapped with three renames: a last good run that survives
+/// only as `.run.old` is restored; a staging folder (which could hold the planner's files that swap moved) is
+/// renamed visibly, never deleted unseen.
+#[test]
+fn leftovers_of_the_old_three_rename_swap_are_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = import_sample(dir.path(), "data");
+    let plan = plan.to_str().unwrap();
+    let out = gridplan(dir.path(), &["partition", plan, "--out", "run"]);
+    assert!(out.status.success());
+    let good = snapshot(&dir.path().join("run"));
+    fs::rename(dir.path().join("run"), dir.path().join(".run.old")).unwrap();
+    fs::create_dir(dir.path().join(".run.staging-4242")).unwrap();
+    fs::write(dir.path().join(".run.staging-4242/notes.md"), "moved there by the old swap").unwrap();
+    let out = gridplan(dir.path(), &["partition", plan, "--out", "run", "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("restored from .run.old") && err.contains("run.interrupted-run-4242"), "{err}");
+    assert_ne!(snapshot(&dir.path().join("run")), good, "the new run replaced the restored one");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("run.interrupted-run-4242/notes.md")).unwrap(),
+        "moved there by the old swap"
+    );
+}

@@ -53,3 +53,26 @@ fn keep_or_report(report: &mut super::ImportReport, f: &crate::model::Feature, w
     });
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Feature;
+    use geo::polygon;
+
+    #[test]
+    fn a_polygon_of_a_tenth_of_a_square_metre_is_left_out_and_reported() {
+        let mut out = OsmExtract::default();
+        let tiny = polygon![(x: 126.6, y: 45.7), (x: 126.600_003, y: 45.7), (x: 126.600_003, y: 45.700_003), (x: 126.6, y: 45.700_003)];
+        let fine = polygon![(x: 126.6, y: 45.7), (x: 126.601, y: 45.7), (x: 126.601, y: 45.701), (x: 126.6, y: 45.701)];
+        for (id, p) in [("w1", tiny), ("w2", fine)] {
+            let mut props = serde_json::Map::new();
+            props.insert("id".into(), id.into());
+            out.layers.special_units.push(Feature { geometry: Geometry::Polygon(p), props });
+        }
+        drop_unloadable_polygons(&mut out);
+        assert_eq!(out.layers.special_units.len(), 1);
+        assert_eq!(out.report.skipped.len(), 1);
+        assert!(out.report.skipped[0].id == "w1" && out.report.skipped[0].reason.contains("loader would reject"));
+    }
+}
