@@ -7,7 +7,10 @@ mod harness;
 
 use super::util::root;
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A harness: bytes in, nothing out but a panic on a bug.
+type Harness = fn(&[u8]);
+
+const TARGETS: &[(&str, Harness)] = &[
     ("geojson", harness::geojson),
     ("csv", harness::csv),
     ("parquet", harness::parquet),
