@@ -177,7 +177,11 @@ impl WalkGraph {
     /// R-tree's first is taken, which is the same on every run.
     pub fn snap(&self, p: Point) -> Option<Snap> {
         let q = [p.x(), p.y()];
-        let seg = self.segments.nearest_neighbor(&q)?;
+        Some(self.snap_to(self.segments.nearest_neighbor(&q)?, q))
+    }
+
+    /// The position on one segment nearest `q`.
+    fn snap_to(&self, seg: &Segment, q: [f64; 2]) -> Snap {
         let (a, b) = (seg.geom().from, seg.geom().to);
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         let len2 = dx * dx + dy * dy;
@@ -185,7 +189,7 @@ impl WalkGraph {
         let (x, y) = (a[0] + t * dx, a[1] + t * dy);
         let (edge, start) = seg.data;
         let along = (start + t * len2.sqrt()).min(self.edges[edge as usize].length_m);
-        Some(Snap { edge, along_m: along, offset_m: (q[0] - x).hypot(q[1] - y) })
+        Snap { edge, along_m: along, offset_m: (q[0] - x).hypot(q[1] - y) }
     }
 
     /// The nearest position within `max_m` on an edge whose component `accept` takes, nearest first (for a
@@ -197,16 +201,9 @@ impl WalkGraph {
             if d2 > max_m * max_m {
                 return None;
             }
-            let (edge, start) = seg.data;
-            if !accept(self.edge_component(edge)) {
-                continue;
+            if accept(self.edge_component(seg.data.0)) {
+                return Some(self.snap_to(seg, q));
             }
-            let (a, b) = (seg.geom().from, seg.geom().to);
-            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-            let along = (start + t * len2.sqrt()).min(self.edges[edge as usize].length_m);
-            return Some(Snap { edge, along_m: along, offset_m: d2.sqrt() });
         }
         None
     }
