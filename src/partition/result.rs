@@ -1,0 +1,192 @@
+//! What a partition produces: sites and what they stand for, communities, basic grids, the households in no
+//! grid with the reason, feasibility certificates and policy crossings.
+
+use crate::model::Dataset;
+use serde::Serialize;
+
+/// What a site stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "index", rename_all = "snake_case")]
+pub enum Member {
+    /// A building (index into `Dataset::buildings`).
+    Building(usize),
+    /// A household point in no building (index into `Dataset::households`).
+    Household(usize),
+}
+
+impl Member {
+    /// Its source id and what it is (`building` or `household`), as written in outputs.
+    pub fn id<'a>(&self, d: &'a Dataset) -> (&'a str, &'static str) {
+        match *self {
+            Member::Building(i) => (&d.buildings[i].id, "building"),
+            Member::Household(i) => (&d.households[i].id, "household"),
+        }
+    }
+
+    /// Persons living there.
+    pub fn persons(&self, d: &Dataset) -> u64 {
+        match *self {
+            Member::Building(i) => u64::from(d.buildings[i].persons),
+            Member::Household(i) => u64::from(d.households[i].persons),
+        }
+    }
+}
+
+/// A place households live: a residential building or a loose household point.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// What it is.
+    pub member: Member,
+    /// Where, local metres.
+    pub point: geo::Point,
+    /// Households.
+    pub households: u32,
+    /// Compound, if any.
+    pub compound: Option<usize>,
+    /// Street admin area.
+    pub street: Option<usize>,
+    /// Community admin area from the data, if any.
+    pub community: Option<usize>,
+}
+
+/// Why households are not in any grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unassigned {
+    /// The site.
+    pub member: Member,
+    /// Households.
+    pub households: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// A community: from the data, or built from compounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Community {
+    /// Id: the admin area's code or id, or `STREET-C01` when built.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Street index.
+    pub street: usize,
+    /// Admin-area index when the community comes from the data.
+    pub admin_area: Option<usize>,
+    /// Sites (indices into `Partition::sites`).
+    pub sites: Vec<usize>,
+    /// Households.
+    pub households: u64,
+}
+
+/// Why a grid is outside its band, and what could be done.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    /// `community` or `grid`.
+    pub level: String,
+    /// Households of the connected component (after barriers) the grid belongs to.
+    pub component_households: u64,
+    /// Feasible numbers of grids for the component, if any.
+    pub feasible_k: Option<(u64, u64)>,
+    /// Why no in-band plan exists (or was found).
+    pub reason: String,
+    /// The cheapest remedies, cheapest first.
+    pub remedies: Vec<String>,
+    /// What this run did.
+    pub action: String,
+}
+
+/// One grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grid {
+    /// Index of its community in `Partition::communities`.
+    pub community: usize,
+    /// Sites (indices into `Partition::sites`), ascending.
+    pub sites: Vec<usize>,
+    /// Households.
+    pub households: u64,
+    /// Index into `Partition::certificates` when the grid is out of band.
+    pub certificate: Option<usize>,
+}
+
+/// The result of partitioning a dataset.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    /// Every site that holds households.
+    pub sites: Vec<Site>,
+    /// Communities, by street then position.
+    pub communities: Vec<Community>,
+    /// Basic grids, by community then position.
+    pub grids: Vec<Grid>,
+    /// Dedicated grids (专属网格), pinned before basic grids were drawn.
+    pub dedicated: Vec<super::dedicated::DedicatedGrid>,
+    /// Households in no grid, with the reason.
+    pub unassigned: Vec<Unassigned>,
+    /// Certificates of out-of-band grids and communities.
+    pub certificates: Vec<Certificate>,
+    /// Barriers crossed on purpose by the undersize policy.
+    pub policy_crossings: Vec<PolicyCrossing>,
+}
+
+/// A partition that placed no household in any grid.
+#[derive(Debug, thiserror::Error)]
+#[error("no household could be placed in a grid: {0}")]
+pub struct NothingPlanned(pub String);
+
+impl Partition {
+    /// Households in a basic or dedicated grid.
+    pub fn assigned_households(&self) -> u64 {
+        self.grids.iter().map(|g| g.households).sum::<u64>() + self.dedicated.iter().map(|g| g.households).sum::<u64>()
+    }
+
+    /// Households in no grid.
+    pub fn unassigned_households(&self) -> u64 {
+        self.unassigned.iter().map(|u| u64::from(u.households)).sum()
+    }
+
+    /// Households in no grid by reason, most first: the line a planner must see before anything else.
+    pub fn unassigned_summary(&self) -> String {
+        let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for u in &self.unassigned {
+            *by.entry(u.reason.as_str()).or_default() += u64::from(u.households);
+        }
+        let mut v: Vec<(&str, u64)> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v.iter().map(|(r, h)| format!("{h} households {r}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// An error when nothing was planned (no household in any grid), with the reasons.
+    pub fn ensure_planned(&self) -> Result<(), NothingPlanned> {
+        if self.assigned_households() > 0 {
+            return Ok(());
+        }
+        let why = if self.unassigned.is_empty() {
+            "the data hold no household (no residential building, no household point)".to_string()
+        } else {
+            self.unassigned_summary()
+        };
+        Err(NothingPlanned(why))
+    }
+
+    /// The basic grid of each site (`usize::MAX` for sites in a dedicated grid).
+    pub fn grid_of_site(&self) -> Vec<usize> {
+        let mut out = vec![usize::MAX; self.sites.len()];
+        for (g, grid) in self.grids.iter().enumerate() {
+            for &s in &grid.sites {
+                out[s] = g;
+            }
+        }
+        out
+    }
+}
+
+/// A barrier crossed on purpose under `undersize = "merge-across-minor-barrier"`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyCrossing {
+    /// The barrier's id.
+    pub barrier: String,
+    /// Its class.
+    pub class: String,
+    /// Households of the piece that could not be in band on its own.
+    pub piece_households: u64,
+    /// Households of the joined piece.
+    pub joined_households: u64,
+}
