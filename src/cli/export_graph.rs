@@ -27,8 +27,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     };
     let graph = gridplan::render::graph_json::graph_json(&d, &plan.config, street);
-    std::fs::write(&args.out, serde_json::to_vec(&graph)?)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    gridplan::render::output_dir::write_file(
+        &args.out,
+        &serde_json::to_vec(&graph)?,
+        gridplan::render::graph_json::is_graph_json,
+    )
+    .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("wrote {} ({} nodes)", args.out.display(), graph["nodes"].as_array().map_or(0, Vec::len));
     Ok(())
 }

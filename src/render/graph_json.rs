@@ -9,6 +9,14 @@ use crate::partition::graph::{BarrierIndex, site_links};
 use crate::partition::{Member, sites_of};
 use serde_json::{Value, json};
 
+/// The mark a graph file carries, so that `export-graph` replaces only its own files.
+pub const WRITTEN_BY: &str = "gridplan export-graph";
+
+/// Whether a file's bytes are a graph `export-graph` wrote.
+pub fn is_graph_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(bytes).is_ok_and(|v| v["graph"]["written_by"] == WRITTEN_BY)
+}
+
 /// The graph of all sites (buildings with households) of the dataset, or of one street.
 pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Value {
     let (sites, _) = sites_of(d);
@@ -45,7 +53,7 @@ pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Va
     json!({
         "directed": false,
         "multigraph": false,
-        "graph": {"band_min": config.bands.basic.min(), "band_max": config.bands.basic.max()},
+        "graph": {"written_by": WRITTEN_BY, "band_min": config.bands.basic.min(), "band_max": config.bands.basic.max()},
         "nodes": nodes,
         "adjacency": adjacency,
     })

@@ -338,3 +338,21 @@ fn leftovers_of_the_old_three_rename_swap_are_recovered() {
         "moved there by the old swap"
     );
 }
+
+/// `export-graph --out FILE` replaces only a graph it wrote, atomically; a planner's file of that name stays.
+#[test]
+fn export_graph_never_overwrites_a_file_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = import_sample(dir.path(), "data");
+    let plan = plan.to_str().unwrap();
+    fs::write(dir.path().join("graph.json"), "{\"mine\": true}").unwrap();
+    let out = gridplan(dir.path(), &["export-graph", plan, "--out", "graph.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("gridplan did not write it"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(dir.path().join("graph.json")).unwrap(), "{\"mine\": true}");
+    let out = gridplan(dir.path(), &["export-graph", plan, "--out", "g.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = gridplan(dir.path(), &["export-graph", plan, "--out", "g.json"]);
+    assert!(out.status.success(), "its own file is replaced: {}", stderr(&out));
+    assert_eq!(names(dir.path()), ["data", "g.json", "graph.json"]);
+}

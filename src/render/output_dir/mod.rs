@@ -433,6 +433,30 @@ fn scan_previous(target: &Path, rules: &OutputRules) -> Result<Scan, OutputError
     )))
 }
 
+/// Writes one file (not a run folder) atomically: into a temporary name beside it, then renamed over it. An
+/// existing file is replaced only when `is_ours` recognises its content as gridplan's; anything else there is
+/// refused, as a foreign file in a run folder is.
+pub fn write_file(path: &Path, bytes: &[u8], is_ours: impl Fn(&[u8]) -> bool) -> Result<(), OutputError> {
+    let refuse = |reason: &str| OutputError::Refused { target: path.to_path_buf(), reason: reason.into() };
+    if path.is_dir() {
+        return Err(refuse("it is a folder; name a file"));
+    }
+    if path.exists() && !fs::read(path).map(|b| is_ours(&b)).unwrap_or(false) {
+        return Err(refuse("the file exists and gridplan did not write it; choose another name or move it away"));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.gridplan-tmp-{}", std::process::id()));
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| fs::rename(&tmp, path)) {
+        let _ = fs::remove_file(&tmp);
+        return Err(OutputError::Io { path: path.to_path_buf(), cause: e });
+    }
+    Ok(())
+}
+
 /// Flushes a buffered writer, turning the error into io::Error (for `?` in writers).
 pub fn finish(mut w: io::BufWriter<fs::File>) -> io::Result<()> {
     w.flush()?;
