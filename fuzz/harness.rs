@@ -35,6 +35,7 @@ fn one_layer_plan(layer: &str, file: &Path, extra: &str) -> Option<gridplan::con
 
 /// GeoJSON: the bytes as a buildings layer, loaded in full (parse, geometry checks, projection, repair).
 pub fn geojson(data: &[u8]) {
+    unwinding_hook();
     let file = put("b.geojson", data);
     if let Some(plan) = one_layer_plan("buildings", &file, "") {
         let _ = gridplan::load::load_plan(&plan);
@@ -43,6 +44,7 @@ pub fn geojson(data: &[u8]) {
 
 /// CSV: the bytes as household points; the first byte picks encoding, delimiter and decimal mark.
 pub fn csv(data: &[u8]) {
+    unwinding_hook();
     let Some((&pick, body)) = data.split_first() else { return };
     let encoding = ["utf-8", "gbk", "windows-1252", "big5"][usize::from(pick & 3)];
     let delimiter =
@@ -57,18 +59,25 @@ pub fn csv(data: &[u8]) {
 
 /// Parquet: the bytes as household points.
 pub fn parquet(data: &[u8]) {
+    unwinding_hook();
     let file = put("h.parquet", data);
     if let Some(plan) = one_layer_plan("households", &file, "") {
         let _ = gridplan::load::load_plan(&plan);
     }
 }
 
-/// `.osm.pbf`: the bytes read as an extract. `read_pbf` turns a panic of the pbf reader on corrupt bytes into
-/// an error (`catch_unwind`); libFuzzer's panic hook would abort before that, so the standard hook is put back
-/// and only a panic that escapes `read_pbf` reaches the fuzzer.
-pub fn pbf(data: &[u8]) {
+/// The pbf and Parquet readers panic on some corrupt bytes, and gridplan turns those panics into errors
+/// (`load::error::guarded`); libFuzzer's panic hook would abort before that, so every harness puts the
+/// standard hook back, and only a panic that escapes gridplan reaches the fuzzer (whose entry point aborts on
+/// it).
+fn unwinding_hook() {
     static HOOK: OnceLock<()> = OnceLock::new();
     HOOK.get_or_init(|| drop(std::panic::take_hook()));
+}
+
+/// `.osm.pbf`: the bytes read as an extract.
+pub fn pbf(data: &[u8]) {
+    unwinding_hook();
     let file = put("x.osm.pbf", data);
     let _ = gridplan::load::osm::read_pbf(&file, &Default::default());
 }
@@ -76,6 +85,7 @@ pub fn pbf(data: &[u8]) {
 /// `plan.toml`: parsed and checked; a plan that parses must write back (`plan_toml`) to text that parses to
 /// the same parameters.
 pub fn plan_toml(data: &[u8]) {
+    unwinding_hook();
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(plan) = gridplan::config::Plan::from_toml(text, Path::new("plan.toml")) else { return };
     let written = gridplan::render::plan_file::plan_toml("fuzz", &[], &plan.config);
@@ -90,6 +100,7 @@ pub fn plan_toml(data: &[u8]) {
 /// The whole `plan` on a small city: the sample's streets, network, barriers and facilities, with the bytes
 /// as its buildings layer (seeded with small real cuts of the sample's buildings).
 pub fn whole_plan(data: &[u8]) {
+    unwinding_hook();
     static CITY: OnceLock<PathBuf> = OnceLock::new();
     let city = CITY.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -133,3 +133,16 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".into())
 }
+
+/// Runs a reader from another crate that may panic on corrupt bytes (the pbf and Parquet readers do), turning
+/// its panic into `on_panic(message)`: a located error instead of a crash. The panic is still seen by the
+/// panic hook (the CLI's records it quietly).
+pub fn guarded<T>(
+    f: impl FnOnce() -> Result<T, LoadError>,
+    on_panic: impl FnOnce(String) -> LoadError,
+) -> Result<T, LoadError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(panic) => Err(on_panic(panic_message(&*panic))),
+    }
+}

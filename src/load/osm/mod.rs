@@ -146,34 +146,32 @@ pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadErr
     };
     // osmpbf and protobuf panic on some corrupt bytes (an out-of-range enum, say): the panic becomes a located
     // error here rather than crashing the command.
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.for_each(|element| match element {
-            Element::Node(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
-            Element::DenseNode(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
-            Element::Way(w) => ways.push(Way { id: w.id(), refs: w.refs().collect(), tags: tag_list(w.tags()) }),
-            Element::Relation(r) => {
-                let tags = tag_list(r.tags());
-                report.relations += 1;
-                if relation_matters(&tags) {
-                    let members = r
-                        .members()
-                        .filter(|m| m.member_type == RelMemberType::Way)
-                        .map(|m| (m.member_id, m.role().unwrap_or("").to_string()))
-                        .collect();
-                    relations.push(Relation { id: r.id(), tags, members });
-                }
-            }
-        })
-    }));
-    match read {
-        Ok(result) => result.map_err(pbf_err)?,
-        Err(panic) => {
-            return Err(LoadError::Pbf {
-                path: path.to_path_buf(),
-                message: format!("a data block is corrupt ({})", super::error::panic_message(&*panic)),
-            });
-        }
-    }
+    super::error::guarded(
+        || {
+            reader
+                .for_each(|element| match element {
+                    Element::Node(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
+                    Element::DenseNode(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
+                    Element::Way(w) => {
+                        ways.push(Way { id: w.id(), refs: w.refs().collect(), tags: tag_list(w.tags()) })
+                    }
+                    Element::Relation(r) => {
+                        let tags = tag_list(r.tags());
+                        report.relations += 1;
+                        if relation_matters(&tags) {
+                            let members = r
+                                .members()
+                                .filter(|m| m.member_type == RelMemberType::Way)
+                                .map(|m| (m.member_id, m.role().unwrap_or("").to_string()))
+                                .collect();
+                            relations.push(Relation { id: r.id(), tags, members });
+                        }
+                    }
+                })
+                .map_err(pbf_err)
+        },
+        |why| LoadError::Pbf { path: path.to_path_buf(), message: format!("a data block is corrupt ({why})") },
+    )?;
     report.nodes_out_of_range = out_of_range;
     report.nodes = coords.len();
     report.ways = ways.len();

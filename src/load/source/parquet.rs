@@ -72,8 +72,24 @@ fn type_name(t: &polars::prelude::ArrowDataType) -> String {
 
 /// Reads a Parquet file with polars.
 pub fn read_parquet(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> {
-    use polars_io::SerReader;
     let (bytes, sha256) = read_bytes(path, options.max_decompressed)?;
+    // polars-parquet panics on some corrupt metadata: that is a located error here, not a crash.
+    crate::load::error::guarded(
+        || parquet_table(path, bytes, sha256, options),
+        |why| {
+            LoadError::data(
+                path,
+                None,
+                None,
+                None,
+                format!("not a readable Parquet file: its metadata is corrupt ({why})"),
+            )
+        },
+    )
+}
+
+fn parquet_table(path: &Path, bytes: Vec<u8>, sha256: String, options: &ReadOptions) -> Result<Table, LoadError> {
+    use polars_io::SerReader;
     let bad = |e: polars::error::PolarsError| {
         LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
