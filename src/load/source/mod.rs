@@ -4,6 +4,7 @@
 mod csv;
 mod geojson;
 mod parquet;
+mod parquet_footer;
 
 pub use self::csv::read_csv;
 pub use self::geojson::read_geojson;

@@ -93,8 +93,26 @@ fn parquet_table(path: &Path, bytes: Vec<u8>, sha256: String, options: &ReadOpti
     let bad = |e: polars::error::PolarsError| {
         LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
+    super::parquet_footer::check(&bytes)
+        .map_err(|e| LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}")))?;
     let mut reader = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes));
     let schema = reader.schema().map_err(bad)?;
+    // Rows are held in memory, at least 8 bytes a value: a claim beyond the decompression budget is refused
+    // before polars reserves memory for it.
+    let rows = reader.num_rows().map_err(bad)? as u64;
+    let cells = rows.saturating_mul(schema.len().max(1) as u64);
+    if cells.saturating_mul(8) > options.max_decompressed.saturating_mul(4) {
+        return Err(LoadError::data(
+            path,
+            None,
+            None,
+            Some(format!("{rows} rows × {} columns", schema.len())),
+            format!(
+                "more than the {} MiB budget of [plan] max_decompressed_mib allows in memory (raise it if the file is genuine)",
+                options.max_decompressed >> 20
+            ),
+        ));
+    }
     let mut columns = Vec::new();
     let mut readable = Vec::new();
     let mut unreadable = Vec::new();
