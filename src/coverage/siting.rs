@@ -85,9 +85,11 @@ fn coverage_sets(
     let detour = params.detour_factor;
     // Demand on the network, by edge (compressed rows); demand measured by straight line (off the network,
     // or on a piece without the kind) by position.
+    // Where each site meets the network for this kind (a farther edge for some: Method::NetworkFartherEdge).
+    let snap_of = |s: usize| k.farther_snaps.get(&s).copied().or(cov.snaps[s]);
     let mut edge_start = vec![0usize; g.edges.len() + 1];
     for &s in demand {
-        if let Some(sn) = k.farther_snaps.get(&s).copied().or(cov.snaps[s]) {
+        if let Some(sn) = snap_of(s) {
             edge_start[sn.edge as usize + 1] += 1;
         }
     }
@@ -98,7 +100,7 @@ fn coverage_sets(
     let mut on_edge = vec![(0usize, 0.0f64, 0.0f64); edge_start[g.edges.len()]];
     let mut straight_line = Vec::new();
     for &s in demand {
-        if let Some(sn) = cov.snaps[s] {
+        if let Some(sn) = snap_of(s) {
             on_edge[fill[sn.edge as usize]] = (s, sn.along_m, sn.offset_m);
             fill[sn.edge as usize] += 1;
         }
@@ -110,7 +112,7 @@ fn coverage_sets(
     let demand_on = |edge: u32| &on_edge[edge_start[edge as usize]..edge_start[edge as usize + 1]];
     let all_demand = PointIndex::new(demand.iter().map(|&s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)));
     let straight_line = PointIndex::new(straight_line.into_iter());
-    let component_of = |s: usize| k.farther_snaps.get(&s).copied().or(cov.snaps[s]).map(|sn| g.edge_component(sn.edge));
+    let component_of = |s: usize| snap_of(s).map(|sn| g.edge_component(sn.edge));
     candidates
         .par_iter()
         .map_init(

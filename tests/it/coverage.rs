@@ -266,6 +266,19 @@ fn a_household_beside_a_small_disconnected_piece_walks_from_the_main_network() {
     // 45 m to the street at x = 200, 50 m down to y = 0, then along it (bent halfway in each block) to the school.
     let along = 4.0 * 50f64.hypot(10.0);
     assert!((r.distance_m.expect("distance") - (45.0 + 50.0 + along)).abs() < 1e-6, "{r:?}");
+    // New-site suggestions measure it from the same farther edge (and do not trip over it).
+    let candidates = vec![gridplan::coverage::siting::Candidate {
+        id: "c".into(),
+        name: None,
+        kind: String::new(),
+        point: Point::new(200.0, 60.0),
+    }];
+    let p100 = CoverageParams { snap_limit_m: 150.0, new_sites: 1, ..params(100.0) };
+    let cov100 = coverage(&d, &p100, None).expect("coverage");
+    assert!(!cov100.kinds[0].reach[0].within(100.0));
+    let sitings = gridplan::coverage::suggest_sites(&cov100, &candidates, &p100);
+    // 45 m to the street, 10 m along it to the candidate: the one household is gained.
+    assert_eq!((sitings[0].households_uncovered, sitings[0].households_gained), (1, 1), "{:?}", sitings[0]);
     // Without a reachable piece within the snap limit it stays a straight-line fallback.
     let p = CoverageParams { snap_limit_m: 20.0, ..params(1000.0) };
     let cov = coverage(&d, &p, None).expect("coverage");
