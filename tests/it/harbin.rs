@@ -146,3 +146,28 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
         }
     }
 }
+
+/// The README's main command, end to end on the bundled Harbin extract: it must run (a panic in siting on a
+/// household beside a small piece of network got past every smaller test), and the run folder is whole.
+#[test]
+fn the_readme_main_command_runs_on_harbin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("harbin");
+    let run = bin().arg("plan").arg(dataset("harbin/harbin.osm.pbf")).arg("--out").arg(&out).output().expect("run");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let check: serde_json::Value = serde_json::from_slice(&run.stdout).expect("check.json on stdout");
+    assert_eq!(check["barrier_crossings"], 0);
+    assert_eq!(check["nesting_violations"], 0);
+    for f in ["report.html", "workload.csv", "sites.csv", "manifest.json", "input/plan.toml"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let coverage: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("coverage.json")).expect("coverage.json")).expect("json");
+    let farther: u64 = coverage["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .map(|k| k["households_by_method"]["network_farther_edge"].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!("Harbin: {farther} household × kind pairs measured from a farther edge");
+}
