@@ -143,6 +143,12 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
                 all.share()
             );
             assert!(all.households_fallback * 20 < all.households, "{name}: fallbacks are the exception");
+            eprintln!(
+                "Harbin coverage {name} at {t} m: {:.1} % (reference {:.1} %), fallbacks {:.1} %",
+                100.0 * all.share(),
+                100.0 * expected,
+                100.0 * all.households_fallback as f64 / all.households as f64
+            );
         }
     }
 }
