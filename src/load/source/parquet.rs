@@ -93,7 +93,7 @@ fn parquet_table(path: &Path, bytes: Vec<u8>, sha256: String, options: &ReadOpti
     let bad = |e: polars::error::PolarsError| {
         LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}"))
     };
-    super::parquet_footer::check(&bytes)
+    super::parquet_footer::check(&bytes, options.max_decompressed)
         .map_err(|e| LoadError::data(path, None, None, None, format!("not a readable Parquet file: {e}")))?;
     let mut reader = polars_io::parquet::read::ParquetReader::new(std::io::Cursor::new(bytes));
     let schema = reader.schema().map_err(bad)?;
