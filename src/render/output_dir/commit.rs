@@ -28,6 +28,10 @@ pub(super) fn swap_in(dir: &mut StagedDir) -> Result<(), OutputError> {
         sync_dir(&parent);
         return Ok(());
     }
+    // The new folder takes the old one's permissions (a planner may have shared it with a group).
+    if let Ok(meta) = fs::metadata(&dir.target) {
+        let _ = fs::set_permissions(&dir.staging, meta.permissions());
+    }
     let old = match exchange(&dir.staging, &dir.target) {
         Ok(()) => dir.staging.clone(),
         Err(e) if exchange_unsupported(&e) => {

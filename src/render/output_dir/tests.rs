@@ -148,3 +148,15 @@ fn in_place_commits_complete_after_a_kill() {
     names.sort();
     assert_eq!(names, ["a.txt", "b", MANIFEST]);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_run_keeps_the_folder_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("run");
+    run(&target, &[("a.txt", "x")]).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o770)).unwrap();
+    run(&target, &[("a.txt", "y")]).unwrap();
+    assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o770);
+}
