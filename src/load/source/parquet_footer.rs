@@ -56,26 +56,38 @@ pub fn check(bytes: &[u8], budget: u64) -> Result<(), String> {
         .read_struct(0)
         .map_err(|e| format!("its footer is corrupt: {e}"))?;
     let corrupt = |what: String| format!("its footer is corrupt: {what}");
-    if footer.int(3).is_some_and(|rows| rows < 0) {
+    let file_rows = footer.int(3).unwrap_or(0);
+    if file_rows < 0 {
         return Err(corrupt("a negative number of rows".into()));
     }
+    // The counts must add up: polars subtracts one from another, and a wrapped difference is an allocation of
+    // exabytes.
+    let mut group_rows = 0i64;
     for (g, group) in footer.list(4).iter().enumerate() {
         let rows = group.int(3).unwrap_or(0);
         if rows < 0 {
             return Err(corrupt(format!("row group {g} has a negative number of rows")));
         }
+        group_rows = group_rows.saturating_add(rows);
         for (c, chunk) in group.list(1).iter().enumerate() {
             let Some(meta) = chunk.field(3) else { continue };
-            check_chunk(bytes, data_end, meta, budget)
+            check_chunk(bytes, data_end, meta, rows, budget)
                 .map_err(|e| corrupt(format!("row group {g}, column {c}: {e}")))?;
         }
+    }
+    if group_rows != file_rows {
+        return Err(corrupt(format!("its row groups hold {group_rows} rows, the file says {file_rows}")));
     }
     Ok(())
 }
 
 /// A column chunk: its byte range inside the data, then each page header in it.
-fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, budget: u64) -> Result<(), String> {
+fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, rows: i64, budget: u64) -> Result<(), String> {
     let values = meta.int(5).unwrap_or(0);
+    // Every row has a value in every column (a null is a value too; lists have more).
+    if values < rows {
+        return Err(format!("{values} values for {rows} rows"));
+    }
     let size = meta.int(7).unwrap_or(0);
     let data = meta.int(9).unwrap_or(4);
     let start = meta.int(11).filter(|d| *d > 0).map_or(data, |d| d.min(data));
@@ -83,6 +95,7 @@ fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, budget: u64) -> Result
         return Err(format!("values {values}, bytes {start}..+{size} lie outside the file"));
     }
     let (mut at, end) = (start as usize, (start + size) as usize);
+    let mut page_values = 0i64;
     while at < end {
         let mut r = Reader { bytes: &bytes[at..end], at: 0 };
         let header = r.read_struct(0).map_err(|e| format!("a page header at byte {at}: {e}"))?;
@@ -103,7 +116,21 @@ fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, budget: u64) -> Result
                 }
             }
         }
+        // Data pages (not the dictionary) share out the chunk's values; a v2 page's nulls and rows are among them.
+        if let Some(v1) = header.field(5) {
+            page_values = page_values.saturating_add(v1.int(1).unwrap_or(0));
+        }
+        if let Some(v2) = header.field(8) {
+            let n = v2.int(1).unwrap_or(0);
+            if v2.int(2).unwrap_or(0) > n || v2.int(3).unwrap_or(0) > n {
+                return Err(format!("the page at byte {at} has more nulls or rows than values"));
+            }
+            page_values = page_values.saturating_add(n);
+        }
         at += r.at + packed as usize;
+    }
+    if page_values != values {
+        return Err(format!("its pages hold {page_values} values, the chunk says {values}"));
     }
     Ok(())
 }
