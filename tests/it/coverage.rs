@@ -109,22 +109,56 @@ fn brute_force(ways: &[WalkWay], households: &[(f64, f64)], facilities: &[(f64, 
             segments.push((a, b));
         }
     }
-    // Split segments at every projected point; each point gets its own node and an offset edge.
-    let mut extra: Vec<(usize, usize, f64)> = Vec::new();
-    let mut splits: Vec<Vec<(f64, usize)>> = vec![Vec::new(); segments.len()];
-    let mut point_node = Vec::new();
-    for &p in households.iter().chain(facilities) {
-        let (mut best, mut best_d, mut best_t) = (0, f64::INFINITY, 0.0);
+    // Pieces of the network (union-find over nodes), and the nearest segment of a point among those `allowed`.
+    let mut parent: Vec<usize> = (0..nodes.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for &(a, b) in &segments {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        parent[ra] = rb;
+    }
+    let piece: Vec<usize> = segments.iter().map(|&(a, _)| root(&mut parent, a)).collect();
+    let nearest = |p: (f64, f64), allowed: &dyn Fn(usize) -> bool| {
+        let mut best = None;
         for (si, &(a, b)) in segments.iter().enumerate() {
+            if !allowed(si) {
+                continue;
+            }
             let (pa, pb) = (nodes[a], nodes[b]);
             let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
             let l2 = dx * dx + dy * dy;
             let t = if l2 > 0.0 { (((p.0 - pa.0) * dx + (p.1 - pa.1) * dy) / l2).clamp(0.0, 1.0) } else { 0.0 };
             let d = (p.0 - pa.0 - t * dx).hypot(p.1 - pa.1 - t * dy);
-            if d < best_d {
-                (best, best_d, best_t) = (si, d, t);
+            if best.is_none_or(|(_, bd, _)| d < bd) {
+                best = Some((si, d, t));
             }
         }
+        best
+    };
+    // A household walks from the nearest segment of a piece that holds a facility (gridplan's farther edge).
+    let served: Vec<usize> =
+        facilities.iter().filter_map(|&f| nearest(f, &|_| true)).map(|(si, _, _)| piece[si]).collect();
+    // Split segments at every projected point; each point gets its own node and an offset edge.
+    let mut extra: Vec<(usize, usize, f64)> = Vec::new();
+    let mut splits: Vec<Vec<(f64, usize)>> = vec![Vec::new(); segments.len()];
+    let mut point_node = Vec::new();
+    let snaps: Vec<(usize, f64, f64)> = households
+        .iter()
+        .chain(facilities)
+        .enumerate()
+        .map(|(i, &p)| {
+            let household = i < households.len();
+            nearest(p, &|si| !household || served.contains(&piece[si]))
+                .or_else(|| nearest(p, &|_| true))
+                .expect("a segment")
+        })
+        .collect();
+    for (&p, (best, best_d, best_t)) in households.iter().chain(facilities).zip(snaps) {
         let (a, b) = segments[best];
         let (pa, pb) = (nodes[a], nodes[b]);
         nodes.push((pa.0 + best_t * (pb.0 - pa.0), pa.1 + best_t * (pb.1 - pa.1)));
@@ -177,7 +211,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// Edge-snapped network distances equal the brute-force reference to 0.01 m on random street grids with
-    /// random streets missing (so some households sit on pieces without a facility and fall back).
+    /// random streets missing (so some households sit beside pieces without a facility and walk from the
+    /// nearest piece with one, or fall back where there is none).
     #[test]
     fn distances_match_brute_force(
         missing in proptest::collection::vec(proptest::bool::weighted(0.15), 24),
@@ -191,7 +226,7 @@ proptest! {
         let k = &cov.kinds[0];
         for (i, r) in k.reach.iter().enumerate() {
             match r.method {
-                Method::Network => {
+                Method::Network | Method::NetworkFartherEdge => {
                     let got = r.distance_m.expect("distance");
                     prop_assert!((got - reference[i]).abs() < 0.01, "household {}: {} vs {}", i, got, reference[i]);
                 }
