@@ -48,11 +48,15 @@ name = {name}
 crs = "{crs}"                # CRS of every layer without its own: wgs84 | cgcs2000 | gcj02 | bd09
 output_crs = "{out}"         # CRS of written outputs
 seed = {seed}                   # seed of every randomised step (same seed, same plan)
+allow_outside_paths = {outside}   # may layer paths lead outside this folder (../…, /…)?
+max_decompressed_mib = {mib}     # largest size a gzip layer may unpack to
 "#,
         name = string(&p.name),
         crs = p.crs,
         out = p.output_crs,
-        seed = p.seed
+        seed = p.seed,
+        outside = p.allow_outside_paths,
+        mib = p.max_decompressed_mib,
     );
     for (layer, file) in layers {
         let _ = write!(s, "\n[layers.{}]\npath = {}\n", layer.key(), string(file));
@@ -113,6 +117,14 @@ single_household_kinds = {single}
 basic = {{ min = {bmin}, max = {bmax} }}          # 基础网格
 community = {{ min = {cmin}, max = {cmax} }}   # communities built from compounds when none are given (5-minute life circle)
 
+# Admin levels: numbers (OSM admin_level) of the admin_areas layer that are streets, communities and districts
+# (the words street/街道, community/社区, district/区 always are); the name of communities built from compounds
+# ({{street}} and {{n}} are replaced; unset: {{street}}第{{n}}社区 for Chinese names, else {{street}} – community {{n}}).
+[admin]
+street_levels = {street_levels}
+community_levels = {community_levels}
+district_levels = {district_levels}
+{community_name}
 # Barrier classes no grid may cross (classes of the barriers layer).
 [barriers]
 classes = {classes}
@@ -122,6 +134,13 @@ classes = {classes}
         cmin = b.community.min(),
         cmax = b.community.max(),
         classes = list(&config.barriers.classes),
+        street_levels = list(&config.admin.street_levels),
+        community_levels = list(&config.admin.community_levels),
+        district_levels = list(&config.admin.district_levels),
+        community_name = match &config.admin.community_name {
+            Some(n) => format!("community_name = {}\n", string(n)),
+            None => "# community_name = \"{street}第{n}社区\"\n".to_string(),
+        },
     );
     let pp = &config.partition;
     let _ = write!(
