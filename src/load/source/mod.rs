@@ -5,6 +5,7 @@ mod csv;
 mod geojson;
 mod parquet;
 mod parquet_footer;
+mod parquet_thrift;
 
 pub use self::csv::read_csv;
 pub use self::geojson::read_geojson;

@@ -5,40 +5,7 @@
 //! list, map and string length bounded by the bytes that remain, and every column chunk and page header is
 //! checked against the file's size, its row group and the memory budget.
 
-/// Deepest nesting of Thrift structs and containers accepted (Parquet's own structures nest a handful deep).
-const MAX_DEPTH: usize = 64;
-
-/// A Thrift value, as much of it as the checks need.
-#[derive(Debug)]
-enum Value {
-    Int(i64),
-    Struct(Vec<(i16, Value)>),
-    List(Vec<Value>),
-    Other,
-}
-
-impl Value {
-    fn field(&self, id: i16) -> Option<&Value> {
-        match self {
-            Value::Struct(fields) => fields.iter().find(|(f, _)| *f == id).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn int(&self, id: i16) -> Option<i64> {
-        match self.field(id) {
-            Some(Value::Int(x)) => Some(*x),
-            _ => None,
-        }
-    }
-
-    fn list(&self, id: i16) -> &[Value] {
-        match self.field(id) {
-            Some(Value::List(v)) => v,
-            _ => &[],
-        }
-    }
-}
+use super::parquet_thrift::{Reader, S, Value};
 
 /// Checks the frame, the footer, every column chunk and every page header; `budget` bounds what one page
 /// may unpack to, bytes.
@@ -52,8 +19,8 @@ pub fn check(bytes: &[u8], budget: u64) -> Result<(), String> {
         return Err(format!("its footer claims {footer_len} bytes, more than the file holds"));
     }
     let data_end = (n - 8 - footer_len) as i64;
-    let footer = Reader { bytes: &bytes[n - 8 - footer_len..n - 8], at: 0 }
-        .read_struct(0)
+    let footer = Reader::new(&bytes[n - 8 - footer_len..n - 8])
+        .read_struct(S::File, 0)
         .map_err(|e| format!("its footer is corrupt: {e}"))?;
     let corrupt = |what: String| format!("its footer is corrupt: {what}");
     let file_rows = footer.int(3).unwrap_or(0);
@@ -97,8 +64,8 @@ fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, rows: i64, budget: u64
     let (mut at, end) = (start as usize, (start + size) as usize);
     let mut page_values = 0i64;
     while at < end {
-        let mut r = Reader { bytes: &bytes[at..end], at: 0 };
-        let header = r.read_struct(0).map_err(|e| format!("a page header at byte {at}: {e}"))?;
+        let mut r = Reader::new(&bytes[at..end]);
+        let header = r.read_struct(S::Page, 0).map_err(|e| format!("a page header at byte {at}: {e}"))?;
         let (unpacked, packed) = (header.int(2).unwrap_or(-1), header.int(3).unwrap_or(-1));
         if packed < 0 || unpacked < 0 || unpacked as u64 > budget || packed as usize > end - at - r.at {
             return Err(format!("the page at byte {at} claims {packed} bytes packed, {unpacked} unpacked"));
@@ -135,138 +102,6 @@ fn check_chunk(bytes: &[u8], data_end: i64, meta: &Value, rows: i64, budget: u64
     Ok(())
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn remaining(&self) -> usize {
-        self.bytes.len() - self.at
-    }
-
-    fn byte(&mut self) -> Result<u8, String> {
-        let b = *self.bytes.get(self.at).ok_or("it ends in the middle of a value")?;
-        self.at += 1;
-        Ok(b)
-    }
-
-    fn take(&mut self, n: usize) -> Result<(), String> {
-        if n > self.remaining() {
-            return Err(format!("a value claims {n} bytes where {} remain", self.remaining()));
-        }
-        self.at += n;
-        Ok(())
-    }
-
-    fn varint(&mut self) -> Result<u64, String> {
-        let mut x = 0u64;
-        for shift in (0..70).step_by(7) {
-            let b = self.byte()?;
-            x |= u64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
-            if b < 0x80 {
-                return Ok(x);
-            }
-        }
-        Err("a number runs over ten bytes".into())
-    }
-
-    /// A zigzag-encoded signed integer.
-    fn int(&mut self) -> Result<i64, String> {
-        let z = self.varint()?;
-        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
-    }
-
-    /// A count of elements that must fit in what remains, `unit` bytes per element at least.
-    fn count(&mut self, n: u64, unit: usize) -> Result<usize, String> {
-        let n = usize::try_from(n).map_err(|_| "a length does not fit in memory".to_string())?;
-        if n.saturating_mul(unit) > self.remaining() {
-            return Err(format!("a list claims {n} elements where {} bytes remain", self.remaining()));
-        }
-        Ok(n)
-    }
-
-    fn read_struct(&mut self, depth: usize) -> Result<Value, String> {
-        if depth > MAX_DEPTH {
-            return Err("structs nest too deep".into());
-        }
-        let mut fields = Vec::new();
-        let mut id: i16 = 0;
-        loop {
-            let header = self.byte()?;
-            let kind = header & 0x0f;
-            if kind == 0 {
-                return Ok(Value::Struct(fields)); // STOP
-            }
-            id = match header >> 4 {
-                0 => i16::try_from(self.int()?).map_err(|_| "a field id out of range".to_string())?,
-                delta => id.wrapping_add(i16::from(delta)),
-            };
-            let v = self.read_value(kind, depth)?;
-            fields.push((id, v));
-        }
-    }
-
-    fn read_value(&mut self, kind: u8, depth: usize) -> Result<Value, String> {
-        Ok(match kind {
-            1 | 2 => Value::Other, // booleans carry their value in the type
-            3 => {
-                self.take(1)?;
-                Value::Other
-            }
-            4..=6 => Value::Int(self.int()?),
-            7 => {
-                self.take(8)?;
-                Value::Other
-            }
-            8 => {
-                let n = self.varint()?;
-                let n = self.count(n, 1)?;
-                self.take(n)?;
-                Value::Other
-            }
-            9 | 10 => {
-                let header = self.byte()?;
-                let size = match header >> 4 {
-                    15 => self.varint()?,
-                    small => u64::from(small),
-                };
-                let elem = header & 0x0f;
-                let n = self.count(size, 1)?;
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    // A list of booleans holds one byte per element.
-                    if elem == 1 || elem == 2 {
-                        self.take(1)?;
-                        items.push(Value::Other);
-                    } else {
-                        items.push(self.read_value(elem, depth + 1)?);
-                    }
-                }
-                Value::List(items)
-            }
-            11 => {
-                let size = self.varint()?;
-                if size > 0 {
-                    let types = self.byte()?;
-                    let n = self.count(size, 2)?;
-                    for _ in 0..n {
-                        self.read_value(types >> 4, depth + 1)?;
-                        self.read_value(types & 0x0f, depth + 1)?;
-                    }
-                }
-                Value::Other
-            }
-            12 => self.read_struct(depth + 1)?,
-            13 => {
-                self.take(16)?;
-                Value::Other
-            }
-            other => return Err(format!("an unknown Thrift type {other}")),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,8 +116,8 @@ mod tests {
 
     #[test]
     fn huge_list_claims_are_refused() {
-        // field 1, type list; list header: size in a varint (15), element type struct (12); size 10⁹.
-        let footer = [0x19, 0xfc, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0x00];
+        // field 2 (the schema), type list; list header: size in a varint (15), element type struct (12); 10⁹.
+        let footer = [0x29, 0xfc, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0x00];
         let err = check(&framed(&footer), 1 << 30).unwrap_err();
         assert!(err.contains("claims 1000000000 elements"), "{err}");
         assert!(check(&framed(&[0x15, 0x02, 0x00]), 1 << 30).is_ok(), "one i32 field, then STOP");
@@ -291,6 +126,16 @@ mod tests {
         let n = lying.len();
         lying[n - 8..n - 4].copy_from_slice(&1000u32.to_le_bytes());
         assert!(check(&lying, 1 << 30).unwrap_err().contains("more than the file holds"));
+    }
+
+    #[test]
+    fn a_known_field_of_the_wrong_type_is_refused() {
+        // field 4 (row groups) written as a binary of 2 bytes: polars would read it as a list and reserve
+        // memory for whatever count the bytes spell.
+        let err = check(&framed(&[0x48, 0x02, 0xff, 0xff, 0x00]), 1 << 30).unwrap_err();
+        assert!(err.contains("field 4"), "{err}");
+        // An unknown field id is skipped by its wire type.
+        assert!(check(&framed(&[0xf8, 0x01, 0x41, 0x00]), 1 << 30).is_ok());
     }
 
     fn polars_file() -> Vec<u8> {
