@@ -39,6 +39,8 @@ pub struct GridRow {
     pub polygon: MultiPolygon,
     /// Why the grid is outside its band (basic grids with a certificate).
     pub out_of_band: Option<String>,
+    /// Its certificate (index into `Partition::certificates`) and how the certificate's claim is known.
+    pub certificate: Option<(usize, &'static str)>,
     /// Special units of a dedicated grid: (id, name).
     pub units: Vec<(String, Option<String>)>,
     /// Street name.
@@ -71,6 +73,10 @@ impl GridRow {
         props.insert("area_m2".into(), json!(self.area_m2().round()));
         if let Some(reason) = &self.out_of_band {
             props.insert("out_of_band".into(), json!(reason));
+        }
+        if let Some((c, proof)) = self.certificate {
+            props.insert("certificate".into(), json!(c));
+            props.insert("proof".into(), json!(proof));
         }
         if self.dedicated.is_some() {
             props.insert("units".into(), json!(self.units.iter().map(|u| u.0.as_str()).collect::<Vec<_>>()));
@@ -118,6 +124,7 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
                 sites: grid.sites.clone(),
                 polygon: polygons[g].clone(),
                 out_of_band: grid.certificate.map(|c| p.certificates[c].reason.clone()),
+                certificate: grid.certificate.map(|c| (c, p.certificates[c].proof.kind())),
                 units: Vec::new(),
                 street_name: d.admin_areas[community.street].name.clone(),
             }
@@ -140,6 +147,7 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
             sites: g.sites.clone(),
             polygon: g.polygon.clone(),
             out_of_band: None,
+            certificate: None,
             units: g.units.iter().map(|&u| (d.special_units[u].id.clone(), d.special_units[u].name.clone())).collect(),
             street_name: d.admin_areas[g.street].name.clone(),
         });

@@ -60,6 +60,8 @@ impl Plan {
         let p = &c.partition;
         self.in_range("partition.max_edge_m", p.max_edge_m, above(0.0, 10_000.0))?;
         self.in_range("partition.attempts", f64::from(p.attempts), incl(1.0, 10_000.0))?;
+        self.in_range("partition.exact_units", f64::from(p.exact_units), incl(0.0, 128.0))?;
+        self.in_range("partition.exact_budget", p.exact_budget as f64, incl(0.0, 100_000_000.0))?;
         let d = &c.dedicated;
         self.in_range("dedicated.group_within_m", d.group_within_m, incl(0.0, 10_000.0))?;
         for (kind, k) in &d.kinds {

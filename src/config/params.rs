@@ -352,6 +352,18 @@ pub enum UndersizePolicy {
     MergeAcrossMinorBarrier,
 }
 
+/// Whether a compound that fits in one grid may be divided between grids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompoundPolicy {
+    /// Keep compounds whole unless a piece has no in-band plan with them whole; then open the fewest
+    /// compounds to building level (one if one suffices, else every compound of the piece) and list them.
+    #[default]
+    SplitWhenNeeded,
+    /// Never divide a compound that fits in one grid; the certificate prices opening one instead.
+    KeepWhole,
+}
+
 /// `[partition]`: how grids are drawn.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -364,6 +376,13 @@ pub struct PartitionParams {
     pub undersize: UndersizePolicy,
     /// Barrier classes `merge-across-minor-barrier` may cross (never trunk roads, rivers or railways by default).
     pub minor_barrier_classes: Vec<String>,
+    /// Whether compounds may be divided when the band needs it.
+    pub compounds: CompoundPolicy,
+    /// Pieces of at most this many units are solved by exact search for the best plan first (larger ones by
+    /// spanning trees, with an exact search for any plan as the fallback up to 128 units).
+    pub exact_units: u32,
+    /// Candidate grids one exact search may examine before it gives up (proving nothing).
+    pub exact_budget: u64,
 }
 
 impl Default for PartitionParams {
@@ -373,6 +392,9 @@ impl Default for PartitionParams {
             attempts: 200,
             undersize: UndersizePolicy::Flag,
             minor_barrier_classes: vec!["secondary".into(), "tertiary".into(), "stream".into()],
+            compounds: CompoundPolicy::SplitWhenNeeded,
+            exact_units: 16,
+            exact_budget: 200_000,
         }
     }
 }

@@ -1,11 +1,15 @@
-//! The invariants of a plan, recomputed from the result rather than trusted from construction: every household
-//! counted, grids in band or explained, no grid across a hard barrier, no compound that fits split, no grid
-//! across its community or street. Written as `check.json` with exactly these integer keys.
+//! The invariants of a plan, recomputed by code that shares nothing with the partitioner: households are
+//! recounted from the sites, every site is looked for in every grid, neighbours are pairs of a grid's own
+//! sites within `max_edge_m` (a disc graph, not the partitioner's Delaunay links), barriers are tested on the
+//! raw barrier lines, compound membership is the building's point inside the compound polygon, and nesting
+//! is the point inside the street or community polygon. Written as `check.json` with exactly these integer
+//! keys; a legal plan has 0 in every key from `sites_in_no_grid` on except `compounds_split_listed`.
 
 use super::Partition;
-use super::graph::{BarrierIndex, UnionFind, site_links};
 use crate::config::PlanConfig;
 use crate::model::Dataset;
+use geo::{Intersects, Line, Point};
+use rstar::{AABB, RTree, primitives::GeomWithData};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Check {
     /// Households in the input.
     pub households_in: u64,
-    /// Households in some grid, basic or dedicated.
+    /// Households in some grid, basic or dedicated, recounted from the sites.
     pub households_assigned: u64,
     /// Households in `unassigned.csv`.
     pub households_unassigned: u64,
@@ -24,125 +28,254 @@ pub struct Check {
     pub grids_in_band: u64,
     /// Grids outside it.
     pub grids_out_of_band: u64,
-    /// Grids outside it without a feasibility certificate.
+    /// Grids outside it without a certificate, or whose certificate is not a proof.
     pub grids_out_of_band_unexplained: u64,
-    /// Extra pieces grids fall into when links across hard barriers are not allowed (0: no grid crosses one).
+    /// Sites that are in no grid and not listed as unassigned.
+    pub sites_in_no_grid: u64,
+    /// Sites in more than one grid (or in a grid and in the unassigned list).
+    pub sites_in_two_grids: u64,
+    /// Grids whose stored household total differs from the sum over their sites.
+    pub grid_total_mismatches: u64,
+    /// Basic grids whose sites are not one connected piece even when barriers are ignored.
+    pub discontiguous_grids: u64,
+    /// Extra pieces grids fall into when pairs across a hard barrier are not neighbours (0: no grid crosses one;
+    /// barriers crossed by the undersize policy, listed in `run.json`, excepted).
     pub barrier_crossings: u64,
-    /// Compounds that fit in one grid (≤ upper bound, one community, not divided by a barrier) yet are split.
+    /// Compounds that fit in one grid (≤ upper bound, one community, no hard barrier between their buildings)
+    /// yet are in more than one grid.
     pub compounds_split: u64,
-    /// Grids whose households lie in more than one community or street.
+    /// Of those, the ones opened on purpose and listed in `run.json` (`split_compounds`) with the reason.
+    pub compounds_split_listed: u64,
+    /// Grids with a site outside their community's or street's polygon.
     pub nesting_violations: u64,
 }
 
-/// For every basic grid: how many pieces its sites form with barrier-free links only, and with all links,
-/// over the neighbourhood (Delaunay links within `max_edge_m`) of its community — the graph grids are drawn on.
-fn grid_pieces(
-    p: &Partition,
-    config: &PlanConfig,
-    barriers: &BarrierIndex,
-    grid_of_site: &[usize],
-) -> Vec<(usize, usize)> {
-    let mut free_roots: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); p.grids.len()];
-    let mut any_roots: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); p.grids.len()];
-    for c in &p.communities {
-        let points: Vec<geo::Point> = c.sites.iter().map(|&s| p.sites[s].point).collect();
-        let links = site_links(&points, config.partition.max_edge_m, barriers);
-        let mut free = UnionFind::new(points.len());
-        let mut any = UnionFind::new(points.len());
-        for l in &links {
-            if grid_of_site[c.sites[l.a]] == grid_of_site[c.sites[l.b]] {
-                any.union(l.a, l.b);
-                if l.barrier.is_none() {
-                    free.union(l.a, l.b);
+type Segment = GeomWithData<rstar::primitives::Line<[f64; 2]>, usize>;
+
+/// The hard barriers as segments, those crossed on purpose by the policy left out.
+struct Barriers {
+    tree: RTree<Segment>,
+}
+
+impl Barriers {
+    fn new(d: &Dataset, config: &PlanConfig, p: &Partition) -> Self {
+        let crossed: BTreeSet<&str> = p.policy_crossings.iter().map(|c| c.barrier.as_str()).collect();
+        let mut segments = Vec::new();
+        for (i, b) in d.barriers.iter().enumerate() {
+            if !config.barriers.classes.contains(&b.class) || crossed.contains(b.id.as_str()) {
+                continue;
+            }
+            for l in b.line.lines() {
+                segments.push(GeomWithData::new(
+                    rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
+                    i,
+                ));
+            }
+        }
+        Barriers { tree: RTree::bulk_load(segments) }
+    }
+
+    fn between(&self, a: Point, b: Point) -> bool {
+        let env = AABB::from_corners([a.x().min(b.x()), a.y().min(b.y())], [a.x().max(b.x()), a.y().max(b.y())]);
+        let link = Line::new(a.0, b.0);
+        self.tree.locate_in_envelope_intersecting(&env).any(|s| {
+            let l = s.geom();
+            Line::new((l.from[0], l.from[1]), (l.to[0], l.to[1])).intersects(&link)
+        })
+    }
+}
+
+/// Pieces of `sites` joined by pairs within `max_m`, and by pairs inside one compound's polygon at any distance, with and
+/// without barriers: (barrier-free pieces, pieces ignoring barriers). Pairs already joined are skipped before
+/// any barrier is tested, and the scan stops once both counts reach one, so a legal grid costs O(n log n).
+fn pieces(d: &Dataset, p: &Partition, sites: &[usize], max_m: f64, barriers: &Barriers) -> (usize, usize) {
+    let n = sites.len();
+    let at = |i: usize| p.sites[sites[i]].point;
+    let tree: RTree<GeomWithData<[f64; 2], usize>> =
+        RTree::bulk_load((0..n).map(|i| GeomWithData::new([at(i).x(), at(i).y()], i)).collect());
+    let mut by_compound: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, &s) in sites.iter().enumerate() {
+        if let Some(c) = p.sites[s].compound.filter(|&c| d.compounds[c].polygon.intersects(&at(i))) {
+            by_compound.entry(c).or_default().push(i);
+        }
+    }
+    let (mut free, mut any) = (Forest::new(n), Forest::new(n));
+    let join = |i: usize, j: usize, free: &mut Forest, any: &mut Forest| {
+        any.union(i, j);
+        if free.find(i) != free.find(j) && !barriers.between(at(i), at(j)) {
+            free.union(i, j);
+        }
+    };
+    for members in by_compound.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                if free.find(i) != free.find(j) {
+                    join(i, j, &mut free, &mut any);
                 }
             }
         }
-        for (i, &s) in c.sites.iter().enumerate() {
-            let g = grid_of_site[s];
-            if g != usize::MAX {
-                // Roots are local to the community; a grid never spans two communities (nesting is checked).
-                free_roots[g].insert(free.find(i));
-                any_roots[g].insert(any.find(i));
+    }
+    'scan: for i in 0..n {
+        for j in tree.locate_within_distance([at(i).x(), at(i).y()], max_m * max_m) {
+            if free.pieces == 1 {
+                break 'scan;
+            }
+            if free.find(i) != free.find(j.data) {
+                join(i, j.data, &mut free, &mut any);
             }
         }
     }
-    free_roots.iter().zip(&any_roots).map(|(f, a)| (f.len(), a.len())).collect()
+    (free.pieces, any.pieces)
 }
 
-/// Basic grids that are not one connected piece of the barrier-free neighbourhood graph (0 for a legal plan).
-pub fn discontiguous_grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> u64 {
-    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
-    let grid_of_site = p.grid_of_site();
-    grid_pieces(p, config, &barriers, &grid_of_site).iter().filter(|&&(free, _)| free != 1).count() as u64
+/// Union–find that counts its pieces.
+struct Forest {
+    parent: Vec<usize>,
+    pieces: usize,
+}
+
+impl Forest {
+    fn new(n: usize) -> Self {
+        Forest { parent: (0..n).collect(), pieces: n }
+    }
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
+            self.pieces -= 1;
+        }
+    }
 }
 
 /// Recomputes the invariants of `p`.
 pub fn check(d: &Dataset, p: &Partition, config: &PlanConfig) -> Check {
     let band = config.bands.basic;
-    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
-    let grid_of_site = p.grid_of_site();
-    let in_band = |h: u64| h >= u64::from(band.min()) && h <= u64::from(band.max());
-    let out_of_band: Vec<&super::Grid> = p.grids.iter().filter(|g| !in_band(g.households)).collect();
-
-    let pieces = grid_pieces(p, config, &barriers, &grid_of_site);
-    let barrier_crossings: u64 = pieces.iter().map(|&(free, any)| (free - any) as u64).sum();
-    // Compounds: which communities and barrier-free pieces they lie in, which grids hold them.
-    let mut compound_pieces: BTreeMap<usize, BTreeSet<(usize, usize)>> = BTreeMap::new();
-    let mut compound_grids: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    let mut compound_households: BTreeMap<usize, u64> = BTreeMap::new();
-    for (ci, c) in p.communities.iter().enumerate() {
-        let points: Vec<geo::Point> = c.sites.iter().map(|&s| p.sites[s].point).collect();
-        let links = site_links(&points, config.partition.max_edge_m, &barriers);
-        let mut compound_free = UnionFind::new(points.len());
-        for l in links.iter().filter(|l| l.barrier.is_none()) {
-            let (sa, sb) = (c.sites[l.a], c.sites[l.b]);
-            if p.sites[sa].compound.is_some() && p.sites[sa].compound == p.sites[sb].compound {
-                compound_free.union(l.a, l.b);
-            }
-        }
-        for (i, &s) in c.sites.iter().enumerate() {
-            if let Some(k) = p.sites[s].compound {
-                compound_pieces.entry(k).or_default().insert((ci, compound_free.find(i)));
-                compound_grids.entry(k).or_default().insert(grid_of_site[s]);
-                *compound_households.entry(k).or_default() += u64::from(p.sites[s].households);
-            }
+    let barriers = Barriers::new(d, config, p);
+    // Every site: in how many grids (basic, dedicated) and in the unassigned list.
+    let mut holders: Vec<Vec<usize>> = vec![Vec::new(); p.sites.len()];
+    for (g, grid) in p.grids.iter().enumerate() {
+        for &s in &grid.sites {
+            holders[s].push(g);
         }
     }
-    let compounds_split = compound_grids
+    for (g, grid) in p.dedicated.iter().enumerate() {
+        for &s in &grid.sites {
+            holders[s].push(p.grids.len() + g);
+        }
+    }
+    let unassigned: BTreeSet<super::Member> = p.unassigned.iter().map(|u| u.member).collect();
+    let listed = |s: usize| unassigned.contains(&p.sites[s].member);
+    let sites_in_no_grid = (0..p.sites.len()).filter(|&s| holders[s].is_empty() && !listed(s)).count() as u64;
+    let sites_in_two_grids =
+        (0..p.sites.len()).filter(|&s| holders[s].len() + usize::from(listed(s)) > 1).count() as u64;
+    let recount = |sites: &[usize]| sites.iter().map(|&s| u64::from(p.sites[s].households)).sum::<u64>();
+    let basic_totals: Vec<u64> = p.grids.iter().map(|g| recount(&g.sites)).collect();
+    let grid_total_mismatches = p.grids.iter().zip(&basic_totals).filter(|(g, t)| g.households != **t).count()
+        + p.dedicated.iter().filter(|g| g.households != recount(&g.sites)).count();
+    let households_assigned =
+        basic_totals.iter().sum::<u64>() + p.dedicated.iter().map(|g| recount(&g.sites)).sum::<u64>();
+
+    let in_band = |h: u64| h >= u64::from(band.min()) && h <= u64::from(band.max());
+    let out_of_band: Vec<usize> = (0..p.grids.len()).filter(|&g| !in_band(basic_totals[g])).collect();
+    let unexplained = out_of_band
         .iter()
-        .filter(|(k, grids)| {
-            grids.len() > 1 && compound_pieces[k].len() == 1 && compound_households[k] <= u64::from(band.max())
-        })
-        .count() as u64;
+        .filter(|&&g| p.grids[g].certificate.is_none_or(|c| !p.certificates[c].proof.is_proof()))
+        .count();
+
+    let mut discontiguous_grids = 0;
+    let mut barrier_crossings = 0;
+    for g in &p.grids {
+        let (free, any) = pieces(d, p, &g.sites, config.partition.max_edge_m, &barriers);
+        discontiguous_grids += u64::from(any > 1);
+        barrier_crossings += (free - any) as u64;
+    }
+
+    let (compounds_split, compounds_split_listed) = split_compounds(d, p, config, &holders, &barriers);
 
     let nesting_violations = p
         .grids
         .iter()
         .filter(|g| {
-            let community = &p.communities[g.community];
+            let c = &p.communities[g.community];
             g.sites.iter().any(|&s| {
-                let site = &p.sites[s];
-                site.street != Some(community.street)
-                    || (community.admin_area.is_some() && site.community != community.admin_area)
+                let pt = p.sites[s].point;
+                !d.admin_areas[c.street].polygon.intersects(&pt)
+                    || c.admin_area.is_some_and(|a| !d.admin_areas[a].polygon.intersects(&pt))
             })
         })
-        .count() as u64;
+        .count()
+        + p.dedicated
+            .iter()
+            .filter(|g| g.sites.iter().any(|&s| !d.admin_areas[g.street].polygon.intersects(&p.sites[s].point)))
+            .count();
 
-    let nesting_violations = nesting_violations
-        + p.dedicated.iter().filter(|g| g.sites.iter().any(|&s| p.sites[s].street != Some(g.street))).count() as u64;
-    let households_assigned: u64 =
-        p.grids.iter().map(|g| g.households).sum::<u64>() + p.dedicated.iter().map(|g| g.households).sum::<u64>();
-    let households_unassigned: u64 = p.unassigned.iter().map(|u| u64::from(u.households)).sum();
     Check {
         households_in: d.total_households(),
         households_assigned,
-        households_unassigned,
+        households_unassigned: p.unassigned.iter().map(|u| u64::from(u.households)).sum(),
         grids: p.grids.len() as u64,
         grids_in_band: (p.grids.len() - out_of_band.len()) as u64,
         grids_out_of_band: out_of_band.len() as u64,
-        grids_out_of_band_unexplained: out_of_band.iter().filter(|g| g.certificate.is_none()).count() as u64,
+        grids_out_of_band_unexplained: unexplained as u64,
+        sites_in_no_grid,
+        sites_in_two_grids,
+        grid_total_mismatches: grid_total_mismatches as u64,
+        discontiguous_grids,
         barrier_crossings,
         compounds_split,
-        nesting_violations,
+        compounds_split_listed,
+        nesting_violations: nesting_violations as u64,
     }
+}
+
+/// Compounds, by the polygon a site's point lies in, that fit in one grid yet are in several; and how many of
+/// those the partition lists as opened on purpose.
+fn split_compounds(
+    d: &Dataset,
+    p: &Partition,
+    config: &PlanConfig,
+    holders: &[Vec<usize>],
+    barriers: &Barriers,
+) -> (u64, u64) {
+    let points: RTree<GeomWithData<[f64; 2], usize>> = RTree::bulk_load(
+        p.sites.iter().enumerate().map(|(i, s)| GeomWithData::new([s.point.x(), s.point.y()], i)).collect(),
+    );
+    let listed: BTreeSet<usize> =
+        p.split_compounds.iter().filter(|c| matches!(c.kind, "opened" | "dedicated")).map(|c| c.compound).collect();
+    let (mut split, mut split_listed) = (0, 0);
+    for (k, compound) in d.compounds.iter().enumerate() {
+        let Some(bbox) = geo::BoundingRect::bounding_rect(&compound.polygon) else { continue };
+        let env = AABB::from_corners([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]);
+        let inside: Vec<usize> = points
+            .locate_in_envelope(&env)
+            .map(|s| s.data)
+            .filter(|&s| compound.polygon.intersects(&p.sites[s].point))
+            .collect();
+        let households: u64 = inside.iter().map(|&s| u64::from(p.sites[s].households)).sum();
+        let grids: BTreeMap<usize, ()> = inside.iter().flat_map(|&s| holders[s].iter().map(|&g| (g, ()))).collect();
+        if inside.len() < 2 || grids.len() < 2 || households > u64::from(config.bands.basic.max()) {
+            continue;
+        }
+        let communities: BTreeSet<(Option<usize>, Option<usize>)> =
+            inside.iter().map(|&s| (p.sites[s].street, p.sites[s].community)).collect();
+        let whole = pieces(d, p, &inside, f64::INFINITY, barriers).0 == 1;
+        if communities.len() == 1 && whole {
+            split += 1;
+            split_listed += u64::from(listed.contains(&k));
+        }
+    }
+    (split, split_listed)
+}
+
+/// Basic grids that are not one connected piece of barrier-free neighbour pairs (0 for a legal plan).
+pub fn discontiguous_grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> u64 {
+    let barriers = Barriers::new(d, config, p);
+    p.grids.iter().filter(|g| pieces(d, p, &g.sites, config.partition.max_edge_m, &barriers).0 != 1).count() as u64
 }

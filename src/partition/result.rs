@@ -75,6 +75,8 @@ pub struct Community {
     pub sites: Vec<usize>,
     /// Households.
     pub households: u64,
+    /// Index into `Partition::certificates` when a built community is outside the community band.
+    pub certificate: Option<usize>,
 }
 
 /// Why a grid is outside its band, and what could be done.
@@ -86,12 +88,69 @@ pub struct Certificate {
     pub component_households: u64,
     /// Feasible numbers of grids for the component, if any.
     pub feasible_k: Option<(u64, u64)>,
-    /// Why no in-band plan exists (or was found).
+    /// Why no in-band plan exists.
     pub reason: String,
+    /// How that is known.
+    pub proof: Proof,
     /// The cheapest remedies, cheapest first.
     pub remedies: Vec<String>,
     /// What this run did.
     pub action: String,
+}
+
+/// How a certificate's claim that no in-band plan exists is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Proof {
+    /// Arithmetic: no k with k·min ≤ H ≤ k·max for the households H of a piece that barriers cut off.
+    KWindow,
+    /// One unit (a building) holds more households than the upper bound, and a building is never split.
+    UnitOverUpper,
+    /// Exhaustive search: no partition of the piece into connected in-band grids exists under the rules in
+    /// force (compounds whole, or opened as listed in `split_compounds`).
+    Exhaustive {
+        /// Candidate grids examined.
+        searched: u64,
+    },
+    /// Not a proof: the search gave up. Counted as unexplained in `check.json`.
+    NotProved {
+        /// Candidate grids examined by exact search.
+        searched: u64,
+        /// Spanning trees drawn.
+        trees: u64,
+    },
+}
+
+impl Proof {
+    /// Its name in outputs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Proof::KWindow => "k_window",
+            Proof::UnitOverUpper => "unit_over_upper",
+            Proof::Exhaustive { .. } => "exhaustive",
+            Proof::NotProved { .. } => "not_proved",
+        }
+    }
+
+    /// Whether the claim is proved.
+    pub fn is_proof(&self) -> bool {
+        !matches!(self, Proof::NotProved { .. })
+    }
+}
+
+/// A compound divided between grids, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitCompound {
+    /// Index into `Dataset::compounds`.
+    pub compound: usize,
+    /// Households in it.
+    pub households: u64,
+    /// Why, in a word: `opened` (its piece has no in-band plan with it whole), `over_upper` (more households
+    /// than a grid holds), `barrier` (its buildings are not linked without crossing a hard barrier) or
+    /// `dedicated` (part of it lies inside a dedicated grid).
+    pub kind: &'static str,
+    /// Why it was divided.
+    pub reason: String,
 }
 
 /// One grid.
@@ -124,6 +183,8 @@ pub struct Partition {
     pub certificates: Vec<Certificate>,
     /// Barriers crossed on purpose by the undersize policy.
     pub policy_crossings: Vec<PolicyCrossing>,
+    /// Compounds divided between grids on purpose (too big for one grid, or opened because the band needed it).
+    pub split_compounds: Vec<SplitCompound>,
 }
 
 /// A partition that placed no household in any grid.

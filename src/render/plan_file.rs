@@ -152,6 +152,9 @@ max_edge_m = {edge}          # longest neighbour link between buildings, m
 attempts = {attempts}             # spanning trees tried per split
 undersize = "{undersize}"        # flag | merge-across-minor-barrier: what to do with pieces that cannot be in band
 minor_barrier_classes = {minor}   # what merge-across-minor-barrier may cross
+compounds = "{compounds}"  # split-when-needed | keep-whole: may a compound be divided when the band needs it
+exact_units = {exact_units}              # pieces up to this many units are solved by exact search first
+exact_budget = {exact_budget}        # candidate grids one exact search may examine
 "#,
         edge = num(pp.max_edge_m),
         attempts = pp.attempts,
@@ -160,6 +163,12 @@ minor_barrier_classes = {minor}   # what merge-across-minor-barrier may cross
             crate::config::UndersizePolicy::MergeAcrossMinorBarrier => "merge-across-minor-barrier",
         },
         minor = list(&pp.minor_barrier_classes),
+        compounds = match pp.compounds {
+            crate::config::CompoundPolicy::SplitWhenNeeded => "split-when-needed",
+            crate::config::CompoundPolicy::KeepWhole => "keep-whole",
+        },
+        exact_units = pp.exact_units,
+        exact_budget = pp.exact_budget,
     );
     let dd = &config.dedicated;
     let _ = write!(

@@ -107,9 +107,67 @@ pub fn write_partition_files(
             "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
             "discontiguous_grids": crate::partition::check::discontiguous_grids(d, p, &plan.config),
         },
-        "certificates": p.certificates,
+        "certificates": certificates_linked(p, rows),
+        "split_compounds": split_compounds_listed(d, p, rows),
         "policy_crossings": p.policy_crossings,
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())
+}
+
+/// Each certificate with its index, the grids that carry it and the community it belongs to (or is, for a
+/// community built out of band).
+fn certificates_linked(p: &Partition, rows: &[GridRow]) -> Vec<Value> {
+    p.certificates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let grids: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.certificate.is_some_and(|(k, _)| k == i))
+                .map(|r| r.grid_id.as_str())
+                .collect();
+            let mut communities: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.certificate.is_some_and(|(k, _)| k == i))
+                .filter_map(|r| r.community_id.as_deref())
+                .chain(p.communities.iter().filter(|k| k.certificate == Some(i)).map(|k| k.id.as_str()))
+                .collect();
+            communities.sort_unstable();
+            communities.dedup();
+            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+            if let Value::Object(m) = &mut v {
+                m.insert("id".into(), json!(i));
+                m.insert("grids".into(), json!(grids));
+                m.insert("communities".into(), json!(communities));
+            }
+            v
+        })
+        .collect()
+}
+
+/// Every compound divided between grids on purpose, with its name, the grids it went to and why.
+fn split_compounds_listed(d: &Dataset, p: &Partition, rows: &[GridRow]) -> Vec<Value> {
+    let mut grid_of_site = vec![""; p.sites.len()];
+    for r in rows {
+        for &s in &r.sites {
+            grid_of_site[s] = &r.grid_id;
+        }
+    }
+    p.split_compounds
+        .iter()
+        .map(|c| {
+            let k = &d.compounds[c.compound];
+            let mut grids: Vec<&str> = p
+                .sites
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.compound == Some(c.compound))
+                .map(|(i, _)| grid_of_site[i])
+                .collect();
+            grids.sort_unstable();
+            grids.dedup();
+            json!({"compound": k.id, "name": k.name, "households": c.households, "grids": grids, "reason": c.reason})
+        })
+        .collect()
 }

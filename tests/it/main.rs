@@ -2,6 +2,7 @@
 //! Integration tests: one binary (each test binary links polars), modules by theme.
 
 mod bad_input;
+mod checker;
 mod cli;
 mod coverage;
 mod crs_real;

@@ -105,9 +105,10 @@ proptest! {
         prop_assert_eq!(c.households_in, households);
         prop_assert_eq!(c.households_assigned + c.households_unassigned, households);
         prop_assert_eq!(c.barrier_crossings, 0);
-        prop_assert_eq!(c.compounds_split, 0);
+        prop_assert_eq!(c.compounds_split, c.compounds_split_listed, "every compound split is opened on purpose and listed");
         prop_assert_eq!(c.nesting_violations, 0);
         prop_assert_eq!(c.grids_out_of_band_unexplained, 0);
+        prop_assert_eq!((c.sites_in_no_grid, c.sites_in_two_grids, c.grid_total_mismatches, c.discontiguous_grids), (0, 0, 0, 0));
         prop_assert_eq!(gridplan::partition::check::discontiguous_grids(&d, &p, &plan.config), 0, "every grid is one piece");
         // Every special unit of a listed kind with enough staff is in exactly one dedicated grid of its kind.
         for (u, s) in d.special_units.iter().enumerate() {

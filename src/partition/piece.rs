@@ -1,0 +1,196 @@
+//! One piece (a connected component of the unit graph inside a community): an in-band plan, or a proof that
+//! none exists — exact search for small pieces, spanning trees for large ones, then more effort — and, when
+//! there is none, the certificate and the fallback regions.
+
+use super::graph::{SiteLink, UnitGraph};
+use super::{Certificate, Partitioner, Proof, exact, grow, tree};
+use crate::config::{Band, PartitionParams};
+use geo::Point;
+use rand_chacha::ChaCha8Rng;
+
+/// How much harder the last round of spanning trees tries than the first.
+const MORE_EFFORT: u32 = 10;
+
+/// What solving a piece ends with.
+#[derive(Debug)]
+pub enum Solved {
+    /// Connected parts, each in band.
+    InBand(Vec<Vec<usize>>),
+    /// No in-band plan, with how that is known.
+    Impossible(Proof),
+}
+
+/// Solves `piece` (connected in `graph`): exact search first for pieces of at most `exact_units` units,
+/// spanning trees at the preferred k and its neighbours, exact search for pieces of at most 128 units, then
+/// spanning trees at every feasible k with ten times the attempts (when `more_effort`).
+#[allow(clippy::too_many_arguments, reason = "the context of one piece")]
+pub fn solve(
+    graph: &UnitGraph,
+    centres: &[Point],
+    piece: &[usize],
+    band: Band,
+    params: &PartitionParams,
+    algorithm: &dyn Partitioner,
+    more_effort: bool,
+    rng: &mut ChaCha8Rng,
+) -> Solved {
+    let h: u64 = piece.iter().map(|&u| u64::from(graph.households[u])).sum();
+    let (Some(k), Some((lo, hi))) = (tree::choose_k(h, band), tree::feasible_ks(h, band)) else {
+        return Solved::Impossible(Proof::KWindow);
+    };
+    let exact_allowed = algorithm.exact_search() && piece.len() <= exact::MAX_UNITS;
+    let exact_first = exact_allowed && piece.len() <= params.exact_units as usize;
+    let (mut searched, mut trees) = (0u64, 0u64);
+    let exact =
+        |searched: &mut u64, goal| match exact::search(graph, centres, piece, band, k, params.exact_budget, goal) {
+            exact::Outcome::Plan { parts, .. } => Some(Solved::InBand(parts)),
+            exact::Outcome::NoPlan { searched } => Some(Solved::Impossible(Proof::Exhaustive { searched })),
+            exact::Outcome::GaveUp { searched: s } => {
+                *searched += s;
+                None
+            }
+        };
+    if exact_first && let Some(done) = exact(&mut searched, exact::Goal::Best) {
+        return done;
+    }
+    let mut ks = vec![k];
+    for dk in 1..=2 {
+        ks.extend([k + dk, k.saturating_sub(dk)].into_iter().filter(|&x| x >= lo && x <= hi && x >= 1));
+    }
+    for &k in &ks {
+        if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, params.attempts) {
+            return Solved::InBand(parts);
+        }
+        trees += u64::from(params.attempts);
+    }
+    if exact_allowed && let Some(done) = exact(&mut searched, exact::Goal::Any) {
+        return done;
+    }
+    let attempts = params.attempts.saturating_mul(MORE_EFFORT);
+    for k in (lo..=hi).filter(|_| more_effort) {
+        if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, attempts) {
+            return Solved::InBand(parts);
+        }
+        trees += u64::from(attempts);
+    }
+    Solved::Impossible(Proof::NotProved { searched, trees })
+}
+
+/// The reason a certificate gives for `proof` on a piece of `h` households.
+pub fn reason(proof: Proof, h: u64, band: Band, opened: &[String]) -> String {
+    let rules = if opened.is_empty() {
+        "compounds kept whole".to_string()
+    } else {
+        format!("compounds {} opened to their buildings", opened.join(", "))
+    };
+    match proof {
+        Proof::KWindow if h < u64::from(band.min()) => {
+            format!("{h} households cut off by barriers, fewer than the lower bound of {}", band.min())
+        }
+        Proof::KWindow => format!(
+            "{h} households cut off by barriers: too many for one grid (> {}) and too few for two (< {})",
+            band.max(),
+            2 * band.min()
+        ),
+        Proof::UnitOverUpper => format!(
+            "one building of {h} households, above the upper bound of {}; a building is never split",
+            band.max()
+        ),
+        Proof::Exhaustive { searched } => format!(
+            "no connected in-band plan exists for these {h} households ({rules}): exhaustive search of {searched} candidate grids"
+        ),
+        Proof::NotProved { searched, trees } => format!(
+            "not proved: no in-band plan found for these {h} households in {trees} spanning trees and {searched} candidate grids of exact search ({rules})"
+        ),
+    }
+}
+
+/// The certificate of a piece with no in-band plan, and the regions it is cut into instead: connected, at most
+/// the upper bound each, undersized ones merged where they fit.
+#[allow(clippy::too_many_arguments, reason = "the context of one piece")]
+pub fn fallback(
+    graph: &UnitGraph,
+    centres: &[Point],
+    piece: &[usize],
+    band: Band,
+    level: &str,
+    proof: Proof,
+    reason: String,
+    remedies: Vec<String>,
+) -> Vec<(Vec<usize>, Option<Certificate>)> {
+    let h: u64 = piece.iter().map(|&u| u64::from(graph.households[u])).sum();
+    let parts = grow::grow_regions(graph, centres, piece, band);
+    let action = if parts.len() == 1 {
+        "kept as one grid".to_string()
+    } else {
+        format!("cut into {} grids under the upper bound", parts.len())
+    };
+    parts
+        .into_iter()
+        .map(|p| {
+            let ph: u64 = p.iter().map(|&u| u64::from(graph.households[u])).sum();
+            let cert = (ph < u64::from(band.min()) || ph > u64::from(band.max())).then(|| Certificate {
+                level: level.into(),
+                component_households: h,
+                feasible_k: tree::feasible_ks(h, band),
+                reason: reason.clone(),
+                proof,
+                remedies: remedies.clone(),
+                action: action.clone(),
+            });
+            (p, cert)
+        })
+        .collect()
+}
+
+/// The cheapest barrier to cross out of a piece: the neighbouring component's households, the barrier's
+/// class and the link length, preferring minor classes, then short links.
+pub fn weakest_crossing(
+    graph: &UnitGraph,
+    links: &[SiteLink],
+    piece: &[usize],
+    component_of: &[usize],
+    component: usize,
+    barriers: &[crate::model::Barrier],
+) -> Option<(u64, String, f64)> {
+    const RANK: [&str; 9] =
+        ["stream", "tertiary", "secondary", "primary", "canal", "trunk", "rail", "motorway", "river"];
+    let inside: std::collections::HashSet<usize> = piece.iter().copied().collect();
+    let mut best: Option<(usize, f64, usize, String)> = None;
+    for l in links {
+        let Some(b) = l.barrier else { continue };
+        let (ua, ub) = (graph.site_unit[l.a], graph.site_unit[l.b]);
+        let other = if inside.contains(&ua) && !inside.contains(&ub) {
+            ub
+        } else if inside.contains(&ub) && !inside.contains(&ua) {
+            ua
+        } else {
+            continue;
+        };
+        if component_of[other] == component {
+            continue;
+        }
+        let class = barriers[b].class.clone();
+        let rank = RANK.iter().position(|c| *c == class).unwrap_or(RANK.len());
+        if best.as_ref().is_none_or(|x| (rank, l.length_m) < (x.0, x.1)) {
+            best = Some((rank, l.length_m, component_of[other], class));
+        }
+    }
+    let (_, length, other, class) = best?;
+    let other_h: u64 =
+        (0..graph.adj.len()).filter(|&u| component_of[u] == other).map(|u| u64::from(graph.households[u])).sum();
+    Some((other_h, class, length))
+}
+
+/// The remedy of crossing the weakest barrier, priced.
+pub fn crossing_remedy(h: u64, band: Band, crossing: Option<(u64, String, f64)>) -> Option<String> {
+    let (other_h, class, length) = crossing?;
+    let merged = h + other_h;
+    Some(format!(
+        "cross the weakest barrier ({class}, {length:.0} m link) to join the neighbouring piece of {other_h} households: {merged} households{}",
+        match tree::feasible_ks(merged, band) {
+            Some((a, b)) => format!(", {a}–{b} grids in band"),
+            None => ", still not feasible".into(),
+        }
+    ))
+}
