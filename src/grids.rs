@@ -131,7 +131,8 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
         })
         .collect();
     let labels = dedicated_labels(d, p, &polygons);
-    for (g, label) in p.dedicated.iter().zip(labels) {
+    let dedicated_polygons = divided_dedicated(p);
+    for ((g, label), polygon) in p.dedicated.iter().zip(labels).zip(dedicated_polygons) {
         let (persons, elderly, buildings) = counts(d, p, &g.sites);
         rows.push(GridRow {
             grid_id: label.grid_id,
@@ -145,8 +146,8 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
             elderly,
             buildings,
             sites: g.sites.clone(),
-            polygon: g.polygon.clone(),
-            out_of_band: None,
+            polygon,
+            out_of_band: g.note.clone(),
             certificate: None,
             units: g.units.iter().map(|&u| (d.special_units[u].id.clone(), d.special_units[u].name.clone())).collect(),
             street_name: d.admin_areas[g.street].name.clone(),
@@ -312,4 +313,61 @@ fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]
             }
         })
         .collect()
+}
+
+/// The outlines of dedicated grids; a unit split into several grids has its outline divided among them by
+/// the Voronoi cells of their buildings, so the parts tile the unit.
+fn divided_dedicated(p: &Partition) -> Vec<MultiPolygon> {
+    let mut out: Vec<MultiPolygon> = p.dedicated.iter().map(|g| g.polygon.clone()).collect();
+    let mut start = 0;
+    while start < p.dedicated.len() {
+        let Some((_, n)) = p.dedicated[start].part else {
+            start += 1;
+            continue;
+        };
+        let siblings = start..(start + n).min(p.dedicated.len());
+        let whole = &p.dedicated[start].polygon;
+        let mut positions: Vec<(f64, f64, usize)> = siblings
+            .clone()
+            .flat_map(|g| p.dedicated[g].sites.iter().map(move |&s| (p.sites[s].point.x(), p.sites[s].point.y(), g)))
+            .collect();
+        positions.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        positions.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        if let Some(r) = whole.bounding_rect() {
+            // Four far points make the diagram well defined for one or two buildings; their cells lie outside.
+            let reach = 10.0 * (r.width() + r.height() + 1.0);
+            let (cx, cy) = (r.center().x, r.center().y);
+            let far = [
+                (cx - reach, cy - reach),
+                (cx + reach, cy - reach),
+                (cx + reach, cy + reach),
+                (cx - reach, cy + reach),
+            ];
+            let points: Vec<Point> = positions
+                .iter()
+                .map(|&(x, y, _)| Point::new(x, y))
+                .chain(far.iter().map(|&(x, y)| Point::new(x, y)))
+                .collect();
+            let frame = geo::Rect::new(
+                geo::Coord { x: r.min().x - 10.0, y: r.min().y - 10.0 },
+                geo::Coord { x: r.max().x + 10.0, y: r.max().y + 10.0 },
+            )
+            .to_polygon();
+            let cells = MultiPoint::from(points)
+                .voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Polygon(&frame)))
+                .unwrap_or_default();
+            let mut by_grid: std::collections::BTreeMap<usize, Vec<geo::Polygon>> = std::collections::BTreeMap::new();
+            for cell in cells {
+                if let Some(&(_, _, g)) = positions.iter().find(|&&(x, y, _)| cell.contains(&Point::new(x, y))) {
+                    by_grid.entry(g).or_default().push(cell);
+                }
+            }
+            for g in siblings.clone() {
+                let cells = MultiPolygon::new(by_grid.remove(&g).unwrap_or_default());
+                out[g] = crate::load::geometry::clean(cells.intersection(whole));
+            }
+        }
+        start = siblings.end;
+    }
+    out
 }

@@ -134,6 +134,7 @@ pub fn inspect(name: &str, d: &Dataset) -> InspectReport {
                 top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 top.truncate(12);
                 details.insert("residential".into(), res.into());
+                details.insert("residential_by_neighbours".into(), b.iter().filter(|x| x.by_neighbours).count().into());
                 details.insert("in_compound".into(), b.iter().filter(|x| x.compound.is_some()).count().into());
                 details.insert("in_street".into(), b.iter().filter(|x| x.street.is_some()).count().into());
                 details.insert("in_community".into(), b.iter().filter(|x| x.community.is_some()).count().into());

@@ -57,6 +57,9 @@ impl Plan {
         self.in_range("estimate.default_levels", e.default_levels, incl(1.0, 200.0))?;
         self.in_range("estimate.storey_height_m", e.storey_height_m, incl(2.0, 10.0))?;
         self.in_range("estimate.persons_per_household", e.persons_per_household, incl(0.5, 20.0))?;
+        self.in_range("estimate.untagged_min_m2", e.untagged_min_m2, incl(0.0, 100_000.0))?;
+        self.in_range("estimate.untagged_max_m2", e.untagged_max_m2, incl(e.untagged_min_m2, 1_000_000.0))?;
+        self.in_range("estimate.untagged_radius_m", e.untagged_radius_m, incl(0.0, 5_000.0))?;
         let p = &c.partition;
         self.in_range("partition.max_edge_m", p.max_edge_m, above(0.0, 10_000.0))?;
         self.in_range("partition.attempts", f64::from(p.attempts), incl(1.0, 10_000.0))?;

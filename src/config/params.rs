@@ -24,6 +24,15 @@ pub struct EstimateParams {
     pub residential_in_compound_kinds: Vec<String>,
     /// Building kinds that hold one household whatever their size.
     pub single_household_kinds: Vec<String>,
+    /// Whether untagged buildings outside compounds may be residential by footprint, special units and
+    /// neighbours (`load/untagged.rs`); false: only inside a compound.
+    pub untagged_by_neighbours: bool,
+    /// Smallest footprint of such a building, m².
+    pub untagged_min_m2: f64,
+    /// Largest footprint of such a building, m².
+    pub untagged_max_m2: f64,
+    /// Radius within which tagged neighbours are counted, m.
+    pub untagged_radius_m: f64,
 }
 
 impl Default for EstimateParams {
@@ -48,6 +57,10 @@ impl Default for EstimateParams {
             ]),
             residential_in_compound_kinds: s(&["yes"]),
             single_household_kinds: s(&["house", "detached", "bungalow"]),
+            untagged_by_neighbours: true,
+            untagged_min_m2: 150.0,
+            untagged_max_m2: 3000.0,
+            untagged_radius_m: 300.0,
         }
     }
 }
@@ -409,6 +422,20 @@ pub struct DedicatedKind {
     pub min_area_m2: f64,
 }
 
+/// What becomes of a dedicated grid with more households than a basic grid's upper bound (a campus with
+/// staff housing, a market with flats above it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OversizePolicy {
+    /// Split it along building lines into several dedicated grids of the unit, each within the basic band
+    /// where a plan exists: the unit keeps its own grids and workers, and no worker holds thousands of
+    /// households.
+    #[default]
+    Split,
+    /// Keep it as one dedicated grid, with the reason in its note.
+    Keep,
+}
+
 /// `[dedicated]`: special units → dedicated grids, pinned before basic grids are drawn.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -419,6 +446,8 @@ pub struct DedicatedParams {
     /// Kinds that get dedicated grids, with their stand-alone sizes. Kinds not listed (parks, by default)
     /// stay in basic grids.
     pub kinds: BTreeMap<String, DedicatedKind>,
+    /// Dedicated grids with more households than the basic band's upper bound.
+    pub oversize: OversizePolicy,
 }
 
 impl Default for DedicatedParams {
@@ -436,7 +465,7 @@ impl Default for DedicatedParams {
         .into_iter()
         .map(|(name, v)| (name.to_string(), v))
         .collect();
-        DedicatedParams { group_within_m: 500.0, kinds }
+        DedicatedParams { group_within_m: 500.0, kinds, oversize: OversizePolicy::Split }
     }
 }
 

@@ -197,6 +197,7 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
             compound: None,
             street: None,
             community: None,
+            by_neighbours: false,
         };
         out.push(building, &rec.item, fields::text(rec, &compound));
     }

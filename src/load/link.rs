@@ -7,7 +7,7 @@ use super::fields::limits;
 use super::geometry::{PolygonCheck, check_polygon, representative_point};
 use super::layers::Parsed;
 use super::source::Table;
-use crate::config::PlanConfig;
+use crate::config::{EstimateParams, PlanConfig};
 use crate::estimate;
 use crate::index::PolygonIndex;
 use crate::model::*;
@@ -235,26 +235,7 @@ impl<'c> Linker<'c> {
                     b.residential = kind_is(&params.residential_kinds)
                         || (kind_is(&params.residential_in_compound_kinds) && b.compound.is_some());
                     if b.residential {
-                        let (raw, levels, source) =
-                            estimate::estimated_households(b.footprint_m2, b.levels, b.height_m, &b.kind, params);
-                        if raw > f64::from(limits::HOUSEHOLDS) {
-                            return Err(LoadError::data(
-                                &table.path,
-                                Some(item.clone()),
-                                Some("households"),
-                                Some(format!("{raw:.0} estimated")),
-                                format!(
-                                    "the estimate ({:.0} m² × {levels} levels × {} ÷ {} m²) is more than {} households for one building: give its households, levels or footprint",
-                                    b.footprint_m2,
-                                    params.dwelling_share,
-                                    params.flat_area_m2,
-                                    limits::HOUSEHOLDS
-                                ),
-                            ));
-                        }
-                        b.households = raw.round() as u32;
-                        b.estimate_levels = Some((levels, source));
-                        b.households_source = HouseholdSource::Estimated;
+                        estimate(&mut b, &table, item, params)?;
                     } else {
                         b.households = 0;
                         b.households_source = HouseholdSource::NonResidential;
@@ -264,6 +245,30 @@ impl<'c> Linker<'c> {
             buildings.push(b);
         }
         drop((streets, communities, compound_index, compound_by_id));
+        if params.untagged_by_neighbours {
+            let evidence = super::untagged::evidence(&buildings, params);
+            let candidates: Vec<usize> = (0..buildings.len())
+                .filter(|&i| {
+                    evidence[i] == super::untagged::Evidence::None
+                        && buildings[i].households_source == HouseholdSource::NonResidential
+                })
+                .collect();
+            let verdict = super::untagged::residential_by_neighbours(
+                &buildings,
+                &evidence,
+                &candidates,
+                &self.data.special_units,
+                params,
+            );
+            for (&i, yes) in candidates.iter().zip(verdict) {
+                if yes {
+                    let b = &mut buildings[i];
+                    b.residential = true;
+                    b.by_neighbours = true;
+                    estimate(b, &table, &parsed.sources[i], params)?;
+                }
+            }
+        }
         self.data.buildings = buildings;
         self.fill_persons();
         Ok(())
@@ -501,4 +506,28 @@ impl<'c> Linker<'c> {
             }
         }
     }
+}
+
+/// Households of a residential building from footprint × levels, refused above the per-building limit.
+fn estimate(b: &mut Building, table: &Table, item: &Item, params: &EstimateParams) -> Result<(), LoadError> {
+    let (raw, levels, source) = estimate::estimated_households(b.footprint_m2, b.levels, b.height_m, &b.kind, params);
+    if raw > f64::from(limits::HOUSEHOLDS) {
+        return Err(LoadError::data(
+            &table.path,
+            Some(item.clone()),
+            Some("households"),
+            Some(format!("{raw:.0} estimated")),
+            format!(
+                "the estimate ({:.0} m² × {levels} levels × {} ÷ {} m²) is more than {} households for one building: give its households, levels or footprint",
+                b.footprint_m2,
+                params.dwelling_share,
+                params.flat_area_m2,
+                limits::HOUSEHOLDS
+            ),
+        ));
+    }
+    b.households = raw.round() as u32;
+    b.estimate_levels = Some((levels, source));
+    b.households_source = HouseholdSource::Estimated;
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod number;
 pub mod osm;
 pub mod run;
 pub mod source;
+pub mod untagged;
 
 pub use error::{DataError, Item, LoadError};
 

@@ -77,6 +77,8 @@ pub struct Building {
     pub street: Option<usize>,
     /// Index of the community (社区) admin area that contains it.
     pub community: Option<usize>,
+    /// Residential by the rule for untagged buildings outside compounds (`load/untagged.rs`).
+    pub by_neighbours: bool,
 }
 
 /// A household point (户), or a point standing for several households of one address.

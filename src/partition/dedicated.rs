@@ -30,6 +30,10 @@ pub struct DedicatedGrid {
     pub sites: Vec<usize>,
     /// Households inside it.
     pub households: u64,
+    /// Part i of n when the unit's grid was split because it held more households than a basic grid.
+    pub part: Option<(usize, usize)>,
+    /// Why it was split, or why it holds more households than a basic grid.
+    pub note: Option<String>,
 }
 
 fn outline(d: &Dataset, u: usize) -> MultiPolygon {
@@ -97,7 +101,16 @@ pub fn dedicated_grids(d: &Dataset, params: &DedicatedParams) -> Vec<DedicatedGr
         for units in chosen {
             let outlines: Vec<MultiPolygon> = units.iter().map(|&u| outline(d, u)).collect();
             let polygon = geo::unary_union(outlines.iter()).intersection(street_polygon);
-            out.push(DedicatedGrid { kind: kind.clone(), units, street, polygon, sites: Vec::new(), households: 0 });
+            out.push(DedicatedGrid {
+                kind: kind.clone(),
+                units,
+                street,
+                polygon,
+                sites: Vec::new(),
+                households: 0,
+                part: None,
+                note: None,
+            });
         }
     }
     // Units of different kinds can overlap (a clinic inside a campus): in one street, a later grid gives

@@ -146,6 +146,7 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
         }
     }
     let ctx = Ctx { d, config, sites: &sites, barriers: &barriers, algorithm };
+    let dedicated = split_oversize(&ctx, dedicated, seed);
     let per_street: Vec<StreetResult> = by_street
         .par_iter()
         .map(|(&street, members)| {
@@ -295,4 +296,64 @@ fn partly_dedicated(sites: &[Site], in_pool: &[bool]) -> BTreeMap<usize, SplitCo
             (c, SplitCompound { compound: c, households, kind: "dedicated", reason })
         })
         .collect()
+}
+
+/// Dedicated grids with more households than a basic grid's upper bound: split along building lines into
+/// several dedicated grids of the same units (`oversize = "split"`), or kept whole with a note.
+fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64) -> Vec<dedicated::DedicatedGrid> {
+    let band = ctx.config.bands.basic;
+    let mut out = Vec::with_capacity(dedicated.len());
+    for (i, mut g) in dedicated.into_iter().enumerate() {
+        if g.households <= u64::from(band.max()) {
+            out.push(g);
+            continue;
+        }
+        let name = g
+            .units
+            .iter()
+            .filter_map(|&u| ctx.d.special_units[u].name.as_deref())
+            .next()
+            .unwrap_or(g.kind.as_str())
+            .to_string();
+        if ctx.config.dedicated.oversize == crate::config::OversizePolicy::Keep {
+            g.note = Some(format!(
+                "{name}: {} households, more than a basic grid's upper bound of {}; kept as one dedicated grid ([dedicated] oversize = \"keep\")",
+                g.households,
+                band.max()
+            ));
+            out.push(g);
+            continue;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD5D1_CA7E ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let parts = ctx.split(&g.sites, band, band.max(), "dedicated", &mut rng).parts;
+        let n = parts.len();
+        for (k, (sites, cert)) in parts.into_iter().enumerate() {
+            let households = sites.iter().map(|&s| u64::from(ctx.sites[s].households)).sum();
+            let mut note = if n == 1 {
+                format!(
+                    "{name}: {} households, more than a basic grid's upper bound of {}; cannot be split",
+                    g.households,
+                    band.max()
+                )
+            } else {
+                format!(
+                    "{name}: {} households in all, more than a basic grid's upper bound of {}; split along building lines into {n} dedicated grids (part {} of {n})",
+                    g.households,
+                    band.max(),
+                    k + 1
+                )
+            };
+            if let Some(c) = cert {
+                note.push_str(&format!(" ({})", c.reason));
+            }
+            out.push(dedicated::DedicatedGrid {
+                sites,
+                households,
+                part: Some((k + 1, n)),
+                note: Some(note),
+                ..g.clone()
+            });
+        }
+    }
+    out
 }

@@ -119,7 +119,7 @@ pub fn fallback(
     remedies: Vec<String>,
 ) -> Vec<(Vec<usize>, Option<Certificate>)> {
     let h: u64 = piece.iter().map(|&u| u64::from(graph.households[u])).sum();
-    let parts = grow::grow_regions(graph, centres, piece, band);
+    let parts = merge_degenerate(graph, grow::grow_regions(graph, centres, piece, band), band);
     let action = if parts.len() == 1 {
         "kept as one grid".to_string()
     } else {
@@ -141,6 +141,36 @@ pub fn fallback(
             (p, cert)
         })
         .collect()
+}
+
+/// Regions below a sixth of the lower bound (50 households in the default band: a grid worker for fewer is
+/// overhead, not service) join their smallest neighbouring region, even above the upper bound: one grid a
+/// little over the band serves better than a degenerate one beside it.
+fn merge_degenerate(graph: &UnitGraph, mut parts: Vec<Vec<usize>>, band: Band) -> Vec<Vec<usize>> {
+    let floor = u64::from(band.min()) / 6;
+    let sum = |p: &[usize]| p.iter().map(|&u| u64::from(graph.households[u])).sum::<u64>();
+    loop {
+        let mut region = vec![usize::MAX; graph.adj.len()];
+        for (i, p) in parts.iter().enumerate() {
+            for &u in p {
+                region[u] = i;
+            }
+        }
+        let Some(small) = (0..parts.len()).filter(|&i| sum(&parts[i]) < floor).min_by_key(|&i| (sum(&parts[i]), i))
+        else {
+            return parts;
+        };
+        let neighbour = parts[small]
+            .iter()
+            .flat_map(|&u| graph.adj[u].iter().map(|&v| region[v]))
+            .filter(|&r| r != usize::MAX && r != small)
+            .min_by_key(|&r| (sum(&parts[r]), r));
+        let Some(into) = neighbour else { return parts };
+        let moved = std::mem::take(&mut parts[small]);
+        parts[into].extend(moved);
+        parts[into].sort_unstable();
+        parts.remove(small);
+    }
 }
 
 /// The cheapest barrier to cross out of a piece: the neighbouring component's households, the barrier's

@@ -98,6 +98,10 @@ persons_per_household = {pph}
 residential_kinds = {res}
 residential_in_compound_kinds = {rin}   # residential only inside a compound (小区)
 single_household_kinds = {single}
+untagged_by_neighbours = {unb}   # untagged buildings outside compounds residential by footprint and neighbours
+untagged_min_m2 = {umin}
+untagged_max_m2 = {umax}
+untagged_radius_m = {urad}
 "#,
         flat = num(e.flat_area_m2),
         share = num(e.dwelling_share),
@@ -107,6 +111,10 @@ single_household_kinds = {single}
         res = list(&e.residential_kinds),
         rin = list(&e.residential_in_compound_kinds),
         single = list(&e.single_household_kinds),
+        unb = e.untagged_by_neighbours,
+        umin = num(e.untagged_min_m2),
+        umax = num(e.untagged_max_m2),
+        urad = num(e.untagged_radius_m),
     );
     let b = &config.bands;
     let _ = write!(
@@ -178,9 +186,14 @@ exact_budget = {exact_budget}        # candidate grids one exact search may exam
 # staff) or min_area_m2; smaller ones of one kind within group_within_m in one street are grouped.
 [dedicated]
 group_within_m = {group}
+oversize = "{oversize}"   # split | keep: a dedicated grid with more households than a basic grid may hold
 
 [dedicated.kinds]
 "#,
+        oversize = match dd.oversize {
+            crate::config::OversizePolicy::Split => "split",
+            crate::config::OversizePolicy::Keep => "keep",
+        },
         group = dd.group_within_m
     );
     for (kind, k) in &dd.kinds {

@@ -109,6 +109,7 @@ pub fn write_partition_files(
         },
         "certificates": certificates_linked(p, rows),
         "split_compounds": split_compounds_listed(d, p, rows),
+        "untagged_residential": untagged_by_street(d),
         "policy_crossings": p.policy_crossings,
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
@@ -168,6 +169,33 @@ fn split_compounds_listed(d: &Dataset, p: &Partition, rows: &[GridRow]) -> Vec<V
             grids.sort_unstable();
             grids.dedup();
             json!({"compound": k.id, "name": k.name, "households": c.households, "grids": grids, "reason": c.reason})
+        })
+        .collect()
+}
+
+/// Per street, the untagged buildings outside compounds that the footprint-and-neighbours rule made
+/// residential (`load/untagged.rs`), their households and their share of the street's households.
+fn untagged_by_street(d: &Dataset) -> Vec<Value> {
+    let mut by: std::collections::BTreeMap<usize, (u64, u64, u64)> = std::collections::BTreeMap::new();
+    for b in &d.buildings {
+        let Some(street) = b.street else { continue };
+        let e = by.entry(street).or_default();
+        e.2 += u64::from(b.households);
+        if b.by_neighbours {
+            e.0 += 1;
+            e.1 += u64::from(b.households);
+        }
+    }
+    by.into_iter()
+        .filter(|(_, (n, _, _))| *n > 0)
+        .map(|(s, (buildings, households, total))| {
+            let share = households as f64 / total.max(1) as f64;
+            json!({
+                "street": d.admin_areas[s].name,
+                "buildings": buildings,
+                "households": households,
+                "share_of_street_households": (share * 1000.0).round() / 1000.0,
+            })
         })
         .collect()
 }

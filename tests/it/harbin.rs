@@ -16,7 +16,13 @@ fn harbin_import_matches_the_reference_counts() {
     )
     .expect("import");
     assert_eq!((report.nodes, report.ways, report.relations), (226_042, 34_996, 394));
-    let plan = gridplan::config::Plan::from_path(&out.join("plan.toml")).expect("plan");
+    let mut plan = gridplan::config::Plan::from_path(&out.join("plan.toml")).expect("plan");
+    let with_rule = gridplan::load::load_plan(&plan).expect("load");
+    // Issue #10: the rule for untagged buildings outside compounds, reimplemented independently in Python
+    // (shapely + scipy, benches/peers/untagged_rule.py), adds 3,360 buildings; the projections differ a little.
+    let added = with_rule.buildings.iter().filter(|b| b.by_neighbours).count();
+    assert!((3_250..=3_450).contains(&added), "≈ 3,360 untagged buildings made residential, got {added}");
+    plan.config.estimate.untagged_by_neighbours = false;
     let d = gridplan::load::load_plan(&plan).expect("load");
     assert_eq!(d.buildings.len(), 16_052);
     assert_eq!(d.compounds.len(), 1_610);
@@ -108,6 +114,8 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
     )
     .expect("import");
     let mut plan = gridplan::config::Plan::from_path(&out.join("plan.toml")).expect("plan");
+    // The reference was computed on the households of tagged and compound buildings only.
+    plan.config.estimate.untagged_by_neighbours = false;
     let d = gridplan::load::load_plan(&plan).expect("load");
     let cov = &mut plan.config.coverage;
     let groups = [

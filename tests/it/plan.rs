@@ -4,12 +4,12 @@
 use super::util::*;
 use std::path::{Path, PathBuf};
 
-/// Imports the sample, names the plan with markup (to prove escaping), gives 40 workers, and runs `plan`.
+/// Imports the sample, names the plan with markup (to prove escaping), gives 80 workers, and runs `plan`.
 fn sample_run(dir: &Path) -> PathBuf {
     let data = import_sample(dir, "data").parent().expect("dir").to_path_buf();
     let text = std::fs::read_to_string(data.join("plan.toml")).expect("plan");
     let text = text.replacen("name = \"harbin-sample\"", "name = \"<img src=x onerror=alert(1)>样例\"", 1);
-    let text = text.replacen("# workers = 2000", "workers = 40", 1);
+    let text = text.replacen("# workers = 2000", "workers = 80", 1);
     write(&data, "plan.toml", text);
     let run = dir.join("run");
     let out = bin().arg("plan").arg(data.join("plan.toml")).arg("--out").arg(&run).output().expect("plan");
@@ -46,7 +46,7 @@ fn plan_writes_the_whole_run_directory() {
     ] {
         assert!(run.join(f).is_file(), "{f} missing");
     }
-    // The workload tables read back in polars, one row per grid, 40 workers shared out.
+    // The workload tables read back in polars, one row per grid, 80 workers shared out.
     use polars_io::SerReader;
     let df =
         polars_io::parquet::read::ParquetReader::new(std::fs::File::open(run.join("workload.parquet")).expect("open"))
@@ -56,7 +56,7 @@ fn plan_writes_the_whole_run_directory() {
         std::fs::read_to_string(run.join("grids.geojson")).expect("grids").parse().expect("geojson");
     assert_eq!(df.height(), grids.features.len());
     let workers: u32 = df.column("workers").expect("workers").u32().expect("u32").into_no_null_iter().sum();
-    assert_eq!(workers, 40);
+    assert_eq!(workers, 80);
     let households: u64 = df.column("households").expect("hh").u64().expect("u64").into_no_null_iter().sum();
     let check: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("check.json")).expect("check")).expect("json");
@@ -144,7 +144,7 @@ fn compare_reports_stability_between_two_runs() {
     let v: serde_json::Value = serde_json::from_slice(&other.stdout).expect("json");
     let moved = v["households_moved"].as_u64().expect("moved");
     let total = v["households_in_both"].as_u64().expect("both");
-    assert!(moved <= total && total == 12_957 - v["a"]["households_unassigned"].as_u64().unwrap_or(0), "{v}");
+    assert!(moved <= total && total == 26_542 - v["a"]["households_unassigned"].as_u64().unwrap_or(0), "{v}");
 }
 
 /// The analysts' notebook runs against a run directory when Python has polars, matplotlib, nbformat and

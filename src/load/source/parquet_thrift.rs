@@ -50,12 +50,15 @@ impl Value {
 #[derive(Debug, Clone, Copy)]
 enum Ty {
     Bool,
+    I8,
     I16,
     I32,
     I64,
     Binary,
     Struct(S),
     List(&'static Ty),
+    /// An i32 enum with these values (polars-parquet `unwrap`s the conversion of some).
+    Enum(&'static [i64]),
 }
 
 /// The Parquet structs whose fields are checked; `Any` is read by wire type only.
@@ -85,6 +88,20 @@ pub enum S {
     DataPageV2,
     /// `PageEncodingStats`.
     EncodingStats,
+    /// `Statistics`.
+    Statistics,
+    /// `LogicalType` (a union of structs).
+    LogicalType,
+    /// `DecimalType`.
+    Decimal,
+    /// `TimeType` and `TimestampType`.
+    Time,
+    /// `TimeUnit` (a union of empty structs).
+    TimeUnit,
+    /// `IntType`.
+    Int,
+    /// `ColumnOrder` (a union).
+    ColumnOrder,
     /// Any other struct.
     Any,
 }
@@ -92,7 +109,14 @@ pub enum S {
 use Ty::*;
 
 const STRINGS: Ty = List(&Binary);
-const I32S: Ty = List(&I32);
+/// `Type`, `FieldRepetitionType`, `ConvertedType`, `Encoding`, `CompressionCodec`, `PageType` of parquet.thrift.
+const TYPE: Ty = Enum(&[0, 1, 2, 3, 4, 5, 6, 7]);
+const REPETITION: Ty = Enum(&[0, 1, 2]);
+const CONVERTED: Ty = Enum(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+const ENCODING: Ty = Enum(&[0, 2, 3, 4, 5, 6, 7, 8, 9]);
+const ENCODINGS: Ty = List(&ENCODING);
+const CODEC: Ty = Enum(&[0, 1, 2, 3, 4, 5, 6, 7]);
+const PAGE_TYPE: Ty = Enum(&[0, 1, 2, 3]);
 
 /// The fields of each checked struct, from `parquet.thrift`.
 fn fields(s: S) -> &'static [(i16, Ty)] {
@@ -104,21 +128,21 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
             (4, List(&Struct(S::RowGroup))),
             (5, List(&Struct(S::KeyValue))),
             (6, Binary),
-            (7, List(&Struct(S::Any))),
+            (7, List(&Struct(S::ColumnOrder))),
             (8, Struct(S::Any)),
             (9, Binary),
         ],
         S::Schema => &[
-            (1, I32),
+            (1, TYPE),
             (2, I32),
-            (3, I32),
+            (3, REPETITION),
             (4, Binary),
             (5, I32),
-            (6, I32),
+            (6, CONVERTED),
             (7, I32),
             (8, I32),
             (9, I32),
-            (10, Struct(S::Any)),
+            (10, Struct(S::LogicalType)),
         ],
         S::RowGroup => &[
             (1, List(&Struct(S::Column))),
@@ -141,10 +165,10 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
             (9, Binary),
         ],
         S::ColumnMeta => &[
-            (1, I32),
-            (2, I32S),
+            (1, TYPE),
+            (2, ENCODINGS),
             (3, STRINGS),
-            (4, I32),
+            (4, CODEC),
             (5, I64),
             (6, I64),
             (7, I64),
@@ -152,7 +176,7 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
             (9, I64),
             (10, I64),
             (11, I64),
-            (12, Struct(S::Any)),
+            (12, Struct(S::Statistics)),
             (13, List(&Struct(S::EncodingStats))),
             (14, I64),
             (15, I32),
@@ -160,7 +184,7 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
         S::Sorting => &[(1, I32), (2, Bool), (3, Bool)],
         S::KeyValue => &[(1, Binary), (2, Binary)],
         S::Page => &[
-            (1, I32),
+            (1, PAGE_TYPE),
             (2, I32),
             (3, I32),
             (4, I32),
@@ -169,10 +193,36 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
             (7, Struct(S::DictionaryPage)),
             (8, Struct(S::DataPageV2)),
         ],
-        S::DataPage => &[(1, I32), (2, I32), (3, I32), (4, I32), (5, Struct(S::Any))],
-        S::DictionaryPage => &[(1, I32), (2, I32), (3, Bool)],
-        S::DataPageV2 => &[(1, I32), (2, I32), (3, I32), (4, I32), (5, I32), (6, I32), (7, Bool), (8, Struct(S::Any))],
-        S::EncodingStats => &[(1, I32), (2, I32), (3, I32)],
+        S::DataPage => &[(1, I32), (2, ENCODING), (3, ENCODING), (4, ENCODING), (5, Struct(S::Statistics))],
+        S::DictionaryPage => &[(1, I32), (2, ENCODING), (3, Bool)],
+        S::DataPageV2 => {
+            &[(1, I32), (2, I32), (3, I32), (4, ENCODING), (5, I32), (6, I32), (7, Bool), (8, Struct(S::Statistics))]
+        }
+        S::EncodingStats => &[(1, PAGE_TYPE), (2, ENCODING), (3, I32)],
+        S::Statistics => {
+            &[(1, Binary), (2, Binary), (3, I64), (4, I64), (5, Binary), (6, Binary), (7, Bool), (8, Bool)]
+        }
+        S::LogicalType => &[
+            (1, Struct(S::Any)),
+            (2, Struct(S::Any)),
+            (3, Struct(S::Any)),
+            (4, Struct(S::Any)),
+            (5, Struct(S::Decimal)),
+            (6, Struct(S::Any)),
+            (7, Struct(S::Time)),
+            (8, Struct(S::Time)),
+            (10, Struct(S::Int)),
+            (11, Struct(S::Any)),
+            (12, Struct(S::Any)),
+            (13, Struct(S::Any)),
+            (14, Struct(S::Any)),
+            (15, Struct(S::Any)),
+        ],
+        S::Decimal => &[(1, I32), (2, I32)],
+        S::Time => &[(1, Bool), (2, Struct(S::TimeUnit))],
+        S::TimeUnit => &[(1, Struct(S::Any)), (2, Struct(S::Any)), (3, Struct(S::Any))],
+        S::Int => &[(1, I8), (2, Bool)],
+        S::ColumnOrder => &[(1, Struct(S::Any))],
         S::Any => &[],
     }
 }
@@ -181,8 +231,9 @@ fn fields(s: S) -> &'static [(i16, Ty)] {
 fn wire(t: Ty) -> &'static [u8] {
     match t {
         Bool => &[1, 2],
+        I8 => &[3],
         I16 => &[4],
-        I32 => &[5],
+        I32 | Enum(_) => &[5],
         I64 => &[6],
         Binary => &[8],
         Struct(_) => &[12],
@@ -265,6 +316,10 @@ impl<'a> Reader<'a> {
                 0 => i16::try_from(self.int()?).map_err(|_| "a field id out of range".to_string())?,
                 delta => id.wrapping_add(i16::from(delta)),
             };
+            // Thrift decoders keep the last of repeated fields, the checks would read the first.
+            if out.iter().any(|(f, _)| *f == id) {
+                return Err(format!("field {id} of {s:?} appears twice"));
+            }
             let v = match fields(s).iter().find(|(f, _)| *f == id) {
                 Some(&(_, ty)) => {
                     if !wire(ty).contains(&kind) {
@@ -285,6 +340,14 @@ impl<'a> Reader<'a> {
         match ty {
             I16 => range(self.int()?, i64::from(i16::MIN), i64::from(i16::MAX)),
             I32 => range(self.int()?, i64::from(i32::MIN), i64::from(i32::MAX)),
+            Enum(values) => {
+                let x = self.int()?;
+                if values.contains(&x) {
+                    Ok(Value::Int(x))
+                } else {
+                    Err(format!("{x} is not one of the values its field allows"))
+                }
+            }
             Struct(s) => self.read_struct(s, depth + 1),
             List(elem) => {
                 let (n, elem_kind) = self.list_header()?;
