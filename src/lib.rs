@@ -17,7 +17,7 @@
 //! // …which loads into one model in local metres, households estimated from footprints.
 //! let data = load::load_plan(&Plan::from_path(&out.join("plan.toml"))?)?;
 //! assert_eq!(data.buildings.len(), 312);
-//! assert_eq!(data.total_households(), 12_957);
+//! assert_eq!(data.total_households(), 26_542);
 //! # std::fs::remove_dir_all(&out)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

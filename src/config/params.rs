@@ -394,7 +394,8 @@ pub struct PartitionParams {
     /// Pieces of at most this many units are solved by exact search for the best plan first (larger ones by
     /// spanning trees, with an exact search for any plan as the fallback up to 128 units).
     pub exact_units: u32,
-    /// Candidate grids one exact search may examine before it gives up (proving nothing).
+    /// Candidate grids the last exact search of a piece may examine before it gives up (proving nothing);
+    /// the first ones get a tenth of it.
     pub exact_budget: u64,
 }
 
@@ -407,7 +408,7 @@ impl Default for PartitionParams {
             minor_barrier_classes: vec!["secondary".into(), "tertiary".into(), "stream".into()],
             compounds: CompoundPolicy::SplitWhenNeeded,
             exact_units: 16,
-            exact_budget: 200_000,
+            exact_budget: 2_000_000,
         }
     }
 }

@@ -249,15 +249,25 @@ fn split_compounds(
     );
     let listed: BTreeSet<usize> =
         p.split_compounds.iter().filter(|c| matches!(c.kind, "opened" | "dedicated")).map(|c| c.compound).collect();
-    let (mut split, mut split_listed) = (0, 0);
+    // A building belongs to the smallest compound polygon its point lies in (a compound drawn inside another is
+    // a compound of its own, as the README says).
+    let mut member: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     for (k, compound) in d.compounds.iter().enumerate() {
         let Some(bbox) = geo::BoundingRect::bounding_rect(&compound.polygon) else { continue };
         let env = AABB::from_corners([bbox.min().x, bbox.min().y], [bbox.max().x, bbox.max().y]);
-        let inside: Vec<usize> = points
-            .locate_in_envelope(&env)
-            .map(|s| s.data)
-            .filter(|&s| compound.polygon.intersects(&p.sites[s].point))
-            .collect();
+        let area = geo::Area::unsigned_area(&compound.polygon);
+        for s in points.locate_in_envelope(&env).map(|s| s.data) {
+            if compound.polygon.intersects(&p.sites[s].point) && member.get(&s).is_none_or(|&(a, _)| area < a) {
+                member.insert(s, (area, k));
+            }
+        }
+    }
+    let mut sites_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (s, (_, k)) in member {
+        sites_of.entry(k).or_default().push(s);
+    }
+    let (mut split, mut split_listed) = (0, 0);
+    for (k, inside) in sites_of {
         let households: u64 = inside.iter().map(|&s| u64::from(p.sites[s].households)).sum();
         let grids: BTreeMap<usize, ()> = inside.iter().flat_map(|&s| holders[s].iter().map(|&g| (g, ()))).collect();
         if inside.len() < 2 || grids.len() < 2 || households > u64::from(config.bands.basic.max()) {

@@ -167,7 +167,7 @@ impl Search {
         if self.searched > self.budget {
             return None;
         }
-        for part in candidates {
+        for (part, _) in candidates {
             let rest = set & !part;
             let part_cost = self.cost(part);
             if rest == 0 {
@@ -209,8 +209,8 @@ impl Search {
             return None;
         }
         let middle = u64::from(self.band.min() + self.band.max()) / 2;
-        candidates.sort_by_key(|&p| (self.sum(p).abs_diff(middle), p));
-        for part in candidates {
+        candidates.sort_unstable_by_key(|&(p, sum)| (sum.abs_diff(middle), p));
+        for (part, _) in candidates {
             let rest = set & !part;
             if rest == 0 || (self.components_feasible(rest) && self.any(rest, chain)?) {
                 chain.push(part);
@@ -231,14 +231,14 @@ impl Search {
         sum: u64,
         frontier: u128,
         forbidden: u128,
-        out: &mut Vec<u128>,
+        out: &mut Vec<(u128, u64)>,
     ) {
         self.searched += 1;
         if self.searched > self.budget {
             return;
         }
         if sum >= u64::from(self.band.min()) {
-            out.push(part);
+            out.push((part, sum));
         }
         let mut forbidden = forbidden;
         let mut rest = frontier;

@@ -20,9 +20,10 @@ pub enum Solved {
     Impossible(Proof),
 }
 
-/// Solves `piece` (connected in `graph`): exact search first for pieces of at most `exact_units` units,
-/// spanning trees at the preferred k and its neighbours, exact search for pieces of at most 128 units, then
-/// spanning trees at every feasible k with ten times the attempts (when `more_effort`).
+/// Solves `piece` (connected in `graph`): exact search for the best plan first for pieces of at most
+/// `exact_units` units, spanning trees at the preferred k, exact search for any plan for pieces of at most 128
+/// units (a tenth of the budget), spanning trees at the neighbouring ks, then (when `more_effort`) spanning
+/// trees at every feasible k with ten times the attempts and exact search with the whole budget.
 #[allow(clippy::too_many_arguments, reason = "the context of one piece")]
 pub fn solve(
     graph: &UnitGraph,
@@ -41,30 +42,33 @@ pub fn solve(
     let exact_allowed = algorithm.exact_search() && piece.len() <= exact::MAX_UNITS;
     let exact_first = exact_allowed && piece.len() <= params.exact_units as usize;
     let (mut searched, mut trees) = (0u64, 0u64);
-    let exact =
-        |searched: &mut u64, goal| match exact::search(graph, centres, piece, band, k, params.exact_budget, goal) {
-            exact::Outcome::Plan { parts, .. } => Some(Solved::InBand(parts)),
-            exact::Outcome::NoPlan { searched } => Some(Solved::Impossible(Proof::Exhaustive { searched })),
-            exact::Outcome::GaveUp { searched: s } => {
-                *searched += s;
-                None
-            }
-        };
-    if exact_first && let Some(done) = exact(&mut searched, exact::Goal::Best) {
-        return done;
-    }
-    let mut ks = vec![k];
-    for dk in 1..=2 {
-        ks.extend([k + dk, k.saturating_sub(dk)].into_iter().filter(|&x| x >= lo && x <= hi && x >= 1));
-    }
-    for &k in &ks {
-        if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, params.attempts) {
-            return Solved::InBand(parts);
+    let exact = |searched: &mut u64, goal, budget| match exact::search(graph, centres, piece, band, k, budget, goal) {
+        exact::Outcome::Plan { parts, .. } => Some(Solved::InBand(parts)),
+        exact::Outcome::NoPlan { searched } => Some(Solved::Impossible(Proof::Exhaustive { searched })),
+        exact::Outcome::GaveUp { searched: s } => {
+            *searched += s;
+            None
         }
-        trees += u64::from(params.attempts);
-    }
-    if exact_allowed && let Some(done) = exact(&mut searched, exact::Goal::Any) {
+    };
+    if exact_first && let Some(done) = exact(&mut searched, exact::Goal::Best, params.exact_budget / 10) {
         return done;
+    }
+    // The preferred k by spanning trees (they find a plan in a few trees when one is easy to find), then an
+    // exact search for any plan, which also proves when there is none, then the neighbouring ks.
+    if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, params.attempts) {
+        return Solved::InBand(parts);
+    }
+    trees += u64::from(params.attempts);
+    if exact_allowed && let Some(done) = exact(&mut searched, exact::Goal::Any, params.exact_budget / 10) {
+        return done;
+    }
+    for dk in 1..=2 {
+        for k in [k + dk, k.saturating_sub(dk)].into_iter().filter(|&x| x >= lo && x <= hi && x >= 1) {
+            if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, params.attempts) {
+                return Solved::InBand(parts);
+            }
+            trees += u64::from(params.attempts);
+        }
     }
     let attempts = params.attempts.saturating_mul(MORE_EFFORT);
     for k in (lo..=hi).filter(|_| more_effort) {
@@ -72,6 +76,13 @@ pub fn solve(
             return Solved::InBand(parts);
         }
         trees += u64::from(attempts);
+    }
+    // The whole budget, to prove what the first search could not.
+    if exact_allowed
+        && more_effort
+        && let Some(done) = exact(&mut searched, exact::Goal::Any, params.exact_budget)
+    {
+        return done;
     }
     Solved::Impossible(Proof::NotProved { searched, trees })
 }

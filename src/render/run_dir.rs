@@ -168,7 +168,7 @@ fn split_compounds_listed(d: &Dataset, p: &Partition, rows: &[GridRow]) -> Vec<V
                 .collect();
             grids.sort_unstable();
             grids.dedup();
-            json!({"compound": k.id, "name": k.name, "households": c.households, "grids": grids, "reason": c.reason})
+            json!({"compound": k.id, "name": k.name, "households": c.households, "grids": grids, "kind": c.kind, "reason": c.reason})
         })
         .collect()
 }
