@@ -37,7 +37,8 @@ enum Command {
     Inspect(inspect::Args),
     /// The whole job in one run directory: partition, coverage and new sites, workload, charts, report.html.
     Plan(plan::Args),
-    /// Partition every community into basic grids in band, never across a hard barrier, compounds whole.
+    /// Partition every community into basic grids in band, never across a hard barrier, compounds whole unless
+    /// the band needs otherwise; every grid out of band comes with a proof.
     Partition(partition::Args),
     /// Walking coverage (15-minute service circles) per household and facility kind, the uncovered ledger,
     /// and suggested new sites.
@@ -65,6 +66,17 @@ fn load_data(plan: &gridplan::config::Plan) -> anyhow::Result<gridplan::model::D
 }
 
 /// The first line a planner sees when households were left out of every grid: how many, and why.
+/// Out-of-band grids whose certificate is not a proof: the planner must know the search gave up.
+fn warn_unproved(check: &gridplan::partition::check::Check) {
+    if check.grids_out_of_band_unexplained > 0 {
+        eprintln!(
+            "warning: {} of {} grids out of band have no proof that no in-band plan exists (the search gave up; \
+             run.json certificates say how far it got; raise [partition] exact_budget to search further)",
+            check.grids_out_of_band_unexplained, check.grids_out_of_band
+        );
+    }
+}
+
 fn warn_unassigned(p: &gridplan::partition::Partition) {
     let left = p.unassigned_households();
     if left == 0 {

@@ -45,6 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     )
     .with_context(|| format!("writing {}", args.out.display()))?;
     super::warn_unassigned(&partition);
+    super::warn_unproved(&check);
     outln!("{}", serde_json::to_string_pretty(&check)?);
     eprintln!(
         "{} communities, {} grids ({} in band) in {:.2} s; wrote {}",

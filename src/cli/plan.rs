@@ -54,6 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     .with_context(|| format!("plan run into {}", args.out.display()))?;
     bar.finish_and_clear();
     super::warn_unassigned(&run.partition);
+    super::warn_unproved(&run.check);
     if let Some(note) =
         gridplan::coverage::no_candidates_note(&gridplan::coverage::candidates(&dataset), &plan.config.coverage)
     {

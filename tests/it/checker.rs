@@ -127,3 +127,19 @@ fn a_site_outside_its_street_is_caught() {
     let c = check(&d, &p, &plan.config);
     assert!(c.nesting_violations >= 1 && c.discontiguous_grids >= 1, "{c:?}");
 }
+
+#[test]
+fn a_search_that_gives_up_says_not_proved_and_counts_as_unexplained() {
+    let (_dir, mut plan, d, p) = sample();
+    assert_eq!(check(&d, &p, &plan.config).grids_out_of_band_unexplained, 0, "the default search proves every case");
+    plan.config.partition.attempts = 1;
+    plan.config.partition.exact_units = 0;
+    plan.config.partition.exact_budget = 0;
+    let weak = partition(&d, &plan.config, 1);
+    let c = check(&d, &weak, &plan.config);
+    assert!(c.grids_out_of_band_unexplained > 0, "{c:?}");
+    for g in weak.grids.iter().filter(|g| !(300..=500).contains(&g.households)) {
+        let cert = &weak.certificates[g.certificate.expect("every out-of-band grid has a certificate")];
+        assert_eq!(cert.proof.is_proof(), !cert.reason.starts_with("not proved"), "{}", cert.reason);
+    }
+}
