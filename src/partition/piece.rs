@@ -23,7 +23,8 @@ pub enum Solved {
 /// Solves `piece` (connected in `graph`): exact search for the best plan first for pieces of at most
 /// `exact_units` units, spanning trees at the preferred k, exact search for any plan for pieces of at most 128
 /// units (a tenth of the budget), spanning trees at the neighbouring ks, then (when `more_effort`) spanning
-/// trees at every feasible k with ten times the attempts and exact search with the whole budget.
+/// trees at those ks with ten times the attempts and exact search with the whole budget. The number of grids is
+/// at most the number of units.
 #[allow(clippy::too_many_arguments, reason = "the context of one piece")]
 pub fn solve(
     graph: &UnitGraph,
@@ -39,6 +40,12 @@ pub fn solve(
     let (Some(k), Some((lo, hi))) = (tree::choose_k(h, band), tree::feasible_ks(h, band)) else {
         return Solved::Impossible(Proof::KWindow);
     };
+    // Every grid holds at least one unit.
+    let hi = hi.min(piece.len() as u64);
+    if lo > hi {
+        return Solved::Impossible(Proof::FewerUnitsThanGrids);
+    }
+    let k = k.clamp(lo, hi);
     let exact_allowed = algorithm.exact_search() && piece.len() <= exact::MAX_UNITS;
     let exact_first = exact_allowed && piece.len() <= params.exact_units as usize;
     let (mut searched, mut trees) = (0u64, 0u64);
@@ -70,8 +77,16 @@ pub fn solve(
             trees += u64::from(params.attempts);
         }
     }
+    // More trees at the preferred k and its neighbours (not the whole window: a window of a hundred ks at ten
+    // times the attempts would cost seconds on a large piece).
     let attempts = params.attempts.saturating_mul(MORE_EFFORT);
-    for k in (lo..=hi).filter(|_| more_effort) {
+    let near = [k, k + 1, k.saturating_sub(1), k + 2, k.saturating_sub(2)];
+    let mut tried = Vec::new();
+    for k in near.into_iter().filter(|&x| more_effort && x >= lo && x <= hi && x >= 1) {
+        if tried.contains(&k) {
+            continue;
+        }
+        tried.push(k);
         if let Some(parts) = algorithm.split(graph, centres, piece, k, band, rng, attempts) {
             return Solved::InBand(parts);
         }
@@ -102,6 +117,11 @@ pub fn reason(proof: Proof, h: u64, band: Band, opened: &[String]) -> String {
             "{h} households cut off by barriers: too many for one grid (> {}) and too few for two (< {})",
             band.max(),
             2 * band.min()
+        ),
+        Proof::FewerUnitsThanGrids => format!(
+            "these {h} households need at least {} grids of at most {} but form fewer units (compounds kept whole count as one)",
+            h.div_ceil(u64::from(band.max())),
+            band.max()
         ),
         Proof::UnitOverUpper => format!(
             "one building of {h} households, above the upper bound of {}; a building is never split",

@@ -106,6 +106,8 @@ pub enum Proof {
     KWindow,
     /// One unit (a building) holds more households than the upper bound, and a building is never split.
     UnitOverUpper,
+    /// Counting: the piece needs more grids (⌈H ÷ max⌉) than it has units, and every grid holds a unit.
+    FewerUnitsThanGrids,
     /// Exhaustive search: no partition of the piece into connected in-band grids exists under the rules in
     /// force (compounds whole, or opened as listed in `split_compounds`).
     Exhaustive {
@@ -127,6 +129,7 @@ impl Proof {
         match self {
             Proof::KWindow => "k_window",
             Proof::UnitOverUpper => "unit_over_upper",
+            Proof::FewerUnitsThanGrids => "fewer_units_than_grids",
             Proof::Exhaustive { .. } => "exhaustive",
             Proof::NotProved { .. } => "not_proved",
         }
