@@ -350,17 +350,7 @@ mod tests {
     }
 
     fn connected(g: &UnitGraph, part: &[usize]) -> bool {
-        let inside: std::collections::BTreeSet<usize> = part.iter().copied().collect();
-        let mut seen = std::collections::BTreeSet::from([part[0]]);
-        let mut stack = vec![part[0]];
-        while let Some(u) = stack.pop() {
-            for &v in &g.adj[u] {
-                if inside.contains(&v) && seen.insert(v) {
-                    stack.push(v);
-                }
-            }
-        }
-        seen.len() == part.len()
+        crate::partition::undersize::sub_components(g, part).len() == 1
     }
 
     /// Every set partition of `units` (restricted growth strings), connected parts in band only: the count of

@@ -188,18 +188,7 @@ mod tests {
         for p in &parts {
             let h: u32 = p.iter().map(|&u| g.households[u]).sum();
             assert!((300..=500).contains(&h), "{h}");
-            let sub = UnitGraph { adj: g.adj.clone(), ..g.clone() };
-            let inside: std::collections::HashSet<usize> = p.iter().copied().collect();
-            let mut seen = std::collections::HashSet::from([p[0]]);
-            let mut stack = vec![p[0]];
-            while let Some(u) = stack.pop() {
-                for &v in &sub.adj[u] {
-                    if inside.contains(&v) && seen.insert(v) {
-                        stack.push(v);
-                    }
-                }
-            }
-            assert_eq!(seen.len(), p.len(), "part is connected");
+            assert_eq!(crate::partition::undersize::sub_components(&g, p).len(), 1, "part is connected");
         }
     }
 }
