@@ -70,7 +70,8 @@ fn load_data(plan: &gridplan::config::Plan) -> anyhow::Result<gridplan::model::D
 fn warn_unproved(check: &gridplan::partition::check::Check) {
     if check.grids_out_of_band_unexplained > 0 {
         eprintln!(
-            "warning: {} of {} grids out of band have no proof that no in-band plan exists (the search gave up; \
+            "警告：{0} 个超出户数范围的网格（共 {1} 个）未能证明无法调整到范围内（搜索已达上限，可调大 [partition] exact_budget） / \
+             warning: {0} of {1} grids out of band have no proof that no in-band plan exists (the search gave up; \
              run.json certificates say how far it got; raise [partition] exact_budget to search further)",
             check.grids_out_of_band_unexplained, check.grids_out_of_band
         );

@@ -317,9 +317,9 @@ fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64
             .to_string();
         if ctx.config.dedicated.oversize == crate::config::OversizePolicy::Keep {
             g.note = Some(format!(
-                "{name}: {} households, more than a basic grid's upper bound of {}; kept as one dedicated grid ([dedicated] oversize = \"keep\")",
-                g.households,
-                band.max()
+                "{name}：{h} 户，超过基础网格上限 {max} 户，按设置保留为一个专属网格 / {h} households, more than a basic grid's upper bound of {max}; kept as one dedicated grid ([dedicated] oversize = \"keep\")",
+                h = g.households,
+                max = band.max()
             ));
             out.push(g);
             continue;
@@ -329,18 +329,14 @@ fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64
         let n = parts.len();
         for (k, (sites, cert)) in parts.into_iter().enumerate() {
             let households = sites.iter().map(|&s| u64::from(ctx.sites[s].households)).sum();
+            let (h, max, part) = (g.households, band.max(), k + 1);
             let mut note = if n == 1 {
                 format!(
-                    "{name}: {} households, more than a basic grid's upper bound of {}; cannot be split",
-                    g.households,
-                    band.max()
+                    "{name}：{h} 户，超过基础网格上限 {max} 户，无法拆分 / {h} households, more than a basic grid's upper bound of {max}; cannot be split"
                 )
             } else {
                 format!(
-                    "{name}: {} households in all, more than a basic grid's upper bound of {}; split along building lines into {n} dedicated grids (part {} of {n})",
-                    g.households,
-                    band.max(),
-                    k + 1
+                    "{name}：共 {h} 户，超过基础网格上限 {max} 户，按楼栋拆分为 {n} 个专属网格（第 {part} 个） / {h} households in all, more than a basic grid's upper bound of {max}; split along building lines into {n} dedicated grids (part {part} of {n})"
                 )
             };
             if let Some(c) = cert {
