@@ -1,14 +1,74 @@
 //! The finished grids of a partition as planners see them: one row per basic or dedicated grid with its id and
 //! CJ/T 349-style code, street and community, households, persons, elderly, buildings, the sites it holds and
-//! its outline (Voronoi cells of the sites clipped to the street or community, dissolved per grid, dedicated
-//! grids cut out). Outputs, workload and reports all read this table.
+//! its outline (along roads, rivers and walls: [`crate::outline`]), and one row per micro-grid (微网格) with a
+//! code that extends its grid's. Outputs, workload and reports all read these tables.
 
+use crate::config::PlanConfig;
 use crate::model::Dataset;
+use crate::outline::block::BlockStats;
+use crate::outline::check::OutlineCheck;
+use crate::partition::micro::MicroGrid;
 use crate::partition::{Member, Partition};
-use geo::{
-    Area, BooleanOps, BoundingRect, Contains, MultiPoint, MultiPolygon, Point, Voronoi, VoronoiClip, VoronoiParams,
-};
+use geo::{Area, Contains, MultiPolygon};
 use serde_json::{Map, Value, json};
+
+/// The grids and micro-grids of a partition, drawn and checked.
+pub struct Grids {
+    /// Basic grids in partition order, then dedicated grids.
+    pub rows: Vec<GridRow>,
+    /// Micro-grids, grid by grid.
+    pub micro: Vec<MicroRow>,
+    /// Figures of the drawing (blocks, divided blocks, sites outside blocks).
+    pub drawing: BlockStats,
+    /// The outline keys of `check.json`.
+    pub check: OutlineCheck,
+}
+
+/// One micro-grid (微网格).
+#[derive(Debug, Clone)]
+pub struct MicroRow {
+    /// Id: the grid's id and a two-digit sequence, e.g. `r10784826-C01-02-07`.
+    pub micro_id: String,
+    /// Full code without separators.
+    pub code: String,
+    /// Its grid (index into `Grids::rows`).
+    pub grid_row: usize,
+    /// Households.
+    pub households: u64,
+    /// Buildings.
+    pub buildings: u64,
+    /// Sites, ascending.
+    pub sites: Vec<usize>,
+    /// Stairwell `i` of `n` of one building.
+    pub stairwell: Option<(usize, usize)>,
+    /// Why it is outside the micro band.
+    pub out_of_band: Option<String>,
+    /// Outline, local metres.
+    pub polygon: MultiPolygon,
+}
+
+impl MicroRow {
+    /// Its properties in `micro_grids.geojson`.
+    pub fn properties(&self, rows: &[GridRow]) -> Map<String, Value> {
+        let grid = &rows[self.grid_row];
+        let mut props = Map::new();
+        props.insert("micro_id".into(), json!(self.micro_id));
+        props.insert("code".into(), json!(self.code));
+        props.insert("grid_id".into(), json!(grid.grid_id));
+        props.insert("street".into(), json!(grid.street_name));
+        props.insert("community".into(), json!(grid.community));
+        props.insert("households".into(), json!(self.households));
+        props.insert("buildings".into(), json!(self.buildings));
+        props.insert("area_m2".into(), json!(self.polygon.unsigned_area().round()));
+        if let Some((i, n)) = self.stairwell {
+            props.insert("stairwell".into(), json!(format!("{i}/{n}")));
+        }
+        if let Some(reason) = &self.out_of_band {
+            props.insert("out_of_band".into(), json!(reason));
+        }
+        props
+    }
+}
 
 /// One grid.
 #[derive(Debug, Clone)]
@@ -45,6 +105,8 @@ pub struct GridRow {
     pub units: Vec<(String, Option<String>)>,
     /// Street name.
     pub street_name: String,
+    /// Micro-grids in it.
+    pub micro_grids: usize,
 }
 
 impl GridRow {
@@ -78,9 +140,14 @@ impl GridRow {
             props.insert("certificate".into(), json!(c));
             props.insert("proof".into(), json!(proof));
         }
+        props.insert("micro_grids".into(), json!(self.micro_grids));
         if self.dedicated.is_some() {
-            props.insert("units".into(), json!(self.units.iter().map(|u| u.0.as_str()).collect::<Vec<_>>()));
-            props.insert("names".into(), json!(self.units.iter().filter_map(|u| u.1.as_deref()).collect::<Vec<_>>()));
+            // Text, not lists: a Shapefile or GeoPackage has no list fields, and GDAL would drop them.
+            props.insert("units".into(), json!(self.units.iter().map(|u| u.0.as_str()).collect::<Vec<_>>().join(";")));
+            props.insert(
+                "names".into(),
+                json!(self.units.iter().filter_map(|u| u.1.as_deref()).collect::<Vec<_>>().join(";")),
+            );
         }
         props
     }
@@ -99,10 +166,52 @@ fn counts(d: &Dataset, p: &Partition, sites: &[usize]) -> (u64, Option<u64>, u64
     (persons, elderly, buildings)
 }
 
-/// The grids of a partition: basic grids in partition order, then dedicated grids.
-pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
-    let polygons = grid_polygons(d, p);
+/// The grids and micro-grids of a partition, drawn and checked.
+pub fn grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> Grids {
+    let barriers = crate::partition::graph::BarrierIndex::hard(d, &config.barriers.classes);
+    let micro = crate::partition::micro::micro_grids(d, p, config.bands.micro, config.partition.max_edge_m, &barriers);
+    let outlines = crate::outline::outlines(d, p, &micro, config);
+    let rows = grid_rows(d, p, &outlines.grids, outlines.dedicated, &micro);
+    let micro = micro_rows(p, &rows, micro, outlines.micro);
+    let check = crate::outline::check::check_outlines(d, p, &rows, &micro, config);
+    Grids { rows, micro, drawing: outlines.stats, check }
+}
+
+fn micro_rows(p: &Partition, rows: &[GridRow], micro: Vec<MicroGrid>, polygons: Vec<MultiPolygon>) -> Vec<MicroRow> {
+    micro
+        .into_iter()
+        .zip(polygons)
+        .map(|(m, polygon)| {
+            let grid = &rows[m.grid];
+            let buildings = m.sites.iter().filter(|&&s| matches!(p.sites[s].member, Member::Building(_))).count();
+            MicroRow {
+                micro_id: format!("{}-{:02}", grid.grid_id, m.seq),
+                code: format!("{}{:02}", grid.code, m.seq),
+                grid_row: m.grid,
+                households: m.households,
+                buildings: buildings as u64,
+                sites: m.sites,
+                stairwell: m.stairwell,
+                out_of_band: m.note,
+                polygon,
+            }
+        })
+        .collect()
+}
+
+/// The grid rows: basic grids in partition order, then dedicated grids.
+fn grid_rows(
+    d: &Dataset,
+    p: &Partition,
+    polygons: &[MultiPolygon],
+    dedicated_polygons: Vec<MultiPolygon>,
+    micro: &[MicroGrid],
+) -> Vec<GridRow> {
     let codes = grid_codes(p);
+    let mut micro_count = vec![0; p.grids.len()];
+    for m in micro {
+        micro_count[m.grid] += 1;
+    }
     let mut rows: Vec<GridRow> = p
         .grids
         .iter()
@@ -127,11 +236,11 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
                 certificate: grid.certificate.map(|c| (c, p.certificates[c].proof.kind())),
                 units: Vec::new(),
                 street_name: d.admin_areas[community.street].name.clone(),
+                micro_grids: micro_count[g],
             }
         })
         .collect();
-    let labels = dedicated_labels(d, p, &polygons);
-    let dedicated_polygons = divided_dedicated(p);
+    let labels = dedicated_labels(d, p, polygons);
     for ((g, label), polygon) in p.dedicated.iter().zip(labels).zip(dedicated_polygons) {
         let (persons, elderly, buildings) = counts(d, p, &g.sites);
         rows.push(GridRow {
@@ -151,103 +260,10 @@ pub fn grid_rows(d: &Dataset, p: &Partition) -> Vec<GridRow> {
             certificate: None,
             units: g.units.iter().map(|&u| (d.special_units[u].id.clone(), d.special_units[u].name.clone())).collect(),
             street_name: d.admin_areas[g.street].name.clone(),
+            micro_grids: 0,
         });
     }
     rows
-}
-
-/// Grid polygons that tile each street (or given community): Voronoi cells of the sites, clipped to the
-/// container, dissolved per grid. Grids with no cell (co-located sites) get the union of their sites' cells.
-pub fn grid_polygons(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
-    let mut cells_of_grid: Vec<Vec<MultiPolygon>> = vec![Vec::new(); p.grids.len()];
-    let grid_of_site = p.grid_of_site();
-    // Containers: a given community, else the street.
-    let mut containers: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
-    for c in &p.communities {
-        let key = c.admin_area.unwrap_or(c.street);
-        containers.entry(key).or_default().extend(c.sites.iter().copied());
-    }
-    for (area, sites) in containers {
-        let boundary = &d.admin_areas[area].polygon;
-        // One Voronoi site per distinct position; co-located sites share the cell.
-        let mut positions: Vec<(f64, f64, usize)> =
-            sites.iter().map(|&s| (p.sites[s].point.x(), p.sites[s].point.y(), s)).collect();
-        positions.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
-        positions.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        let cells: Vec<geo::Polygon> = if positions.len() >= 3 {
-            let mp = MultiPoint::from(positions.iter().map(|&(x, y, _)| Point::new(x, y)).collect::<Vec<_>>());
-            // The diagram must reach every corner of the container, not just around the sites.
-            let frame = match (boundary.bounding_rect(), mp.bounding_rect()) {
-                (Some(a), Some(b)) => geo::Rect::new(
-                    geo::Coord { x: a.min().x.min(b.min().x) - 10.0, y: a.min().y.min(b.min().y) - 10.0 },
-                    geo::Coord { x: a.max().x.max(b.max().x) + 10.0, y: a.max().y.max(b.max().y) + 10.0 },
-                )
-                .to_polygon(),
-                _ => continue,
-            };
-            mp.voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Polygon(&frame))).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let tree = rstar::RTree::bulk_load(
-            positions.iter().map(|&(x, y, s)| rstar::primitives::GeomWithData::new([x, y], s)).collect(),
-        );
-        for cell in cells {
-            let Some(r) = cell.bounding_rect() else { continue };
-            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-            let Some(site) = tree
-                .locate_in_envelope(&env)
-                .find(|e| cell.contains(&Point::new(e.geom()[0], e.geom()[1])))
-                .map(|e| e.data)
-            else {
-                continue;
-            };
-            let clipped = MultiPolygon::new(vec![cell]).intersection(boundary);
-            if grid_of_site[site] != usize::MAX && clipped.unsigned_area() > 0.0 {
-                cells_of_grid[grid_of_site[site]].push(clipped);
-            }
-        }
-        // Whatever no cell covers (too few sites to triangulate, cells that miss the container's corners)
-        // goes to the grid of the nearest site, so the container is covered by construction.
-        let placed: Vec<&MultiPolygon> = sites
-            .iter()
-            .filter_map(|&s| grid_of_site.get(s))
-            .copied()
-            .collect::<std::collections::BTreeSet<usize>>()
-            .into_iter()
-            .flat_map(|g| cells_of_grid[g].iter())
-            .collect();
-        let remainder = boundary.difference(&geo::unary_union(placed));
-        for part in remainder.0 {
-            let Some(at) = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()])) else {
-                continue;
-            };
-            if let Some(nearest) = tree.nearest_neighbor(&[at.x(), at.y()])
-                && grid_of_site[nearest.data] != usize::MAX
-            {
-                cells_of_grid[grid_of_site[nearest.data]].push(MultiPolygon::new(vec![part]));
-            }
-        }
-    }
-    // Dedicated grids are cut out of the basic grids of their street, so the street is tiled once.
-    let mut dedicated_by_street: std::collections::BTreeMap<usize, Vec<&MultiPolygon>> =
-        std::collections::BTreeMap::new();
-    for g in &p.dedicated {
-        dedicated_by_street.entry(g.street).or_default().push(&g.polygon);
-    }
-    let cut: std::collections::BTreeMap<usize, MultiPolygon> =
-        dedicated_by_street.into_iter().map(|(s, polys)| (s, geo::unary_union(polys))).collect();
-    cells_of_grid
-        .into_iter()
-        .enumerate()
-        .map(|(g, cells)| {
-            let union = geo::unary_union(cells.iter());
-            crate::load::geometry::clean(match cut.get(&p.communities[p.grids[g].community].street) {
-                Some(c) => union.difference(c),
-                None => union,
-            })
-        })
-        .collect()
 }
 
 /// Sequence codes inside each community, numbered north → south in 500 m rows, west → east within a row
@@ -313,61 +329,4 @@ fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]
             }
         })
         .collect()
-}
-
-/// The outlines of dedicated grids; a unit split into several grids has its outline divided among them by
-/// the Voronoi cells of their buildings, so the parts tile the unit.
-fn divided_dedicated(p: &Partition) -> Vec<MultiPolygon> {
-    let mut out: Vec<MultiPolygon> = p.dedicated.iter().map(|g| g.polygon.clone()).collect();
-    let mut start = 0;
-    while start < p.dedicated.len() {
-        let Some((_, n)) = p.dedicated[start].part else {
-            start += 1;
-            continue;
-        };
-        let siblings = start..(start + n).min(p.dedicated.len());
-        let whole = &p.dedicated[start].polygon;
-        let mut positions: Vec<(f64, f64, usize)> = siblings
-            .clone()
-            .flat_map(|g| p.dedicated[g].sites.iter().map(move |&s| (p.sites[s].point.x(), p.sites[s].point.y(), g)))
-            .collect();
-        positions.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
-        positions.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        if let Some(r) = whole.bounding_rect() {
-            // Four far points make the diagram well defined for one or two buildings; their cells lie outside.
-            let reach = 10.0 * (r.width() + r.height() + 1.0);
-            let (cx, cy) = (r.center().x, r.center().y);
-            let far = [
-                (cx - reach, cy - reach),
-                (cx + reach, cy - reach),
-                (cx + reach, cy + reach),
-                (cx - reach, cy + reach),
-            ];
-            let points: Vec<Point> = positions
-                .iter()
-                .map(|&(x, y, _)| Point::new(x, y))
-                .chain(far.iter().map(|&(x, y)| Point::new(x, y)))
-                .collect();
-            let frame = geo::Rect::new(
-                geo::Coord { x: r.min().x - 10.0, y: r.min().y - 10.0 },
-                geo::Coord { x: r.max().x + 10.0, y: r.max().y + 10.0 },
-            )
-            .to_polygon();
-            let cells = MultiPoint::from(points)
-                .voronoi_cells_with_params(VoronoiParams::new().clip(VoronoiClip::Polygon(&frame)))
-                .unwrap_or_default();
-            let mut by_grid: std::collections::BTreeMap<usize, Vec<geo::Polygon>> = std::collections::BTreeMap::new();
-            for cell in cells {
-                if let Some(&(_, _, g)) = positions.iter().find(|&&(x, y, _)| cell.contains(&Point::new(x, y))) {
-                    by_grid.entry(g).or_default().push(cell);
-                }
-            }
-            for g in siblings.clone() {
-                let cells = MultiPolygon::new(by_grid.remove(&g).unwrap_or_default());
-                out[g] = crate::load::geometry::clean(cells.intersection(whole));
-            }
-        }
-        start = siblings.end;
-    }
-    out
 }

@@ -35,6 +35,7 @@ pub mod load;
 pub mod model;
 pub mod network;
 pub mod osm_tags;
+pub mod outline;
 pub mod partition;
 pub mod pipeline;
 pub mod projection;

@@ -3,7 +3,7 @@
 
 use crate::config::Plan;
 use crate::coverage::{self, Coverage};
-use crate::grids::{GridRow, grid_rows};
+use crate::grids::GridRow;
 use crate::load::run::Placement;
 use crate::model::Dataset;
 use crate::partition::Partition;
@@ -94,8 +94,13 @@ pub fn run(
     let partition = crate::partition::partition(d, config, seed);
     partition.ensure_planned()?;
     let check = crate::partition::check::check(d, &partition, config);
-    let rows = grid_rows(d, &partition);
     timed("partition", &mut timings, t);
+
+    stage("outlines");
+    let t = Instant::now();
+    let grids = crate::grids::grids(d, &partition, config);
+    let rows = &grids.rows;
+    timed("outlines", &mut timings, t);
 
     stage("coverage");
     let t = Instant::now();
@@ -110,13 +115,13 @@ pub fn run(
 
     stage("workload");
     let t = Instant::now();
-    let workload = crate::workload::workload(&rows, &config.workload, config.bands.basic, workers_table)?;
+    let workload = crate::workload::workload(rows, &config.workload, config.bands.basic, workers_table)?;
     timed("workload", &mut timings, t);
 
     stage("writing outputs, charts and report");
     let t = Instant::now();
     let outlines: Vec<geo::MultiPolygon> = rows.iter().map(|r| r.polygon.clone()).collect();
-    let placed = placements(d, &partition, &rows);
+    let placed = placements(d, &partition, rows);
     let coverage_run = CoverageRun {
         plan,
         dataset: d,
@@ -131,7 +136,7 @@ pub fn run(
     let workload_run = WorkloadRun {
         dataset: d,
         partition: &partition,
-        rows: &rows,
+        rows,
         workload: &workload,
         coverage: Some(&cov),
         band: config.bands.basic,
@@ -139,13 +144,13 @@ pub fn run(
     workload_run.write_files(&staged)?;
     let mut all_timings = timings.clone();
     all_timings.push(("writing", t.elapsed()));
-    crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &rows, &check, seed, &all_timings)?;
+    crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &grids, &check, seed, &all_timings)?;
     crate::render::report::write_report(
         &staged,
         &crate::render::report::Report {
             plan,
             dataset: d,
-            rows: &rows,
+            rows,
             check: &check,
             workload: &workload,
             coverage: &cov,

@@ -65,6 +65,7 @@ impl Plan {
         self.in_range("partition.attempts", f64::from(p.attempts), incl(1.0, 10_000.0))?;
         self.in_range("partition.exact_units", f64::from(p.exact_units), incl(0.0, 128.0))?;
         self.in_range("partition.exact_budget", p.exact_budget as f64, incl(0.0, 100_000_000.0))?;
+        self.in_range("outlines.on_road_within_m", c.outlines.on_road_within_m, above(0.0, 1_000.0))?;
         let d = &c.dedicated;
         self.in_range("dedicated.group_within_m", d.group_within_m, incl(0.0, 10_000.0))?;
         for (kind, k) in &d.kinds {

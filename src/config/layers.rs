@@ -244,6 +244,9 @@ field_struct!(
         compound,
         /// Footprint area in m² for point layers; default `footprint_m2`.
         footprint_m2,
+        /// Stairwells (单元) or entrances; default `units`, `entrances`, `building:units` or `单元数`. A building
+        /// with more households than a micro-grid gets one micro-grid per stairwell.
+        units,
     }
 );
 

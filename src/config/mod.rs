@@ -76,6 +76,9 @@ pub struct PlanConfig {
     /// Which barrier classes grids must not cross.
     #[serde(default)]
     pub barriers: BarrierParams,
+    /// What grid outlines follow.
+    #[serde(default)]
+    pub outlines: OutlineParams,
     /// Walking-coverage thresholds.
     #[serde(default)]
     pub coverage: CoverageParams,

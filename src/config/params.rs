@@ -131,11 +131,17 @@ pub struct Bands {
     pub basic: Band,
     /// Community built from compounds when no community polygons exist: 1,500–4,000 (5-minute life circle).
     pub community: Band,
+    /// Micro-grid (微网格) inside a basic grid: 10–50, one building or a few neighbouring ones (a 楼栋长 each).
+    pub micro: Band,
 }
 
 impl Default for Bands {
     fn default() -> Self {
-        Bands { basic: Band { min: 300, max: 500 }, community: Band { min: 1500, max: 4000 } }
+        Bands {
+            basic: Band { min: 300, max: 500 },
+            community: Band { min: 1500, max: 4000 },
+            micro: Band { min: 10, max: 50 },
+        }
     }
 }
 
@@ -199,6 +205,44 @@ impl Default for BarrierParams {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+        }
+    }
+}
+
+/// `[outlines]`: what grid outlines follow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutlineParams {
+    /// Walk-network classes that are streets grids are drawn along (not footways, paths or service tracks);
+    /// every barrier line (road, river, rail) is followed too.
+    pub road_classes: Vec<String>,
+    /// Whether compound outlines count as walls (封闭小区的围墙) that outlines follow.
+    pub compound_walls: bool,
+    /// How near a boundary must be to a road, river, rail or wall to count as on it, m.
+    pub on_road_within_m: f64,
+}
+
+impl Default for OutlineParams {
+    fn default() -> Self {
+        let classes = [
+            "trunk",
+            "trunk_link",
+            "primary",
+            "primary_link",
+            "secondary",
+            "secondary_link",
+            "tertiary",
+            "tertiary_link",
+            "unclassified",
+            "residential",
+            "living_street",
+            "pedestrian",
+            "road",
+        ];
+        OutlineParams {
+            road_classes: classes.iter().map(|s| s.to_string()).collect(),
+            compound_walls: true,
+            on_road_within_m: 10.0,
         }
     }
 }

@@ -82,6 +82,8 @@ pub mod limits {
     pub const HOUSEHOLDS: u32 = 50_000;
     /// Persons or elderly of one building or point.
     pub const PERSONS: u32 = 500_000;
+    /// Stairwells (单元) or entrances of one building.
+    pub const UNITS: u32 = 1_000;
     /// Staff or students of one special unit.
     pub const STAFF: u32 = 1_000_000;
     /// Households registered for one street or community.

@@ -157,6 +157,7 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
     let name = resolve(table, "name", &f.name, &["name", "名称"])?;
     let compound = resolve(table, "compound", &f.compound, &["compound", "小区"])?;
     let footprint_m2 = resolve(table, "footprint_m2", &f.footprint_m2, &["footprint_m2", "占地面积"])?;
+    let units = resolve(table, "units", &f.units, &["units", "entrances", "building:units", "单元数"])?;
     let mut out = Parsed::with_capacity(table.records.len());
     for rec in &table.records {
         let geometry = ctx.require_geometry(rec)?;
@@ -198,6 +199,7 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
             street: None,
             community: None,
             by_neighbours: false,
+            units: fields::count(table, rec, &units, limits::UNITS)?.filter(|&n| n > 0),
         };
         out.push(building, &rec.item, fields::text(rec, &compound));
     }

@@ -79,6 +79,8 @@ pub struct Building {
     pub community: Option<usize>,
     /// Residential by the rule for untagged buildings outside compounds (`load/untagged.rs`).
     pub by_neighbours: bool,
+    /// Stairwells (单元) or entrances, where the data give them.
+    pub units: Option<u32>,
 }
 
 /// A household point (户), or a point standing for several households of one address.

@@ -13,6 +13,7 @@ pub mod grow;
 pub mod improve;
 pub mod kmeans;
 pub mod metrics;
+pub mod micro;
 mod piece;
 mod result;
 mod sites;

@@ -41,6 +41,12 @@ pub fn to_output_crs<G: MapCoords<f64, f64, Output = G>>(g: &G, projection: &Loc
     })
 }
 
+/// A grid or micro-grid outline as written: in the output CRS, on the lattice of the written decimals, valid
+/// there (see [`crate::outline::overlay::on_output_lattice`]).
+pub fn written_outline(mp: &geo::MultiPolygon, projection: &LocalProjection, crs: Crs) -> geo::MultiPolygon {
+    crate::outline::overlay::on_output_lattice(&to_output_crs(mp, projection, crs), geojson::DEGREE_DECIMALS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use super::csv_field;
 use super::geojson::{DEGREE_DECIMALS, write_collection};
 use super::output_dir::{OutputError, StagedDir, finish};
 use crate::config::Plan;
-use crate::grids::{GridRow, grid_rows};
+use crate::grids::{GridRow, Grids};
 use crate::model::Dataset;
 use crate::partition::Partition;
 use crate::partition::check::Check;
@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The files of a partition, in a `partition` or `plan` run folder (what `coverage --grids` reads).
-pub const PARTITION_FILES: [&str; 5] = ["grids.geojson", "assignment.csv", "unassigned.csv", "check.json", "run.json"];
+pub const PARTITION_FILES: [&str; 6] =
+    ["grids.geojson", "micro_grids.geojson", "assignment.csv", "unassigned.csv", "check.json", "run.json"];
 
 /// Writes the partition into the staged run folder and commits it; returns the run folder.
 pub fn write_partition(
@@ -28,8 +29,8 @@ pub fn write_partition(
     seed: u64,
     timings: &[(&str, Duration)],
 ) -> Result<PathBuf, OutputError> {
-    let rows = grid_rows(d, p);
-    write_partition_files(&staged, plan, d, p, &rows, check, seed, timings)?;
+    let grids = crate::grids::grids(d, p, &plan.config);
+    write_partition_files(&staged, plan, d, p, &grids, check, seed, timings)?;
     staged.commit()
 }
 
@@ -43,36 +44,55 @@ pub fn write_partition_files(
     plan: &Plan,
     d: &Dataset,
     p: &Partition,
-    rows: &[GridRow],
+    grids: &Grids,
     check: &Check,
     seed: u64,
     timings: &[(&str, Duration)],
 ) -> std::io::Result<()> {
+    let rows = &grids.rows;
     let crs = plan.config.plan.output_crs;
     let features: Vec<(Geometry<f64>, Map<String, Value>)> = rows
         .iter()
-        .map(|r| (Geometry::MultiPolygon(super::to_output_crs(&r.polygon, &d.projection, crs)), r.properties()))
+        .map(|r| (Geometry::MultiPolygon(super::written_outline(&r.polygon, &d.projection, crs)), r.properties()))
         .collect();
     let mut w = staged.create("grids.geojson")?;
     write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
     finish(w)?;
 
+    let micro: Vec<(Geometry<f64>, Map<String, Value>)> = grids
+        .micro
+        .iter()
+        .map(|m| (Geometry::MultiPolygon(super::written_outline(&m.polygon, &d.projection, crs)), m.properties(rows)))
+        .collect();
+    let mut w = staged.create("micro_grids.geojson")?;
+    write_collection(&mut w, micro.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+    finish(w)?;
+
+    // The micro-grid of each site; a building divided by stairwells lists all of its own.
+    let mut micro_of_site: std::collections::HashMap<usize, Vec<&str>> = std::collections::HashMap::new();
+    for m in &grids.micro {
+        for &s in &m.sites {
+            micro_of_site.entry(s).or_default().push(&m.micro_id);
+        }
+    }
     let mut w = staged.create("assignment.csv")?;
-    writeln!(w, "id,kind,households,grid_id,community,street")?;
+    writeln!(w, "id,kind,households,grid_id,community,street,micro_grid")?;
     // Every site in a grid, basic or dedicated, in site order.
     let mut sites: Vec<(usize, &GridRow)> = rows.iter().flat_map(|r| r.sites.iter().map(move |&s| (s, r))).collect();
     sites.sort_unstable_by_key(|&(s, _)| s);
     for (s, r) in sites {
         let (id, kind) = p.sites[s].member.id(d);
         let street = p.sites[s].street.map_or("", |a| d.admin_areas[a].name.as_str());
+        let micro = micro_of_site.get(&s).map(|ids| ids.join(";")).unwrap_or_default();
         writeln!(
             w,
-            "{},{kind},{},{},{},{}",
+            "{},{kind},{},{},{},{},{}",
             csv_field(id),
             p.sites[s].households,
             csv_field(&r.grid_id),
             csv_field(r.community_id.as_deref().unwrap_or("")),
-            csv_field(street)
+            csv_field(street),
+            csv_field(&micro)
         )?;
     }
     finish(w)?;
@@ -85,8 +105,11 @@ pub fn write_partition_files(
     }
     finish(w)?;
 
-    staged
-        .write("check.json", (serde_json::to_string_pretty(check).map_err(std::io::Error::other)? + "\n").as_bytes())?;
+    let check = check_json(check, grids).map_err(std::io::Error::other)?;
+    staged.write(
+        "check.json",
+        (serde_json::to_string_pretty(&check).map_err(std::io::Error::other)? + "\n").as_bytes(),
+    )?;
 
     let polygons: Vec<MultiPolygon> =
         rows.iter().filter(|r| r.dedicated.is_none()).map(|r| r.polygon.clone()).collect();
@@ -106,7 +129,11 @@ pub fn write_partition_files(
             "dedicated_grids": p.dedicated.len(),
             "dedicated_households": p.dedicated.iter().map(|g| g.households).sum::<u64>(),
             "discontiguous_grids": crate::partition::check::discontiguous_grids(d, p, &plan.config),
+            "micro_grids": grids.micro.len(),
+            "micro_grids_in_band": grids.micro.iter().filter(|m| m.out_of_band.is_none()).count(),
+            "micro_grids_stairwells": grids.micro.iter().filter(|m| m.stairwell.is_some()).count(),
         },
+        "drawing": grids.drawing,
         "certificates": certificates_linked(p, rows),
         "split_compounds": split_compounds_listed(d, p, rows),
         "untagged_residential": untagged_by_street(d),
@@ -114,6 +141,15 @@ pub fn write_partition_files(
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())
+}
+
+/// `check.json`: the assignment's checks, then the outlines'.
+pub fn check_json(check: &Check, grids: &Grids) -> serde_json::Result<Value> {
+    let mut out = serde_json::to_value(check)?;
+    if let (Value::Object(o), Value::Object(extra)) = (&mut out, serde_json::to_value(grids.check)?) {
+        o.extend(extra);
+    }
+    Ok(out)
 }
 
 /// Each certificate with its index, the grids that carry it and the community it belongs to (or is, for a

@@ -1,0 +1,395 @@
+//! One container (a street, or a community given by the data) drawn as a planar partition: sliced by the
+//! cutting lines into blocks, each block given to the label (grid or micro-grid) of the sites in it; a block
+//! shared by several labels divided by a Voronoi diagram of its building footprints (sampled along their
+//! walls) with the footprints themselves kept whole; blocks with no site given to the neighbour with the
+//! longest shared edge, edges on a hard barrier counting only where nothing else touches.
+
+use super::lines::{CutLines, HardLines};
+use super::overlay::FixedGrid;
+use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Polygon};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+use spade::{DelaunayTriangulation, Point2, Triangulation};
+use std::collections::{BTreeMap, HashMap};
+
+/// Spacing of the samples along a footprint's walls, m.
+const SAMPLE_STEP_M: f64 = 4.0;
+/// Weight of a shared edge that lies on a hard barrier, against 1 for any other edge.
+const BARRIER_EDGE_WEIGHT: f64 = 1e-3;
+/// Weight of an edge to a label a block's compound prefers.
+const PREFERRED_WEIGHT: f64 = 1e3;
+/// How far a site may lie outside every block (on the container's edge) and still be placed in the nearest.
+const SITE_SNAP_M: f64 = 50.0;
+
+/// A site of the container: where it is, its footprint and its label.
+pub struct BlockSite<'a> {
+    /// Representative point.
+    pub point: Point,
+    /// Footprint, for buildings that have one.
+    pub footprint: Option<&'a MultiPolygon>,
+    /// Label (grid or micro-grid).
+    pub label: u32,
+}
+
+/// What a container's drawing needs.
+pub struct Container<'a> {
+    /// Its outline.
+    pub polygon: &'a MultiPolygon,
+    /// Its sites.
+    pub sites: Vec<BlockSite<'a>>,
+    /// Areas reserved for some labels (dedicated grids): a block without sites inside one goes only to them.
+    pub reserved: Vec<(&'a MultiPolygon, Vec<u32>)>,
+    /// Areas that prefer some labels (compounds in one grid): a block without sites inside one goes to them
+    /// when one touches it on its own side of every hard barrier.
+    pub preferred: Vec<(&'a MultiPolygon, Vec<u32>)>,
+}
+
+/// Figures of one drawing.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct BlockStats {
+    /// Blocks the container was cut into.
+    pub blocks: usize,
+    /// Blocks under 0.1 ha (medians, corners of junctions).
+    pub blocks_under_0_1_ha: usize,
+    /// Blocks holding sites of several labels, divided by footprints.
+    pub blocks_divided: usize,
+    /// Blocks with no site, given to a neighbour.
+    pub blocks_empty: usize,
+    /// Empty blocks that touched only across a hard barrier or nothing, given to the nearest site's label.
+    pub blocks_empty_unreached: usize,
+    /// Sites outside every block (on the container's edge), placed in the nearest.
+    pub sites_outside_blocks: usize,
+    /// Sites further than 50 m from every block: not drawn.
+    pub sites_not_drawn: usize,
+}
+
+impl std::ops::AddAssign for BlockStats {
+    fn add_assign(&mut self, o: BlockStats) {
+        self.blocks += o.blocks;
+        self.blocks_under_0_1_ha += o.blocks_under_0_1_ha;
+        self.blocks_divided += o.blocks_divided;
+        self.blocks_empty += o.blocks_empty;
+        self.blocks_empty_unreached += o.blocks_empty_unreached;
+        self.sites_outside_blocks += o.sites_outside_blocks;
+        self.sites_not_drawn += o.sites_not_drawn;
+    }
+}
+
+type Key = (i64, i64);
+
+fn rect_of(p: &Polygon) -> Option<Rectangle<[f64; 2]>> {
+    let r = p.bounding_rect()?;
+    Some(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+}
+
+/// Draws a container: the pieces of its partition, each with its label.
+pub fn draw(grid: &FixedGrid, cut: &CutLines, hard: &HardLines, c: &Container) -> (Vec<(u32, Polygon)>, BlockStats) {
+    let mut stats = BlockStats::default();
+    let Some(bbox) = c.polygon.bounding_rect() else { return (Vec::new(), stats) };
+    let footprints: Vec<&MultiPolygon> = c.sites.iter().filter_map(|s| s.footprint).collect();
+    let (soft, fixed) = cut.near(bbox);
+    let mut lines = grid.lines_outside(&soft, &footprints);
+    lines.extend(fixed);
+    let blocks = grid.slice(c.polygon, &lines);
+    stats.blocks = blocks.len();
+    stats.blocks_under_0_1_ha = blocks.iter().filter(|b| geo::Area::unsigned_area(*b) < 1_000.0).count();
+    let tree = RTree::bulk_load(
+        blocks.iter().enumerate().filter_map(|(i, b)| Some(GeomWithData::new(rect_of(b)?, i))).collect(),
+    );
+    let mut block_sites: Vec<Vec<usize>> = vec![Vec::new(); blocks.len()];
+    for (s, site) in c.sites.iter().enumerate() {
+        let at = [site.point.x(), site.point.y()];
+        let inside = tree.locate_all_at_point(&at).map(|e| e.data).filter(|&b| blocks[b].intersects(&site.point)).min();
+        let block = inside.or_else(|| {
+            stats.sites_outside_blocks += 1;
+            tree.locate_within_distance(at, SITE_SNAP_M * SITE_SNAP_M)
+                .map(|e| (Euclidean.distance(&site.point, &blocks[e.data]), e.data))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                .map(|(_, b)| b)
+        });
+        match block {
+            Some(b) => block_sites[b].push(s),
+            None => stats.sites_not_drawn += 1,
+        }
+    }
+    // Each block: one label, divided among several, or none yet.
+    let mut label: Vec<Option<u32>> = vec![None; blocks.len()];
+    let mut divided: HashMap<usize, Divided> = HashMap::new();
+    let mut pieces: Vec<(u32, Polygon)> = Vec::new();
+    for (b, sites) in block_sites.iter().enumerate() {
+        let mut labels: Vec<u32> = sites.iter().map(|&s| c.sites[s].label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        match labels.len() {
+            0 => stats.blocks_empty += 1,
+            1 => label[b] = Some(labels[0]),
+            _ => {
+                stats.blocks_divided += 1;
+                let d = Divided::new(&c.sites, sites);
+                pieces.extend(d.pieces(grid, &blocks[b], &c.sites, sites));
+                divided.insert(b, d);
+            }
+        }
+    }
+    flood(grid, hard, c, &blocks, &mut label, &divided, &mut stats);
+    for (b, l) in label.into_iter().enumerate() {
+        if let Some(l) = l
+            && !divided.contains_key(&b)
+        {
+            pieces.push((l, blocks[b].clone()));
+        }
+    }
+    (pieces, stats)
+}
+
+/// Gives every empty block a label: rounds in which each empty block takes the label with the longest
+/// shared edge among its labelled neighbours (within its reserved labels, if it lies in a reserved area),
+/// until nothing changes; what is left takes the label of the nearest site.
+fn flood<'a>(
+    grid: &FixedGrid,
+    hard: &HardLines,
+    c: &'a Container,
+    blocks: &[Polygon],
+    label: &mut [Option<u32>],
+    divided: &HashMap<usize, Divided>,
+    stats: &mut BlockStats,
+) {
+    let empty: Vec<usize> = (0..blocks.len()).filter(|&b| label[b].is_none() && !divided.contains_key(&b)).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let edges_of = |b: usize| {
+        let p = &blocks[b];
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .flat_map(|r| r.lines())
+            .map(|l| {
+                let (a, z) = (grid.key(l.start), grid.key(l.end));
+                (if a < z { (a, z) } else { (z, a) }, l)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut by_edge: HashMap<(Key, Key), Vec<usize>> = HashMap::new();
+    for b in 0..blocks.len() {
+        for (k, _) in edges_of(b) {
+            by_edge.entry(k).or_default().push(b);
+        }
+    }
+    let inside = |areas: &'a [(&MultiPolygon, Vec<u32>)], b: usize| {
+        let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![blocks[b].clone()]))?;
+        areas.iter().find(|(area, _)| area.contains(&at)).map(|(_, labels)| labels)
+    };
+    let allowed: Vec<Option<&Vec<u32>>> = empty.iter().map(|&b| inside(&c.reserved, b)).collect();
+    let preferred: Vec<Option<&Vec<u32>>> = empty.iter().map(|&b| inside(&c.preferred, b)).collect();
+    // Neighbours of each empty block: (block, edge weight, edge midpoint, on a hard barrier).
+    let neighbours: Vec<Vec<(usize, f64, Coord, bool)>> = empty
+        .iter()
+        .map(|&b| {
+            edges_of(b)
+                .into_iter()
+                .flat_map(|(k, l)| {
+                    let mid = Coord { x: (l.start.x + l.end.x) / 2.0, y: (l.start.y + l.end.y) / 2.0 };
+                    let on_barrier = hard.near(mid, 0.05);
+                    let w = (l.end.x - l.start.x).hypot(l.end.y - l.start.y)
+                        * if on_barrier { BARRIER_EDGE_WEIGHT } else { 1.0 };
+                    by_edge[&k].iter().filter(move |&&o| o != b).map(move |&o| (o, w, mid, on_barrier))
+                })
+                .collect()
+        })
+        .collect();
+    // A block reserved for one label (a dedicated grid) takes it at once.
+    for (i, &b) in empty.iter().enumerate() {
+        if let Some(&[only]) = allowed[i].map(Vec::as_slice) {
+            label[b] = Some(only);
+        }
+    }
+    // First across ordinary edges only, so a block reaches across a hard barrier only when nothing on its
+    // own side ever gets a label.
+    for across_barriers in [false, true] {
+        flood_rounds(&empty, &neighbours, (&allowed, &preferred), label, divided, across_barriers);
+    }
+    let sites = RTree::bulk_load(
+        c.sites.iter().enumerate().map(|(s, site)| GeomWithData::new([site.point.x(), site.point.y()], s)).collect(),
+    );
+    for (i, &b) in empty.iter().enumerate() {
+        if label[b].is_some() {
+            continue;
+        }
+        stats.blocks_empty_unreached += 1;
+        let Some(at) = crate::load::geometry::representative_point(&MultiPolygon::new(vec![blocks[b].clone()])) else {
+            continue;
+        };
+        label[b] = sites
+            .nearest_neighbor_iter(&[at.x(), at.y()])
+            .map(|e| c.sites[e.data].label)
+            .find(|l| allowed[i].is_none_or(|a| a.contains(l)))
+            .or_else(|| allowed[i].and_then(|a| a.first().copied()));
+    }
+}
+
+/// Rounds in which every empty block takes the label with the longest shared edge among its labelled
+/// neighbours, until nothing changes.
+fn flood_rounds(
+    empty: &[usize],
+    neighbours: &[Vec<(usize, f64, Coord, bool)>],
+    (allowed, preferred): (&[Option<&Vec<u32>>], &[Option<&Vec<u32>>]),
+    label: &mut [Option<u32>],
+    divided: &HashMap<usize, Divided>,
+    across_barriers: bool,
+) {
+    loop {
+        let mut changes = Vec::new();
+        for (i, &b) in empty.iter().enumerate() {
+            if label[b].is_some() {
+                continue;
+            }
+            let mut weight: BTreeMap<u32, f64> = BTreeMap::new();
+            for &(o, w, mid, _) in neighbours[i].iter().filter(|n| across_barriers || !n.3) {
+                let l = match divided.get(&o) {
+                    Some(d) => Some(d.nearest(mid)),
+                    None => label[o],
+                };
+                if let Some(l) = l.filter(|l| allowed[i].is_none_or(|a| a.contains(l))) {
+                    let boost = if preferred[i].is_some_and(|p| p.contains(&l)) { PREFERRED_WEIGHT } else { 1.0 };
+                    *weight.entry(l).or_default() += w * boost;
+                }
+            }
+            if let Some((&l, _)) = weight.iter().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0))) {
+                changes.push((b, l));
+            }
+        }
+        if changes.is_empty() {
+            break;
+        }
+        for (b, l) in changes {
+            label[b] = Some(l);
+        }
+    }
+}
+
+/// A block shared by several labels: samples along the walls of its footprints (points for sites without
+/// one), each with its label.
+struct Divided {
+    samples: RTree<GeomWithData<[f64; 2], u32>>,
+    points: Vec<(Coord, u32)>,
+}
+
+impl Divided {
+    fn new(all: &[BlockSite], sites: &[usize]) -> Divided {
+        let mut points = Vec::new();
+        for &s in sites {
+            let site = &all[s];
+            match site.footprint {
+                Some(fp) => {
+                    for ring in fp.0.iter().map(|p| p.exterior()) {
+                        for l in ring.lines() {
+                            let len = (l.end.x - l.start.x).hypot(l.end.y - l.start.y);
+                            let n = (len / SAMPLE_STEP_M).ceil().max(1.0) as usize;
+                            for i in 0..n {
+                                let t = i as f64 / n as f64;
+                                let at = Coord {
+                                    x: l.start.x + t * (l.end.x - l.start.x),
+                                    y: l.start.y + t * (l.end.y - l.start.y),
+                                };
+                                points.push((at, site.label));
+                            }
+                        }
+                    }
+                }
+                None => points.push((site.point.0, site.label)),
+            }
+        }
+        let samples = RTree::bulk_load(points.iter().map(|&(c, l)| GeomWithData::new([c.x, c.y], l)).collect());
+        Divided { samples, points }
+    }
+
+    fn nearest(&self, at: Coord) -> u32 {
+        self.samples.nearest_neighbor(&[at.x, at.y]).map(|e| e.data).unwrap_or(0)
+    }
+
+    /// The block cut along the Voronoi edges between samples of different labels and around every
+    /// footprint; a piece inside a footprint takes its site's label, any other the nearest sample's.
+    fn pieces(&self, grid: &FixedGrid, block: &Polygon, all: &[BlockSite], sites: &[usize]) -> Vec<(u32, Polygon)> {
+        let Some(r) = block.bounding_rect() else { return Vec::new() };
+        let (lo, hi) =
+            (Coord { x: r.min().x - 1.0, y: r.min().y - 1.0 }, Coord { x: r.max().x + 1.0, y: r.max().y + 1.0 });
+        let reach = 2.0 * (hi.x - lo.x + hi.y - lo.y);
+        let mut tri: DelaunayTriangulation<Point2<f64>> = DelaunayTriangulation::new();
+        let mut vertex_label: Vec<u32> = Vec::new();
+        for &(c, l) in &self.points {
+            if let Ok(h) = tri.insert(Point2::new(c.x, c.y))
+                && h.index() == vertex_label.len()
+            {
+                vertex_label.push(l);
+            }
+        }
+        let mut lines: Vec<Vec<Coord>> = Vec::new();
+        for edge in tri.undirected_edges() {
+            let [u, v] = edge.vertices();
+            if vertex_label[u.fix().index()] == vertex_label[v.fix().index()] {
+                continue;
+            }
+            let e = edge.as_directed();
+            let (a, b) = (e.from().position(), e.to().position());
+            let mid = Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
+            let len = (b.x - a.x).hypot(b.y - a.y).max(1e-9);
+            // The left normal of a directed edge points into its face.
+            let end = |face: spade::handles::FaceHandle<'_, spade::handles::PossiblyOuterTag, _, _, _, _>,
+                       sign: f64| match face.as_inner() {
+                Some(inner) => {
+                    let c = inner.circumcenter();
+                    Coord { x: c.x, y: c.y }
+                }
+                None => {
+                    Coord { x: mid.x - sign * (b.y - a.y) / len * reach, y: mid.y + sign * (b.x - a.x) / len * reach }
+                }
+            };
+            let (p, q) = (end(e.face(), 1.0), end(e.rev().face(), -1.0));
+            if let Some((p, q)) = clip_segment(p, q, lo, hi) {
+                lines.push(vec![p, q]);
+            }
+        }
+        for &s in sites {
+            if let Some(fp) = all[s].footprint {
+                lines.extend(fp.0.iter().map(|p| p.exterior().0.clone()));
+            }
+        }
+        let fps: Vec<(&MultiPolygon, u32)> =
+            sites.iter().filter_map(|&s| Some((all[s].footprint?, all[s].label))).collect();
+        grid.slice(&MultiPolygon::new(vec![block.clone()]), &lines)
+            .into_iter()
+            .map(|piece| {
+                let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![piece.clone()]));
+                let l = at
+                    .and_then(|at| fps.iter().find(|(fp, _)| fp.contains(&at)).map(|&(_, l)| l))
+                    .or_else(|| at.map(|at| self.nearest(at.0)))
+                    .unwrap_or(0);
+                (l, piece)
+            })
+            .collect()
+    }
+}
+
+/// Liang–Barsky: the part of segment p–q inside the box lo–hi.
+fn clip_segment(p: Coord, q: Coord, lo: Coord, hi: Coord) -> Option<(Coord, Coord)> {
+    let (dx, dy) = (q.x - p.x, q.y - p.y);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (den, num) in [(-dx, p.x - lo.x), (dx, hi.x - p.x), (-dy, p.y - lo.y), (dy, hi.y - p.y)] {
+        if den == 0.0 {
+            if num < 0.0 {
+                return None;
+            }
+            continue;
+        }
+        let t = num / den;
+        if den < 0.0 {
+            t0 = t0.max(t);
+        } else {
+            t1 = t1.min(t);
+        }
+        if t0 > t1 {
+            return None;
+        }
+    }
+    Some((Coord { x: p.x + t0 * dx, y: p.y + t0 * dy }, Coord { x: p.x + t1 * dx, y: p.y + t1 * dy }))
+}

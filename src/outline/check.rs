@@ -1,0 +1,364 @@
+//! The partition's rules checked on the drawn outlines, by code that shares nothing with the drawing: geo's
+//! validity at the written precision, overlaps and gaps by geo's boolean operations, barrier sides by an
+//! auto-scaled slice, closeness to roads by an R-tree of the lines.
+
+use crate::config::PlanConfig;
+use crate::grids::{GridRow, MicroRow};
+use crate::model::Dataset;
+use crate::partition::{Member, Partition};
+use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, MultiPolygon, Validation};
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::float::slice::FloatSlice;
+use rayon::prelude::*;
+use rstar::RTree;
+use serde::Serialize;
+
+/// Area beyond a hard barrier from the rest of its grid that counts as crossing it, m² (0.5 ha).
+const BEYOND_BARRIER_M2: f64 = 5_000.0;
+/// Boundary pieces judged for closeness to a road, m.
+const PIECE_M: f64 = 5.0;
+/// Area of a footprint outside its grid that counts as a cut, m².
+const CUT_M2: f64 = 1.0;
+
+/// The outline keys of `check.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct OutlineCheck {
+    /// Grid polygons (basic and dedicated) that are not valid OGC geometry at the written precision.
+    pub outline_invalid: u64,
+    /// Grids with no outline.
+    pub outline_empty: u64,
+    /// Area covered by two grids, m².
+    pub outline_overlap_m2: f64,
+    /// Area of the streets with households that no grid covers, m².
+    pub outline_gap_m2: f64,
+    /// Grids with more than 0.5 ha of outline beyond a hard barrier that holds none of their sites, on a side
+    /// where other grids of the street have sites (so the area could have gone to one of them).
+    pub outline_barrier_crossings: u64,
+    /// The area so placed, m².
+    pub outline_beyond_barrier_m2: f64,
+    /// Area beyond a hard barrier from every site of its street (parks, medians of divided roads): whichever
+    /// grid takes it lies beyond a barrier, m².
+    pub outline_beyond_barrier_unavoidable_m2: f64,
+    /// Grids whose own sites lie on several sides of a hard barrier within the outline: the assignment joins
+    /// them through a gap in the barrier (a long bridge or tunnel) or around its end, outside the outline.
+    pub outline_sites_beyond_barrier: u64,
+    /// Share of the grid boundary inside streets within `on_road_within_m` of a road, river, rail or wall.
+    pub boundary_on_roads_share: f64,
+    /// Length of that boundary (each shared edge once), km.
+    pub boundary_interior_km: f64,
+    /// Household buildings with more than 1 m² of footprint in another grid (street edges excepted).
+    pub buildings_cut_by_outline: u64,
+    /// Household buildings that the street's own boundary cuts (given by the data, not drawn by gridplan).
+    pub buildings_across_street_boundary: u64,
+    /// Compounds in one grid in the assignment whose outline lies more than 5 % in other grids.
+    pub compounds_drawn_in_two_grids: u64,
+    /// Micro-grid polygons that are not valid at the written precision.
+    pub micro_invalid: u64,
+    /// Micro-grids with more than 1 m² outside their grid.
+    pub micro_not_nested: u64,
+    /// Area covered by two micro-grids, m².
+    pub micro_overlap_m2: f64,
+}
+
+/// The outline exactly as the file holds it: written, then rounded as the writer prints it.
+fn written(d: &Dataset, config: &PlanConfig, mp: &MultiPolygon) -> MultiPolygon {
+    let scale = 10f64.powi(crate::render::geojson::DEGREE_DECIMALS as i32);
+    let out = crate::render::written_outline(mp, &d.projection, config.plan.output_crs);
+    geo::MapCoords::map_coords(&out, |c| Coord { x: (c.x * scale).round() / scale, y: (c.y * scale).round() / scale })
+}
+
+fn invalid(d: &Dataset, config: &PlanConfig, polygons: &[&MultiPolygon]) -> u64 {
+    polygons.par_iter().filter(|mp| !mp.0.is_empty() && !written(d, config, mp).is_valid()).count() as u64
+}
+
+fn overlap(polygons: &[&MultiPolygon]) -> f64 {
+    let boxes: Vec<_> = polygons.iter().map(|p| p.bounding_rect()).collect();
+    let tree = RTree::bulk_load(
+        boxes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let b = (*b)?;
+                Some(rstar::primitives::GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    (0..polygons.len())
+        .into_par_iter()
+        .map(|i| {
+            let Some(b) = boxes[i] else { return 0.0 };
+            let env = rstar::AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+            tree.locate_in_envelope_intersecting(&env)
+                .filter(|e| e.data > i)
+                .map(|e| polygons[i].intersection(polygons[e.data]).unsigned_area())
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+/// Checks the drawn outlines of `rows` and `micro`.
+pub fn check_outlines(
+    d: &Dataset,
+    p: &Partition,
+    rows: &[GridRow],
+    micro: &[MicroRow],
+    config: &PlanConfig,
+) -> OutlineCheck {
+    let grids: Vec<&MultiPolygon> = rows.iter().map(|r| &r.polygon).collect();
+    let micros: Vec<&MultiPolygon> = micro.iter().map(|m| &m.polygon).collect();
+    let (beyond_count, beyond_m2, unavoidable_m2, sides) = beyond_barriers(d, p, config, rows);
+    let (share, km) = on_roads(d, config, rows);
+    let (cut, across) = buildings_cut(d, p, rows);
+    OutlineCheck {
+        outline_invalid: invalid(d, config, &grids),
+        outline_empty: grids.iter().filter(|g| g.unsigned_area() == 0.0).count() as u64,
+        outline_overlap_m2: overlap(&grids),
+        outline_gap_m2: gaps(d, rows),
+        outline_barrier_crossings: beyond_count,
+        outline_beyond_barrier_m2: beyond_m2,
+        outline_beyond_barrier_unavoidable_m2: unavoidable_m2,
+        outline_sites_beyond_barrier: sides,
+        boundary_on_roads_share: share,
+        boundary_interior_km: km,
+        buildings_cut_by_outline: cut,
+        buildings_across_street_boundary: across,
+        compounds_drawn_in_two_grids: compounds_drawn(d, p, rows),
+        micro_invalid: invalid(d, config, &micros),
+        micro_not_nested: micro
+            .par_iter()
+            .filter(|m| m.polygon.difference(&rows[m.grid_row].polygon).unsigned_area() > CUT_M2)
+            .count() as u64,
+        micro_overlap_m2: overlap(&micros),
+    }
+}
+
+fn gaps(d: &Dataset, rows: &[GridRow]) -> f64 {
+    let mut by_street: std::collections::BTreeMap<usize, Vec<&MultiPolygon>> = Default::default();
+    for r in rows {
+        by_street.entry(r.street).or_default().push(&r.polygon);
+    }
+    let streets: Vec<_> = by_street.into_iter().collect();
+    streets
+        .par_iter()
+        .map(|(s, polys)| {
+            d.admin_areas[*s].polygon.difference(&geo::unary_union(polys.iter().copied())).unsigned_area()
+        })
+        .sum()
+}
+
+fn polygon_shapes(g: &MultiPolygon) -> Vec<Vec<Vec<[f64; 2]>>> {
+    g.0.iter()
+        .map(|p| {
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(|r| r.0.iter().take(r.0.len().saturating_sub(1)).map(|c| [c.x, c.y]).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// The hard barriers, and the parts a polygon falls into when cut by them.
+struct Sides<'a> {
+    hard: Vec<&'a geo::LineString>,
+    tree: RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>>,
+}
+
+impl Sides<'_> {
+    fn parts(&self, g: &MultiPolygon) -> Vec<geo::Polygon> {
+        let Some(b) = g.bounding_rect() else { return Vec::new() };
+        let env = rstar::AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+        let lines: Vec<Vec<[f64; 2]>> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .filter(|e| self.hard[e.data].intersects(g))
+            .map(|e| self.hard[e.data].0.iter().map(|c| [c.x, c.y]).collect())
+            .collect();
+        if lines.is_empty() {
+            return g.0.clone();
+        }
+        let ring =
+            |r: &Vec<[f64; 2]>| geo::LineString::from(r.iter().map(|&[x, y]| Coord { x, y }).collect::<Vec<_>>());
+        polygon_shapes(g)
+            .slice_by(&lines, FillRule::NonZero)
+            .iter()
+            .filter(|shape| !shape.is_empty())
+            .map(|shape| geo::Polygon::new(ring(&shape[0]), shape[1..].iter().map(ring).collect()))
+            .collect()
+    }
+}
+
+/// Per grid, the parts of its outline beyond a hard barrier that hold none of its sites: avoidable when
+/// that side of the barrier holds sites of other grids of the street (the area could have gone to one of
+/// them; counted per grid when over 0.5 ha), unavoidable when no site at all lies on that side within the
+/// street (a park or a median between two carriageways: whichever grid takes it, it lies beyond a barrier).
+/// And the grids whose own sites lie on several sides of one (the assignment joins them through a gap in the
+/// barrier or around its end, which the outline does not show).
+fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[GridRow]) -> (u64, f64, f64, u64) {
+    let hard: Vec<&geo::LineString> =
+        d.barriers.iter().filter(|b| config.barriers.classes.contains(&b.class)).map(|b| &b.line).collect();
+    let tree = RTree::bulk_load(
+        hard.iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let b = l.bounding_rect()?;
+                Some(rstar::primitives::GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    let sides = Sides { hard, tree };
+    let mut street_sites: std::collections::BTreeMap<usize, Vec<geo::Point>> = Default::default();
+    for r in rows {
+        street_sites.entry(r.street).or_default().extend(r.sites.iter().map(|&s| p.sites[s].point));
+    }
+    let streets: Vec<(usize, Vec<geo::Point>)> = street_sites.into_iter().collect();
+    let street_sides: std::collections::BTreeMap<usize, Vec<(geo::Polygon, bool)>> = streets
+        .par_iter()
+        .map(|(s, points)| {
+            let parts = sides.parts(&d.admin_areas[*s].polygon);
+            let held = parts.iter().map(|part| points.iter().any(|pt| part.intersects(pt))).collect::<Vec<_>>();
+            (*s, parts.into_iter().zip(held).collect())
+        })
+        .collect();
+    let per: Vec<(f64, f64, bool)> = rows
+        .par_iter()
+        .map(|r| {
+            let parts = sides.parts(&r.polygon);
+            let holding: Vec<usize> = parts
+                .iter()
+                .map(|part| r.sites.iter().filter(|&&s| part.intersects(&p.sites[s].point)).count())
+                .collect();
+            let own_sides = holding.iter().filter(|&&n| n > 0).count();
+            let mut empty: Vec<&geo::Polygon> =
+                parts.iter().zip(&holding).filter(|(_, n)| **n == 0).map(|(x, _)| x).collect();
+            // A grid with no site (a dedicated grid of an empty campus) keeps its largest part.
+            if own_sides == 0 && !empty.is_empty() {
+                empty.sort_by(|a, b| b.unsigned_area().total_cmp(&a.unsigned_area()));
+                empty.remove(0);
+            }
+            let (mut avoidable, mut unavoidable) = (0.0, 0.0);
+            for part in empty {
+                let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()]));
+                let held = at
+                    .is_some_and(|at| street_sides[&r.street].iter().any(|(side, held)| *held && side.intersects(&at)));
+                if held { avoidable += part.unsigned_area() } else { unavoidable += part.unsigned_area() }
+            }
+            (if avoidable > BEYOND_BARRIER_M2 { avoidable } else { 0.0 }, unavoidable, own_sides > 1)
+        })
+        .collect();
+    (
+        per.iter().filter(|x| x.0 > 0.0).count() as u64,
+        per.iter().map(|x| x.0).sum(),
+        per.iter().map(|x| x.1).sum(),
+        per.iter().filter(|x| x.2).count() as u64,
+    )
+}
+
+/// Share of interior boundary near a road, river, rail or wall, and its length.
+fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
+    let o = &config.outlines;
+    let roads = d.walk_network.iter().filter(|w| o.road_classes.contains(&w.class)).flat_map(|w| w.line.lines());
+    let barriers = d.barriers.iter().flat_map(|b| b.line.lines());
+    let walls = d.compounds.iter().filter(|_| o.compound_walls).flat_map(|c| {
+        c.polygon.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines())
+    });
+    let lines: RTree<geo::Line> = RTree::bulk_load(roads.chain(barriers).chain(walls).collect());
+    let streets: RTree<geo::Line> = RTree::bulk_load(
+        rows.iter()
+            .map(|r| r.street)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .flat_map(|s| {
+                d.admin_areas[s].polygon.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            })
+            .flat_map(|r| r.lines())
+            .collect(),
+    );
+    let within = o.on_road_within_m * o.on_road_within_m;
+    let (near, total) = rows
+        .par_iter()
+        .map(|r| {
+            let mut near = 0.0;
+            let mut total = 0.0;
+            for l in r
+                .polygon
+                .0
+                .iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|x| x.lines())
+            {
+                let len = (l.end.x - l.start.x).hypot(l.end.y - l.start.y);
+                let n = (len / PIECE_M).ceil().max(1.0) as usize;
+                for i in 0..n {
+                    let t = (i as f64 + 0.5) / n as f64;
+                    let at =
+                        geo::Point::new(l.start.x + t * (l.end.x - l.start.x), l.start.y + t * (l.end.y - l.start.y));
+                    if streets.locate_within_distance(at, 0.25).next().is_some() {
+                        continue;
+                    }
+                    total += len / n as f64;
+                    if lines.locate_within_distance(at, within).next().is_some() {
+                        near += len / n as f64;
+                    }
+                }
+            }
+            (near, total)
+        })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    (if total > 0.0 { near / total } else { 1.0 }, total / 2_000.0)
+}
+
+/// Household buildings cut by an outline, and those cut by the street boundary itself.
+fn buildings_cut(d: &Dataset, p: &Partition, rows: &[GridRow]) -> (u64, u64) {
+    let counts: Vec<(bool, bool)> = rows
+        .par_iter()
+        .flat_map_iter(|r| {
+            let street = &d.admin_areas[r.street].polygon;
+            r.sites.iter().filter_map(move |&s| {
+                let Member::Building(b) = p.sites[s].member else { return None };
+                let fp = d.buildings[b].footprint.as_ref()?;
+                let inside = fp.intersection(street);
+                let across = fp.unsigned_area() - inside.unsigned_area() > CUT_M2;
+                let cut = inside.difference(&r.polygon).unsigned_area() > CUT_M2;
+                Some((cut, across))
+            })
+        })
+        .collect();
+    (counts.iter().filter(|c| c.0).count() as u64, counts.iter().filter(|c| c.1).count() as u64)
+}
+
+/// Compounds whose sites are all in one grid but whose outline lies more than 5 % in other grids.
+fn compounds_drawn(d: &Dataset, p: &Partition, rows: &[GridRow]) -> u64 {
+    let mut row_of_site = vec![usize::MAX; p.sites.len()];
+    for (i, r) in rows.iter().enumerate() {
+        for &s in &r.sites {
+            row_of_site[s] = i;
+        }
+    }
+    let mut rows_of: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (s, site) in p.sites.iter().enumerate() {
+        if let Some(c) = site.compound {
+            rows_of.entry(c).or_default().push(row_of_site[s]);
+        }
+    }
+    let whole: Vec<(usize, usize)> = rows_of
+        .into_iter()
+        .filter(|(_, rs)| rs[0] != usize::MAX && rs.iter().all(|&r| r == rs[0]))
+        .map(|(c, rs)| (c, rs[0]))
+        .collect();
+    whole
+        .par_iter()
+        .filter(|&&(c, r)| {
+            let poly = &d.compounds[c].polygon;
+            let street = &d.admin_areas[rows[r].street].polygon;
+            let inside = poly.intersection(street);
+            let elsewhere = inside.difference(&rows[r].polygon).unsigned_area();
+            elsewhere > 0.05 * inside.unsigned_area()
+        })
+        .count() as u64
+}
