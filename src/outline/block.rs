@@ -6,7 +6,7 @@
 
 use super::lines::{CutLines, HardLines};
 use super::overlay::FixedGrid;
-use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Polygon};
+use geo::{Area, BoundingRect, Contains, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Polygon};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use spade::{DelaunayTriangulation, Point2, Triangulation};
@@ -139,7 +139,58 @@ pub fn draw(grid: &FixedGrid, cut: &CutLines, hard: &HardLines, c: &Container) -
             pieces.push((l, blocks[b].clone()));
         }
     }
+    node(grid, &mut pieces);
     (pieces, stats)
+}
+
+/// Puts on every edge the vertices of neighbouring pieces that lie on it (where a divided block's pieces
+/// meet a whole block's edge), so neighbours share every vertex and the written coordinates round alike.
+fn node(grid: &FixedGrid, pieces: &mut [(u32, Polygon)]) {
+    let tolerance = 1.5 / grid.scale();
+    let mut keys: Vec<(i64, i64)> = pieces
+        .iter()
+        .flat_map(|(_, p)| {
+            std::iter::once(p.exterior()).chain(p.interiors()).flat_map(|r| r.0.iter().map(|&c| grid.key(c)))
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let points: RTree<[f64; 2]> =
+        RTree::bulk_load(keys.iter().map(|&(x, y)| [x as f64 / grid.scale(), y as f64 / grid.scale()]).collect());
+    let node_ring = |ring: &geo::LineString| {
+        let mut out: Vec<Coord> = Vec::with_capacity(ring.0.len());
+        for l in ring.lines() {
+            out.push(l.start);
+            let (dx, dy) = (l.end.x - l.start.x, l.end.y - l.start.y);
+            let len2 = dx * dx + dy * dy;
+            if len2 == 0.0 {
+                continue;
+            }
+            let env = rstar::AABB::from_corners(
+                [l.start.x.min(l.end.x) - tolerance, l.start.y.min(l.end.y) - tolerance],
+                [l.start.x.max(l.end.x) + tolerance, l.start.y.max(l.end.y) + tolerance],
+            );
+            let mut on: Vec<(f64, Coord)> = points
+                .locate_in_envelope(&env)
+                .filter_map(|&[x, y]| {
+                    let t = ((x - l.start.x) * dx + (y - l.start.y) * dy) / len2;
+                    let (px, py) = (l.start.x + t * dx, l.start.y + t * dy);
+                    let off = (x - px).hypot(y - py);
+                    let inside = t * len2.sqrt() > tolerance && (1.0 - t) * len2.sqrt() > tolerance;
+                    (inside && off < tolerance).then_some((t, Coord { x, y }))
+                })
+                .collect();
+            on.sort_by(|a, b| a.0.total_cmp(&b.0));
+            out.extend(on.into_iter().map(|(_, c)| c));
+        }
+        if let Some(&first) = out.first() {
+            out.push(first);
+        }
+        geo::LineString::new(out)
+    };
+    for (_, p) in pieces.iter_mut() {
+        *p = Polygon::new(node_ring(p.exterior()), p.interiors().iter().map(node_ring).collect());
+    }
 }
 
 /// Gives every empty block a label: rounds in which each empty block takes the label with the longest
@@ -354,19 +405,39 @@ impl Divided {
                 lines.extend(fp.0.iter().map(|p| p.exterior().0.clone()));
             }
         }
-        let fps: Vec<(&MultiPolygon, u32)> =
+        let pieces = grid.slice(&MultiPolygon::new(vec![block.clone()]), &lines);
+        if pieces.is_empty() {
+            // Nothing came out of the slice (a degenerate block): the block goes whole to its first label.
+            return vec![(all[sites[0]].label, block.clone())];
+        }
+        // A piece inside a footprint takes its site's label (the smallest footprint, for footprints mapped
+        // inside others); any other piece the nearest sample's.
+        let mut fps: Vec<(&MultiPolygon, u32)> =
             sites.iter().filter_map(|&s| Some((all[s].footprint?, all[s].label))).collect();
-        grid.slice(&MultiPolygon::new(vec![block.clone()]), &lines)
+        fps.sort_by(|a, b| a.0.unsigned_area().total_cmp(&b.0.unsigned_area()));
+        let mut labelled: Vec<(u32, Polygon)> = pieces
             .into_iter()
             .map(|piece| {
                 let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![piece.clone()]));
                 let l = at
                     .and_then(|at| fps.iter().find(|(fp, _)| fp.contains(&at)).map(|&(_, l)| l))
                     .or_else(|| at.map(|at| self.nearest(at.0)))
-                    .unwrap_or(0);
+                    .unwrap_or(all[sites[0]].label);
                 (l, piece)
             })
-            .collect()
+            .collect();
+        // Every label of the block keeps at least the piece under one of its sites (co-located sites of
+        // several labels, footprints inside footprints).
+        for &s in sites {
+            let l = all[s].label;
+            if labelled.iter().any(|(x, _)| *x == l) {
+                continue;
+            }
+            if let Some(piece) = labelled.iter_mut().find(|(_, p)| p.intersects(&all[s].point)) {
+                piece.0 = l;
+            }
+        }
+        labelled
     }
 }
 

@@ -31,18 +31,21 @@ pub struct OutlineCheck {
     pub outline_overlap_m2: f64,
     /// Area of the streets with households that no grid covers, m².
     pub outline_gap_m2: f64,
-    /// Grids with more than 0.5 ha of outline beyond a hard barrier that holds none of their sites, on a side
+    /// Basic grids with more than 0.5 ha of outline beyond a hard barrier that holds none of their sites, on a side
     /// where other grids of the street have sites (so the area could have gone to one of them).
     pub outline_barrier_crossings: u64,
     /// The area so placed, m².
     pub outline_beyond_barrier_m2: f64,
+    /// Dedicated grids whose units' own outline (from the data) reaches more than 0.5 ha beyond a hard barrier.
+    pub outline_barrier_crossings_dedicated: u64,
     /// Area beyond a hard barrier from every site of its street (parks, medians of divided roads): whichever
     /// grid takes it lies beyond a barrier, m².
     pub outline_beyond_barrier_unavoidable_m2: f64,
     /// Grids whose own sites lie on several sides of a hard barrier within the outline: the assignment joins
     /// them through a gap in the barrier (a long bridge or tunnel) or around its end, outside the outline.
     pub outline_sites_beyond_barrier: u64,
-    /// Share of the grid boundary inside streets within `on_road_within_m` of a road, river, rail or wall.
+    /// Share of the grid boundary inside streets within `on_road_within_m` of a road (the classes outlines
+    /// follow, and service roads), river, rail or wall (the outline of a compound or a special unit).
     pub boundary_on_roads_share: f64,
     /// Length of that boundary (each shared edge once), km.
     pub boundary_interior_km: f64,
@@ -71,32 +74,26 @@ fn invalid(d: &Dataset, config: &PlanConfig, polygons: &[&MultiPolygon]) -> u64 
     polygons.par_iter().filter(|mp| !mp.0.is_empty() && !written(d, config, mp).is_valid()).count() as u64
 }
 
-fn overlap(polygons: &[&MultiPolygon]) -> f64 {
-    let boxes: Vec<_> = polygons.iter().map(|p| p.bounding_rect()).collect();
-    let tree = RTree::bulk_load(
-        boxes
+/// Area covered twice within each group of polygons: the sum of their areas less the area of their union
+/// (one auto-scaled i_overlay union per group).
+fn overlap<'a>(groups: impl ParallelIterator<Item = Vec<&'a MultiPolygon>>) -> f64 {
+    groups.map(|polys| polys.iter().map(|p| p.unsigned_area()).sum::<f64>() - union(&polys).unsigned_area()).sum()
+}
+
+fn union(polys: &[&MultiPolygon]) -> MultiPolygon {
+    use i_overlay::core::overlay_rule::OverlayRule;
+    use i_overlay::float::single::SingleFloatOverlay;
+    let shapes: Vec<Vec<Vec<[f64; 2]>>> = polys.iter().flat_map(|p| polygon_shapes(p)).collect();
+    let empty: Vec<Vec<Vec<[f64; 2]>>> = Vec::new();
+    let ring = |r: &Vec<[f64; 2]>| geo::LineString::from(r.iter().map(|&[x, y]| Coord { x, y }).collect::<Vec<_>>());
+    MultiPolygon::new(
+        shapes
+            .overlay(&empty, OverlayRule::Union, FillRule::NonZero)
             .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                let b = (*b)?;
-                Some(rstar::primitives::GeomWithData::new(
-                    rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
-                    i,
-                ))
-            })
+            .filter(|s| !s.is_empty())
+            .map(|s| geo::Polygon::new(ring(&s[0]), s[1..].iter().map(ring).collect()))
             .collect(),
-    );
-    (0..polygons.len())
-        .into_par_iter()
-        .map(|i| {
-            let Some(b) = boxes[i] else { return 0.0 };
-            let env = rstar::AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
-            tree.locate_in_envelope_intersecting(&env)
-                .filter(|e| e.data > i)
-                .map(|e| polygons[i].intersection(polygons[e.data]).unsigned_area())
-                .sum::<f64>()
-        })
-        .sum()
+    )
 }
 
 /// Checks the drawn outlines of `rows` and `micro`.
@@ -109,16 +106,29 @@ pub fn check_outlines(
 ) -> OutlineCheck {
     let grids: Vec<&MultiPolygon> = rows.iter().map(|r| &r.polygon).collect();
     let micros: Vec<&MultiPolygon> = micro.iter().map(|m| &m.polygon).collect();
-    let (beyond_count, beyond_m2, unavoidable_m2, sides) = beyond_barriers(d, p, config, rows);
+    let (beyond_count, beyond_m2, unavoidable_m2, sides, dedicated_beyond) = beyond_barriers(d, p, config, rows);
     let (share, km) = on_roads(d, config, rows);
     let (cut, across) = buildings_cut(d, p, rows);
+    let mut streets: std::collections::BTreeMap<usize, Vec<&MultiPolygon>> = Default::default();
+    for r in rows {
+        streets.entry(r.street).or_default().push(&r.polygon);
+    }
+    let by_street: Vec<(usize, Vec<&MultiPolygon>)> = streets.into_iter().collect();
+    let mut micro_by_grid: Vec<Vec<&MultiPolygon>> = vec![Vec::new(); rows.len()];
+    for m in micro {
+        micro_by_grid[m.grid_row].push(&m.polygon);
+    }
     OutlineCheck {
         outline_invalid: invalid(d, config, &grids),
         outline_empty: grids.iter().filter(|g| g.unsigned_area() == 0.0).count() as u64,
-        outline_overlap_m2: overlap(&grids),
-        outline_gap_m2: gaps(d, rows),
+        outline_overlap_m2: overlap(by_street.par_iter().map(|(_, polys)| polys.clone())),
+        outline_gap_m2: by_street
+            .par_iter()
+            .map(|(s, polys)| d.admin_areas[*s].polygon.difference(&union(polys)).unsigned_area())
+            .sum(),
         outline_barrier_crossings: beyond_count,
         outline_beyond_barrier_m2: beyond_m2,
+        outline_barrier_crossings_dedicated: dedicated_beyond,
         outline_beyond_barrier_unavoidable_m2: unavoidable_m2,
         outline_sites_beyond_barrier: sides,
         boundary_on_roads_share: share,
@@ -129,29 +139,21 @@ pub fn check_outlines(
         micro_invalid: invalid(d, config, &micros),
         micro_not_nested: micro
             .par_iter()
-            .filter(|m| m.polygon.difference(&rows[m.grid_row].polygon).unsigned_area() > CUT_M2)
+            .filter(|m| {
+                // The micro-grid's area outside its grid.
+                let grid = &rows[m.grid_row].polygon;
+                union(&[&m.polygon, grid]).unsigned_area() - grid.unsigned_area() > CUT_M2
+            })
             .count() as u64,
-        micro_overlap_m2: overlap(&micros),
+        micro_overlap_m2: overlap(micro_by_grid.par_iter().map(|polys| polys.clone())),
     }
 }
 
-fn gaps(d: &Dataset, rows: &[GridRow]) -> f64 {
-    let mut by_street: std::collections::BTreeMap<usize, Vec<&MultiPolygon>> = Default::default();
-    for r in rows {
-        by_street.entry(r.street).or_default().push(&r.polygon);
-    }
-    let streets: Vec<_> = by_street.into_iter().collect();
-    streets
-        .par_iter()
-        .map(|(s, polys)| {
-            d.admin_areas[*s].polygon.difference(&geo::unary_union(polys.iter().copied())).unsigned_area()
-        })
-        .sum()
-}
-
+/// Rings for i_overlay's non-zero rule, exterior counter-clockwise and holes clockwise.
 fn polygon_shapes(g: &MultiPolygon) -> Vec<Vec<Vec<[f64; 2]>>> {
     g.0.iter()
         .map(|p| {
+            let p = geo::Orient::orient(p, geo::orient::Direction::Default);
             std::iter::once(p.exterior())
                 .chain(p.interiors())
                 .map(|r| r.0.iter().take(r.0.len().saturating_sub(1)).map(|c| [c.x, c.y]).collect())
@@ -196,7 +198,7 @@ impl Sides<'_> {
 /// street (a park or a median between two carriageways: whichever grid takes it, it lies beyond a barrier).
 /// And the grids whose own sites lie on several sides of one (the assignment joins them through a gap in the
 /// barrier or around its end, which the outline does not show).
-fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[GridRow]) -> (u64, f64, f64, u64) {
+fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[GridRow]) -> (u64, f64, f64, u64, u64) {
     let hard: Vec<&geo::LineString> =
         d.barriers.iter().filter(|b| config.barriers.classes.contains(&b.class)).map(|b| &b.line).collect();
     let tree = RTree::bulk_load(
@@ -251,23 +253,35 @@ fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[Grid
             (if avoidable > BEYOND_BARRIER_M2 { avoidable } else { 0.0 }, unavoidable, own_sides > 1)
         })
         .collect();
+    // A dedicated grid is its units' own outline: where that crosses a barrier, the data drew it so.
+    let basic = |i: &usize| rows[*i].dedicated.is_none();
     (
-        per.iter().filter(|x| x.0 > 0.0).count() as u64,
-        per.iter().map(|x| x.0).sum(),
+        (0..rows.len()).filter(|i| basic(i) && per[*i].0 > 0.0).count() as u64,
+        (0..rows.len()).filter(basic).map(|i| per[i].0).sum(),
         per.iter().map(|x| x.1).sum(),
         per.iter().filter(|x| x.2).count() as u64,
+        (0..rows.len()).filter(|i| !basic(i) && per[*i].0 > 0.0).count() as u64,
     )
 }
 
 /// Share of interior boundary near a road, river, rail or wall, and its length.
+/// Road classes that count as roads for the share besides the ones outlines follow: service roads carry
+/// traffic and are drawn on every map, though grids are not cut along them by default.
+const ALSO_ROADS: [&str; 1] = ["service"];
+
 fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
     let o = &config.outlines;
-    let roads = d.walk_network.iter().filter(|w| o.road_classes.contains(&w.class)).flat_map(|w| w.line.lines());
+    let is_road = |c: &String| o.road_classes.contains(c) || ALSO_ROADS.contains(&c.as_str());
+    let roads = d.walk_network.iter().filter(|w| is_road(&w.class)).flat_map(|w| w.line.lines());
     let barriers = d.barriers.iter().flat_map(|b| b.line.lines());
     let walls = d.compounds.iter().filter(|_| o.compound_walls).flat_map(|c| {
         c.polygon.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines())
     });
-    let lines: RTree<geo::Line> = RTree::bulk_load(roads.chain(barriers).chain(walls).collect());
+    // The outlines of special units (campuses, hospitals, agencies) are walls as well.
+    let campuses = d.special_units.iter().filter_map(|u| u.polygon.as_ref()).flat_map(|mp| {
+        mp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines())
+    });
+    let lines: RTree<geo::Line> = RTree::bulk_load(roads.chain(barriers).chain(walls).chain(campuses).collect());
     let streets: RTree<geo::Line> = RTree::bulk_load(
         rows.iter()
             .map(|r| r.street)

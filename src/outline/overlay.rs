@@ -119,20 +119,50 @@ impl FixedGrid {
     }
 }
 
-/// A polygon in output coordinates put on the lattice of `decimals` decimals and made valid there: the
-/// written file holds exactly these vertices, so rounding cannot push a vertex across a nearby edge.
+/// A polygon in output coordinates put on the lattice of `decimals` decimals and valid there: rounded, and
+/// where rounding pushed a vertex across a nearby edge (features closer than the written precision),
+/// rebuilt on that lattice by i_overlay, so the written file holds exactly valid rings.
 pub fn on_output_lattice(mp: &MultiPolygon, decimals: usize) -> MultiPolygon {
     let scale = 10f64.powi(decimals as i32);
-    let reach = f64::from(1u32 << 30) / scale;
-    let rect = FloatRect { min_x: -reach, max_x: reach, min_y: -reach, max_y: reach };
-    let adapter = FloatPointAdapter { dir_scale: scale, inv_scale: 1.0 / scale, offset: [0.0, 0.0], rect };
-    let mut overlay = FloatOverlay::new_custom(adapter, FixedGrid::options(), Default::default(), 64);
-    for p in &mp.0 {
-        for contour in polygon_contours(p) {
-            overlay = overlay.unsafe_add_contour(&contour, i_overlay::core::overlay::ShapeType::Subject);
+    let rounded = geo::MapCoords::map_coords(mp, |c| Coord {
+        x: (c.x * scale).round() / scale,
+        y: (c.y * scale).round() / scale,
+    });
+    let rounded = geo::RemoveRepeatedPoints::remove_repeated_points(&rounded);
+    if geo::Validation::is_valid(&rounded) {
+        return rounded;
+    }
+    // i_overlay keeps its integers within ±2^30: the offset is a whole degree near the polygon (a point of
+    // every decimal lattice, so polygons with different offsets still share one lattice).
+    let Some(first) = mp.0.first().and_then(|p| p.exterior().0.first()) else { return rounded };
+    let offset = [first.x.round(), first.y.round()];
+    let reach = f64::from(1u32 << 29) / scale;
+    let rect = FloatRect {
+        min_x: offset[0] - reach,
+        max_x: offset[0] + reach,
+        min_y: offset[1] - reach,
+        max_y: offset[1] + reach,
+    };
+    let adapter = FloatPointAdapter { dir_scale: scale, inv_scale: 1.0 / scale, offset, rect };
+    // Each polygon by the even-odd rule (a ring that rounding made cross itself has lobes wound both ways),
+    // then the polygons together by the non-zero rule (rounding may make neighbours overlap by a hair).
+    let mut all = FloatOverlay::new_custom(adapter.clone(), FixedGrid::options(), Default::default(), 64);
+    for p in &rounded.0 {
+        // Without OGC extraction here: with it, a thin hole that touches its shell was dropped whole (seen
+        // on Harbin); the union below makes the result OGC-valid.
+        let opts = OverlayOptions { preserve_output_collinear: true, ..OverlayOptions::default() };
+        let mut one = FloatOverlay::new_custom(adapter.clone(), opts, Default::default(), 64);
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            one = one.unsafe_add_contour(&open_ring(ring), i_overlay::core::overlay::ShapeType::Subject);
+        }
+        for shape in one.overlay(OverlayRule::Subject, FillRule::EvenOdd) {
+            for contour in &shape {
+                all = all.unsafe_add_contour(contour, i_overlay::core::overlay::ShapeType::Subject);
+            }
         }
     }
-    MultiPolygon::new(from_shapes(overlay.overlay(OverlayRule::Subject, FillRule::NonZero)))
+    let out = MultiPolygon::new(from_shapes(all.overlay(OverlayRule::Subject, FillRule::NonZero)));
+    out
 }
 
 fn capacity(shapes: &Shapes<Pt>, lines: &[Vec<Coord>]) -> usize {
@@ -147,7 +177,10 @@ fn open_ring(ls: &LineString) -> Vec<Pt> {
     pts
 }
 
-fn polygon_contours(p: &Polygon) -> Vec<Vec<Pt>> {
+/// The rings of a polygon for i_overlay's non-zero rule: exterior counter-clockwise, holes clockwise,
+/// whatever the source's winding (a hole wound like its shell would count as filled).
+pub fn polygon_contours(p: &Polygon) -> Vec<Vec<Pt>> {
+    let p = geo::Orient::orient(p, geo::orient::Direction::Default);
     std::iter::once(p.exterior()).chain(p.interiors()).map(open_ring).filter(|r| r.len() >= 3).collect()
 }
 

@@ -201,35 +201,3 @@ fn merge_policy_crosses_only_minor_barriers_and_says_so() {
     assert!(c.barrier_crossings as usize <= p.policy_crossings.len(), "every crossing is one the policy made: {c:?}");
     assert!(c.grids_out_of_band <= flagged.grids_out_of_band, "merging never leaves more grids out of band");
 }
-
-#[test]
-fn grid_polygons_tile_each_street_without_gaps_or_overlaps() {
-    use geo::Area;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let plan = sample_plan(dir.path());
-    let d = gridplan::load::load_plan(&plan).expect("load");
-    let p = partition(&d, &plan.config, 1);
-    let basic = gridplan::grids::grid_polygons(&d, &p);
-    let mut by_street: std::collections::BTreeMap<usize, Vec<geo::MultiPolygon>> = Default::default();
-    for (g, poly) in p.grids.iter().zip(basic) {
-        by_street.entry(p.communities[g.community].street).or_default().push(poly);
-    }
-    for g in &p.dedicated {
-        by_street.entry(g.street).or_default().push(g.polygon.clone());
-    }
-    assert!(!by_street.is_empty());
-    for (street, polys) in by_street {
-        for poly in &polys {
-            assert!(
-                geo::Validation::is_valid(poly),
-                "street {street}: invalid outline {:?}",
-                geo::Validation::check_validation(poly).err()
-            );
-        }
-        let area = d.admin_areas[street].polygon.unsigned_area();
-        let sum: f64 = polys.iter().map(|m| m.unsigned_area()).sum();
-        let union = geo::unary_union(polys.iter()).unsigned_area();
-        assert!((sum - union).abs() < area * 1e-4, "street {street}: overlaps of {:.0} m²", sum - union);
-        assert!((union - area).abs() < area * 1e-4, "street {street}: {union:.0} m² of {area:.0} m² covered");
-    }
-}
