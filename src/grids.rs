@@ -10,9 +10,11 @@ use crate::outline::check::OutlineCheck;
 use crate::partition::micro::MicroGrid;
 use crate::partition::{Member, Partition};
 use geo::{Area, Contains, MultiPolygon};
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 /// The grids and micro-grids of a partition, drawn and checked.
+#[derive(Debug)]
 pub struct Grids {
     /// Basic grids in partition order, then dedicated grids.
     pub rows: Vec<GridRow>,
@@ -45,6 +47,8 @@ pub struct MicroRow {
     pub out_of_band: Option<String>,
     /// Outline, local metres.
     pub polygon: MultiPolygon,
+    /// Outline as written, in the output CRS on the written lattice.
+    pub written: MultiPolygon,
 }
 
 impl MicroRow {
@@ -105,8 +109,12 @@ pub struct GridRow {
     pub units: Vec<(String, Option<String>)>,
     /// Street name.
     pub street_name: String,
-    /// Micro-grids in it.
+    /// Micro-grids in it (one 楼栋长/微网格员 each).
     pub micro_grids: usize,
+    /// Of those, the ones outside the micro band.
+    pub micro_out_of_band: usize,
+    /// Outline as written, in the output CRS on the written lattice (`render::written_outline`).
+    pub written: MultiPolygon,
 }
 
 impl GridRow {
@@ -171,8 +179,11 @@ pub fn grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> Grids {
     let barriers = crate::partition::graph::BarrierIndex::hard(d, &config.barriers.classes);
     let micro = crate::partition::micro::micro_grids(d, p, config.bands.micro, config.partition.max_edge_m, &barriers);
     let outlines = crate::outline::outlines(d, p, &micro, config);
-    let rows = grid_rows(d, p, &outlines.grids, outlines.dedicated, &micro);
-    let micro = micro_rows(p, &rows, micro, outlines.micro);
+    let mut rows = grid_rows(d, p, &outlines.grids, outlines.dedicated, &micro);
+    let mut micro = micro_rows(p, &rows, micro, outlines.micro);
+    let crs = config.plan.output_crs;
+    rows.par_iter_mut().for_each(|r| r.written = crate::render::written_outline(&r.polygon, &d.projection, crs));
+    micro.par_iter_mut().for_each(|m| m.written = crate::render::written_outline(&m.polygon, &d.projection, crs));
     let check = crate::outline::check::check_outlines(d, p, &rows, &micro, config);
     Grids { rows, micro, drawing: outlines.stats, check }
 }
@@ -194,6 +205,7 @@ fn micro_rows(p: &Partition, rows: &[GridRow], micro: Vec<MicroGrid>, polygons: 
                 stairwell: m.stairwell,
                 out_of_band: m.note,
                 polygon,
+                written: MultiPolygon::new(Vec::new()),
             }
         })
         .collect()
@@ -237,6 +249,8 @@ fn grid_rows(
                 units: Vec::new(),
                 street_name: d.admin_areas[community.street].name.clone(),
                 micro_grids: micro_count[g],
+                micro_out_of_band: micro.iter().filter(|m| m.grid == g && m.note.is_some()).count(),
+                written: MultiPolygon::new(Vec::new()),
             }
         })
         .collect();
@@ -261,6 +275,8 @@ fn grid_rows(
             units: g.units.iter().map(|&u| (d.special_units[u].id.clone(), d.special_units[u].name.clone())).collect(),
             street_name: d.admin_areas[g.street].name.clone(),
             micro_grids: 0,
+            micro_out_of_band: 0,
+            written: MultiPolygon::new(Vec::new()),
         });
     }
     rows

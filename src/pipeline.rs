@@ -133,6 +133,7 @@ pub fn run(
         timings: &[],
     };
     coverage_run.write_files(&staged)?;
+    let micro_outlines: Vec<geo::MultiPolygon> = grids.micro.iter().map(|m| m.polygon.clone()).collect();
     let workload_run = WorkloadRun {
         dataset: d,
         partition: &partition,
@@ -140,6 +141,7 @@ pub fn run(
         workload: &workload,
         coverage: Some(&cov),
         band: config.bands.basic,
+        micro_outlines: &micro_outlines,
     };
     workload_run.write_files(&staged)?;
     let mut all_timings = timings.clone();
@@ -152,6 +154,7 @@ pub fn run(
             dataset: d,
             rows,
             check: &check,
+            grids: &grids,
             workload: &workload,
             coverage: &cov,
             sitings: &sitings,

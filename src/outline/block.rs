@@ -76,6 +76,8 @@ impl std::ops::AddAssign for BlockStats {
 }
 
 type Key = (i64, i64);
+/// The labels an area reserves or prefers, for each empty block (none outside every such area).
+type Labels<'a> = Option<&'a Vec<u32>>;
 
 fn rect_of(p: &Polygon) -> Option<Rectangle<[f64; 2]>> {
     let r = p.bounding_rect()?;
@@ -283,7 +285,7 @@ fn flood<'a>(
 fn flood_rounds(
     empty: &[usize],
     neighbours: &[Vec<(usize, f64, Coord, bool)>],
-    (allowed, preferred): (&[Option<&Vec<u32>>], &[Option<&Vec<u32>>]),
+    (allowed, preferred): (&[Labels], &[Labels]),
     label: &mut [Option<u32>],
     divided: &HashMap<usize, Divided>,
     across_barriers: bool,
@@ -463,4 +465,74 @@ fn clip_segment(p: Coord, q: Coord, lo: Coord, hi: Coord) -> Option<(Coord, Coor
         }
     }
     Some((Coord { x: p.x + t0 * dx, y: p.y + t0 * dy }, Coord { x: p.x + t1 * dx, y: p.y + t1 * dy }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Area, BooleanOps, Rect};
+
+    fn square(x: f64, y: f64, s: f64) -> MultiPolygon {
+        MultiPolygon::new(vec![Rect::new((x, y), (x + s, y + s)).to_polygon()])
+    }
+
+    fn drawn(
+        street: &MultiPolygon,
+        roads: Vec<Vec<Coord>>,
+        sites: Vec<BlockSite>,
+    ) -> (BTreeMap<u32, MultiPolygon>, BlockStats) {
+        let grid = FixedGrid::for_extent(1000.0);
+        let cut = CutLines::from_lines(roads);
+        let hard = HardLines::none();
+        let c = Container { polygon: street, sites, reserved: Vec::new(), preferred: Vec::new() };
+        let (pieces, stats) = draw(&grid, &cut, &hard, &c);
+        let mut by: BTreeMap<u32, Vec<Polygon>> = BTreeMap::new();
+        for (l, p) in pieces {
+            by.entry(l).or_default().push(p);
+        }
+        (by.into_iter().map(|(l, ps)| (l, grid.union(ps.iter()))).collect(), stats)
+    }
+
+    #[test]
+    fn blocks_follow_the_road_and_empty_blocks_join_their_neighbour() {
+        let street = MultiPolygon::new(vec![Rect::new((0.0, 0.0), (200.0, 100.0)).to_polygon()]);
+        let road = vec![Coord { x: 100.0, y: -5.0 }, Coord { x: 100.0, y: 105.0 }];
+        // A dead-end lane into the west block does not cut it; a side street cuts an empty strip off the east.
+        let lane = vec![Coord { x: 100.0, y: 50.0 }, Coord { x: 40.0, y: 50.0 }];
+        let side = vec![Coord { x: 100.0, y: 80.0 }, Coord { x: 205.0, y: 80.0 }];
+        let (a, b, e) = (square(20.0, 20.0, 10.0), square(60.0, 60.0, 10.0), square(150.0, 20.0, 10.0));
+        let site = |fp: &MultiPolygon, label| {
+            let at = crate::load::geometry::representative_point(fp).expect("point");
+            BlockSite { point: at, footprint: None, label }
+        };
+        let sites = vec![site(&a, 0), site(&b, 0), site(&e, 1)];
+        let (by, stats) = drawn(&street, vec![road, lane, side], sites);
+        assert_eq!(stats.blocks, 3, "{stats:?}");
+        assert_eq!(stats.blocks_empty, 1);
+        assert!((by[&0].unsigned_area() - 10_000.0).abs() < 0.01);
+        assert!((by[&1].unsigned_area() - 10_000.0).abs() < 0.01);
+        assert!(by[&0].intersection(&by[&1]).unsigned_area() < 1e-6);
+    }
+
+    #[test]
+    fn a_shared_block_is_divided_between_footprints_without_cutting_one() {
+        let street = MultiPolygon::new(vec![Rect::new((0.0, 0.0), (100.0, 60.0)).to_polygon()]);
+        let fps = [square(10.0, 10.0, 20.0), square(34.0, 12.0, 15.0), square(70.0, 30.0, 20.0)];
+        let labels = [0, 1, 0];
+        let sites = fps
+            .iter()
+            .zip(labels)
+            .map(|(fp, label)| BlockSite {
+                point: crate::load::geometry::representative_point(fp).expect("point"),
+                footprint: Some(fp),
+                label,
+            })
+            .collect();
+        let (by, stats) = drawn(&street, Vec::new(), sites);
+        assert_eq!(stats.blocks_divided, 1);
+        assert!((by[&0].unsigned_area() + by[&1].unsigned_area() - 6_000.0).abs() < 0.01);
+        for (fp, label) in fps.iter().zip(labels) {
+            assert!(fp.difference(&by[&label]).unsigned_area() < 1e-6, "footprint of label {label} cut");
+        }
+    }
 }

@@ -63,19 +63,15 @@ pub struct OutlineCheck {
     pub micro_overlap_m2: f64,
 }
 
-/// The outline exactly as the file holds it: written, then rounded as the writer prints it.
-fn written(d: &Dataset, config: &PlanConfig, mp: &MultiPolygon) -> MultiPolygon {
+/// Polygons that are not valid as the file holds them (the written outline, rounded as the writer prints it).
+fn invalid(polygons: &[&MultiPolygon]) -> u64 {
     let scale = 10f64.powi(crate::render::geojson::DEGREE_DECIMALS as i32);
-    let out = crate::render::written_outline(mp, &d.projection, config.plan.output_crs);
-    geo::MapCoords::map_coords(&out, |c| Coord { x: (c.x * scale).round() / scale, y: (c.y * scale).round() / scale })
+    let printed = |mp: &MultiPolygon| {
+        geo::MapCoords::map_coords(mp, |c| Coord { x: (c.x * scale).round() / scale, y: (c.y * scale).round() / scale })
+    };
+    polygons.par_iter().filter(|mp| !mp.0.is_empty() && !printed(mp).is_valid()).count() as u64
 }
 
-fn invalid(d: &Dataset, config: &PlanConfig, polygons: &[&MultiPolygon]) -> u64 {
-    polygons.par_iter().filter(|mp| !mp.0.is_empty() && !written(d, config, mp).is_valid()).count() as u64
-}
-
-/// Area covered twice within each group of polygons: the sum of their areas less the area of their union
-/// (one auto-scaled i_overlay union per group).
 fn overlap<'a>(groups: impl ParallelIterator<Item = Vec<&'a MultiPolygon>>) -> f64 {
     groups.map(|polys| polys.iter().map(|p| p.unsigned_area()).sum::<f64>() - union(&polys).unsigned_area()).sum()
 }
@@ -105,7 +101,8 @@ pub fn check_outlines(
     config: &PlanConfig,
 ) -> OutlineCheck {
     let grids: Vec<&MultiPolygon> = rows.iter().map(|r| &r.polygon).collect();
-    let micros: Vec<&MultiPolygon> = micro.iter().map(|m| &m.polygon).collect();
+    let written: Vec<&MultiPolygon> = rows.iter().map(|r| &r.written).collect();
+    let micros_written: Vec<&MultiPolygon> = micro.iter().map(|m| &m.written).collect();
     let (beyond_count, beyond_m2, unavoidable_m2, sides, dedicated_beyond) = beyond_barriers(d, p, config, rows);
     let (share, km) = on_roads(d, config, rows);
     let (cut, across) = buildings_cut(d, p, rows);
@@ -119,7 +116,7 @@ pub fn check_outlines(
         micro_by_grid[m.grid_row].push(&m.polygon);
     }
     OutlineCheck {
-        outline_invalid: invalid(d, config, &grids),
+        outline_invalid: invalid(&written),
         outline_empty: grids.iter().filter(|g| g.unsigned_area() == 0.0).count() as u64,
         outline_overlap_m2: overlap(by_street.par_iter().map(|(_, polys)| polys.clone())),
         outline_gap_m2: by_street
@@ -136,7 +133,7 @@ pub fn check_outlines(
         buildings_cut_by_outline: cut,
         buildings_across_street_boundary: across,
         compounds_drawn_in_two_grids: compounds_drawn(d, p, rows),
-        micro_invalid: invalid(d, config, &micros),
+        micro_invalid: invalid(&micros_written),
         micro_not_nested: micro
             .par_iter()
             .filter(|m| {
@@ -175,7 +172,6 @@ impl Sides<'_> {
         let lines: Vec<Vec<[f64; 2]>> = self
             .tree
             .locate_in_envelope_intersecting(&env)
-            .filter(|e| self.hard[e.data].intersects(g))
             .map(|e| self.hard[e.data].0.iter().map(|c| [c.x, c.y]).collect())
             .collect();
         if lines.is_empty() {

@@ -42,6 +42,15 @@ impl CutLines {
                 start = end;
             }
         }
+        Self::index(chunks)
+    }
+
+    /// Lines that all give way to buildings (for tests and callers with their own lines).
+    pub fn from_lines(lines: Vec<Vec<Coord>>) -> CutLines {
+        Self::index(lines.into_iter().map(|l| (l, true)).collect())
+    }
+
+    fn index(chunks: Vec<(Vec<Coord>, bool)>) -> CutLines {
         let tree = RTree::bulk_load(
             chunks
                 .iter()
@@ -74,6 +83,11 @@ pub struct HardLines {
 }
 
 impl HardLines {
+    /// No hard barrier at all.
+    pub fn none() -> HardLines {
+        HardLines { tree: RTree::new() }
+    }
+
     /// The barriers of the plan's hard classes.
     pub fn new(d: &Dataset, classes: &[String]) -> HardLines {
         let segments = d.barriers.iter().filter(|b| classes.contains(&b.class)).flat_map(|b| b.line.lines()).collect();

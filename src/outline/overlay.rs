@@ -161,8 +161,7 @@ pub fn on_output_lattice(mp: &MultiPolygon, decimals: usize) -> MultiPolygon {
             }
         }
     }
-    let out = MultiPolygon::new(from_shapes(all.overlay(OverlayRule::Subject, FillRule::NonZero)));
-    out
+    MultiPolygon::new(from_shapes(all.overlay(OverlayRule::Subject, FillRule::NonZero)))
 }
 
 fn capacity(shapes: &Shapes<Pt>, lines: &[Vec<Coord>]) -> usize {

@@ -97,7 +97,7 @@ fn of_grid(
     let households: Vec<u32> = small.iter().map(|&s| p.sites[s].households).collect();
     let links = site_links(&points, max_edge_m, barriers);
     let graph = UnitGraph::build(&households, &vec![None; small.len()], &links, 0);
-    let mut rng = ChaCha8Rng::seed_from_u64((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x6D69_6372_6F);
+    let mut rng = ChaCha8Rng::seed_from_u64((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x006D_6963_726F);
     for component in graph.components() {
         let total: u64 = component.iter().map(|&u| u64::from(graph.households[u])).sum();
         let parts = match choose_k(total, band) {

@@ -26,6 +26,8 @@ pub struct Report<'a> {
     pub rows: &'a [GridRow],
     /// The partition invariants.
     pub check: &'a Check,
+    /// The grids drawn: micro-grids and the outline checks.
+    pub grids: &'a crate::grids::Grids,
     /// Workload.
     pub workload: &'a Workload,
     /// Coverage.
@@ -171,6 +173,31 @@ fn grids_geojson(r: &Report) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
+/// 微网格: how many, how many in band, and the reasons of those outside it, most frequent first.
+fn micro_section(h: &mut String, r: &Report) {
+    let band = r.plan.config.bands.micro;
+    let micro = &r.grids.micro;
+    let _ = write!(
+        h,
+        "<h2>微网格</h2><p>每个基础网格再分为 {}–{} 户的微网格（一栋楼或相邻几栋楼，设楼栋长/微网格员一名），\
+         共 {} 个，{} 个在规模内，{} 个按单元划分；轮廓见 micro_grids.geojson。</p>",
+        band.min(),
+        band.max(),
+        micro.len(),
+        micro.iter().filter(|m| m.out_of_band.is_none()).count(),
+        micro.iter().filter(|m| m.stairwell.is_some()).count()
+    );
+    let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for m in micro.iter().filter_map(|m| m.out_of_band.as_deref()) {
+        // The reason without its figures, so like cases count together.
+        let kind: String = m.chars().filter(|c| !c.is_ascii_digit()).collect();
+        *reasons.entry(kind).or_default() += 1;
+    }
+    let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    table(h, &["规模外原因", "微网格数"], reasons.into_iter().map(|(k, n)| vec![k, n.to_string()]));
+}
+
 /// Writes `report.html` into the staged run directory (after the charts).
 pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
@@ -194,7 +221,8 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     let _ = writeln!(
         h,
         "<div class=\"cards\"><div><b>{}</b>户</div><div><b>{}</b>个基础网格</div><div><b>{}</b>在 {}–{} 户</div>\
-         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div></div>",
+         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div>\
+         <div><b>{}</b>个微网格（{} 个在 {}–{} 户）</div></div>",
         c.households_in,
         w.all.grids,
         pct(w.all.share_in_band),
@@ -202,7 +230,11 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         band.max(),
         w.all.cv,
         w.all.gini,
-        r.rows.iter().filter(|x| x.dedicated.is_some()).count()
+        r.rows.iter().filter(|x| x.dedicated.is_some()).count(),
+        r.grids.micro.len(),
+        r.grids.micro.iter().filter(|m| m.out_of_band.is_none()).count(),
+        r.plan.config.bands.micro.min(),
+        r.plan.config.bands.micro.max()
     );
 
     h.push_str("<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放，点击网格查看数据。</p>\
@@ -210,12 +242,14 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         <p><button id=\"zin\">放大</button> <button id=\"zout\">缩小</button> <button id=\"zreset\">复位</button></p>\n");
 
     h.push_str("<h2>划分检查（check.json）</h2>");
-    let check = serde_json::to_value(c).map_err(std::io::Error::other)?;
+    let check = crate::render::run_dir::check_json(c, r.grids).map_err(std::io::Error::other)?;
     table(
         &mut h,
         &["指标", "值"],
         check.as_object().into_iter().flatten().map(|(k, v)| vec![k.clone(), v.to_string()]),
     );
+
+    micro_section(&mut h, r);
 
     h.push_str("<h2>15分钟服务圈覆盖</h2>");
     let persons = vec![0; r.coverage.sites.len()];

@@ -50,20 +50,14 @@ pub fn write_partition_files(
     timings: &[(&str, Duration)],
 ) -> std::io::Result<()> {
     let rows = &grids.rows;
-    let crs = plan.config.plan.output_crs;
-    let features: Vec<(Geometry<f64>, Map<String, Value>)> = rows
-        .iter()
-        .map(|r| (Geometry::MultiPolygon(super::written_outline(&r.polygon, &d.projection, crs)), r.properties()))
-        .collect();
+    let features: Vec<(Geometry<f64>, Map<String, Value>)> =
+        rows.iter().map(|r| (Geometry::MultiPolygon(r.written.clone()), r.properties())).collect();
     let mut w = staged.create("grids.geojson")?;
     write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
     finish(w)?;
 
-    let micro: Vec<(Geometry<f64>, Map<String, Value>)> = grids
-        .micro
-        .iter()
-        .map(|m| (Geometry::MultiPolygon(super::written_outline(&m.polygon, &d.projection, crs)), m.properties(rows)))
-        .collect();
+    let micro: Vec<(Geometry<f64>, Map<String, Value>)> =
+        grids.micro.iter().map(|m| (Geometry::MultiPolygon(m.written.clone()), m.properties(rows))).collect();
     let mut w = staged.create("micro_grids.geojson")?;
     write_collection(&mut w, micro.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
     finish(w)?;

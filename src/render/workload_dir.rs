@@ -31,6 +31,8 @@ pub struct WorkloadRun<'a> {
     pub coverage: Option<&'a Coverage>,
     /// The basic band.
     pub band: Band,
+    /// Micro-grid outlines, drawn thin inside the grids of the map.
+    pub micro_outlines: &'a [geo::MultiPolygon],
 }
 
 fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::Result<()> {
@@ -113,6 +115,12 @@ impl WorkloadRun<'_> {
             Column::new("buildings".into(), rows.iter().map(|r| r.buildings).collect::<Vec<_>>()),
             Column::new("area_m2".into(), rows.iter().map(|r| r.area_m2().round()).collect::<Vec<_>>()),
             Column::new("workers".into(), w.grids.iter().map(|g| g.workers).collect::<Vec<_>>()),
+            // One 楼栋长 / 微网格员 per micro-grid.
+            Column::new("micro_grids".into(), rows.iter().map(|r| r.micro_grids as u64).collect::<Vec<_>>()),
+            Column::new(
+                "micro_grids_out_of_band".into(),
+                rows.iter().map(|r| r.micro_out_of_band as u64).collect::<Vec<_>>(),
+            ),
             Column::new(
                 "households_per_worker".into(),
                 w.grids.iter().map(|g| round(g.households_per_worker, 1)).collect::<Vec<_>>(),
@@ -202,8 +210,9 @@ impl Figure for GridMap<'_> {
             })
             .collect();
         frame.fills(area, &fills)?;
+        frame.outlines(area, self.run.micro_outlines, RGBColor(235, 235, 235).stroke_width(1))?;
         let grid_lines: Vec<geo::MultiPolygon> = rows.iter().map(|r| r.polygon.clone()).collect();
-        frame.outlines(area, &grid_lines, RGBColor(255, 255, 255).stroke_width(1))?;
+        frame.outlines(area, &grid_lines, RGBColor(90, 90, 90).stroke_width(1))?;
         let d = self.run.dataset;
         let streets: Vec<geo::MultiPolygon> =
             d.admin_areas_at(crate::model::AdminLevel::Street).map(|(_, a)| a.polygon.clone()).collect();

@@ -12,6 +12,7 @@ const GOLDEN: &[&str] = &[
     "unassigned.csv",
     "check.json",
     "grids.geojson",
+    "micro_grids.geojson",
     "coverage_summary.csv",
     "sites.csv",
     "workload.csv",

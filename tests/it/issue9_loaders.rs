@@ -126,9 +126,10 @@ fn implausible_values_are_errors_never_saturated() {
         let err = load(dir.path(), &format!("{BUILDINGS}[{section}]\n{line}\n")).unwrap_err();
         assert!(err.contains("must be") || err.contains("needs 1 ≤ min"), "{line}: {err}");
     }
-    // micro-grids are not built yet: the band is refused rather than read by nothing.
-    let err = load(dir.path(), &format!("{BUILDINGS}[bands]\nmicro = {{ min = 10, max = 50 }}\n")).unwrap_err();
-    assert!(err.contains("micro"), "{err}");
+    // The micro-grid band (issue #11) is read and checked like the others.
+    assert!(load(dir.path(), &format!("{BUILDINGS}[bands]\nmicro = {{ min = 10, max = 50 }}\n")).is_ok());
+    let err = load(dir.path(), &format!("{BUILDINGS}[bands]\nmicro = {{ min = 0, max = 50 }}\n")).unwrap_err();
+    assert!(err.contains("needs 1 ≤ min"), "{err}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod golden;
 mod harbin;
 mod issue9_loaders;
 mod issue9_runs;
+mod outlines;
 mod output;
 mod partition;
 mod plan;
