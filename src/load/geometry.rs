@@ -48,8 +48,9 @@ pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), L
 /// footprints most buildings have), otherwise geo's interior point.
 pub fn representative_point(mp: &MultiPolygon) -> Option<geo::Point> {
     use geo::{Centroid, Contains, InteriorPoint};
+    // Polygon by polygon: a multipolygon's `contains` goes through the general relate machinery.
     match mp.centroid() {
-        Some(c) if mp.contains(&c) => Some(c),
+        Some(c) if mp.0.iter().any(|p| p.contains(&c)) => Some(c),
         _ => mp.interior_point(),
     }
 }

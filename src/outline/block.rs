@@ -230,7 +230,7 @@ fn flood<'a>(
     }
     let inside = |areas: &'a [(&MultiPolygon, Vec<u32>)], b: usize| {
         let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![blocks[b].clone()]))?;
-        areas.iter().find(|(area, _)| area.contains(&at)).map(|(_, labels)| labels)
+        areas.iter().find(|(area, _)| area.0.iter().any(|p| p.contains(&at))).map(|(_, labels)| labels)
     };
     let allowed: Vec<Option<&Vec<u32>>> = empty.iter().map(|&b| inside(&c.reserved, b)).collect();
     let preferred: Vec<Option<&Vec<u32>>> = empty.iter().map(|&b| inside(&c.preferred, b)).collect();
@@ -422,7 +422,7 @@ impl Divided {
             .map(|piece| {
                 let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![piece.clone()]));
                 let l = at
-                    .and_then(|at| fps.iter().find(|(fp, _)| fp.contains(&at)).map(|&(_, l)| l))
+                    .and_then(|at| fps.iter().find(|(fp, _)| fp.0.iter().any(|p| p.contains(&at))).map(|&(_, l)| l))
                     .or_else(|| at.map(|at| self.nearest(at.0)))
                     .unwrap_or(all[sites[0]].label);
                 (l, piece)

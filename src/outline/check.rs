@@ -134,19 +134,32 @@ pub fn check_outlines(
         buildings_across_street_boundary: across,
         compounds_drawn_in_two_grids: compounds_drawn(d, p, rows),
         micro_invalid: invalid(&micros_written),
-        micro_not_nested: micro
-            .par_iter()
-            .filter(|m| {
-                // The micro-grid's area outside its grid.
-                let grid = &rows[m.grid_row].polygon;
-                union(&[&m.polygon, grid]).unsigned_area() - grid.unsigned_area() > CUT_M2
-            })
-            .count() as u64,
+        micro_not_nested: micro_not_nested(rows, micro, &micro_by_grid),
         micro_overlap_m2: overlap(micro_by_grid.par_iter().map(|polys| polys.clone())),
     }
 }
 
 /// Rings for i_overlay's non-zero rule, exterior counter-clockwise and holes clockwise.
+/// Micro-grids with more than 1 m² outside their grid: per grid, the union of the grid and its micro-grids
+/// first (all nested when it adds nothing), then micro-grid by micro-grid where it does.
+fn micro_not_nested(rows: &[GridRow], micro: &[MicroRow], by_grid: &[Vec<&MultiPolygon>]) -> u64 {
+    (0..rows.len())
+        .into_par_iter()
+        .map(|g| {
+            let grid = &rows[g].polygon;
+            let mut all = by_grid[g].clone();
+            all.push(grid);
+            if union(&all).unsigned_area() - grid.unsigned_area() <= CUT_M2 {
+                return 0;
+            }
+            micro
+                .iter()
+                .filter(|m| m.grid_row == g && union(&[&m.polygon, grid]).unsigned_area() - grid.unsigned_area() > CUT_M2)
+                .count() as u64
+        })
+        .sum()
+}
+
 fn polygon_shapes(g: &MultiPolygon) -> Vec<Vec<Vec<[f64; 2]>>> {
     g.0.iter()
         .map(|p| {

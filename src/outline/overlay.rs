@@ -119,9 +119,10 @@ impl FixedGrid {
     }
 }
 
-/// A polygon in output coordinates put on the lattice of `decimals` decimals and valid there: rounded, and
-/// where rounding pushed a vertex across a nearby edge (features closer than the written precision),
-/// rebuilt on that lattice by i_overlay, so the written file holds exactly valid rings.
+/// A polygon in output coordinates put on the lattice of `decimals` decimals and valid there: rounded, then
+/// rebuilt on that lattice by i_overlay (where rounding pushed a vertex across a nearby edge, features closer
+/// than the written precision, this repairs it), so the written file holds exactly valid rings. Rebuilding
+/// every polygon costs less than testing each for validity first (geo's test is quadratic in its edges).
 pub fn on_output_lattice(mp: &MultiPolygon, decimals: usize) -> MultiPolygon {
     let scale = 10f64.powi(decimals as i32);
     let rounded = geo::MapCoords::map_coords(mp, |c| Coord {
@@ -129,9 +130,6 @@ pub fn on_output_lattice(mp: &MultiPolygon, decimals: usize) -> MultiPolygon {
         y: (c.y * scale).round() / scale,
     });
     let rounded = geo::RemoveRepeatedPoints::remove_repeated_points(&rounded);
-    if geo::Validation::is_valid(&rounded) {
-        return rounded;
-    }
     // i_overlay keeps its integers within ±2^30: the offset is a whole degree near the polygon (a point of
     // every decimal lattice, so polygons with different offsets still share one lattice).
     let Some(first) = mp.0.first().and_then(|p| p.exterior().0.first()) else { return rounded };
