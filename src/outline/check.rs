@@ -154,7 +154,9 @@ fn micro_not_nested(rows: &[GridRow], micro: &[MicroRow], by_grid: &[Vec<&MultiP
             }
             micro
                 .iter()
-                .filter(|m| m.grid_row == g && union(&[&m.polygon, grid]).unsigned_area() - grid.unsigned_area() > CUT_M2)
+                .filter(|m| {
+                    m.grid_row == g && union(&[&m.polygon, grid]).unsigned_area() - grid.unsigned_area() > CUT_M2
+                })
                 .count() as u64
         })
         .sum()

@@ -4,7 +4,6 @@
 
 use crate::config::OutlineParams;
 use crate::model::Dataset;
-use crate::partition::Partition;
 use geo::{Coord, Line, LineString, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -25,12 +24,12 @@ fn rings(mp: &MultiPolygon) -> impl Iterator<Item = &LineString> {
 }
 
 impl CutLines {
-    /// The lines outlines follow in `d` (and the dedicated grids of `p`).
-    pub fn new(d: &Dataset, p: &Partition, params: &OutlineParams) -> CutLines {
+    /// The lines outlines follow in `d`, and the outlines of the dedicated grids' areas.
+    pub fn new(d: &Dataset, dedicated_areas: &[MultiPolygon], params: &OutlineParams) -> CutLines {
         let roads = d.walk_network.iter().filter(|w| params.road_classes.contains(&w.class)).map(|w| &w.line);
         let barriers = d.barriers.iter().map(|b| &b.line);
         let walls = d.compounds.iter().filter(|_| params.compound_walls).flat_map(|c| rings(&c.polygon));
-        let dedicated = p.dedicated.iter().flat_map(|g| rings(&g.polygon));
+        let dedicated = dedicated_areas.iter().flat_map(rings);
         let mut chunks = Vec::new();
         let soft = roads.chain(walls).map(|l| (l, true));
         for (line, gives_way) in soft.chain(barriers.chain(dedicated).map(|l| (l, false))) {

@@ -57,7 +57,8 @@ fn extent(d: &Dataset) -> f64 {
 /// Draws every grid, dedicated grid and micro-grid of `p`.
 pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanConfig) -> Outlines {
     let grid = FixedGrid::for_extent(extent(d));
-    let cut = CutLines::new(d, p, &config.outlines);
+    let areas = dedicated_areas(d, p);
+    let cut = CutLines::new(d, &areas, &config.outlines);
     let hard = HardLines::new(d, &config.barriers.classes);
     // Labels: one per micro-grid (one per building for stairwells), one per dedicated grid.
     let mut labels: Vec<Label> = Vec::new();
@@ -80,7 +81,7 @@ pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanCo
         }
         labels.push(Label::Dedicated(g));
     }
-    let containers = containers(d, p, &site_label, &labels);
+    let containers = containers(d, p, &site_label, &labels, &areas);
     let drawn: Vec<(Vec<(u32, Polygon)>, BlockStats)> =
         containers.par_iter().map(|c| block::draw(&grid, &cut, &hard, c)).collect();
     let mut stats = BlockStats::default();
@@ -120,9 +121,66 @@ pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanCo
     out
 }
 
+/// Each dedicated grid's area as drawn: its units' outline, with the household buildings of basic grids that
+/// straddle it taken out and its own buildings that straddle it taken in, so no outline cuts a building.
+fn dedicated_areas(d: &Dataset, p: &Partition) -> Vec<MultiPolygon> {
+    use geo::{BooleanOps, Contains};
+    let footprint = |s: usize| match p.sites[s].member {
+        Member::Building(b) => d.buildings[b].footprint.as_ref(),
+        Member::Household(_) => None,
+    };
+    let grid_of_site = p.grid_of_site();
+    let basic: Vec<(usize, &MultiPolygon)> = (0..p.sites.len())
+        .filter(|&s| grid_of_site[s] != usize::MAX)
+        .filter_map(|s| Some((s, footprint(s)?)))
+        .collect();
+    let tree = rstar::RTree::bulk_load(
+        basic
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, fp))| {
+                let r = fp.bounding_rect()?;
+                Some(rstar::primitives::GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
+    p.dedicated
+        .par_iter()
+        .map(|g| {
+            let Some(r) = g.polygon.bounding_rect() else { return g.polygon.clone() };
+            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            let mut area = g.polygon.clone();
+            for &s in &g.sites {
+                if let Some(fp) = footprint(s).filter(|fp| !area.contains(*fp)) {
+                    area = area.union(fp);
+                }
+            }
+            let mut out: Vec<usize> = tree
+                .locate_in_envelope_intersecting(&env)
+                .map(|e| e.data)
+                .filter(|&i| basic[i].1.intersects(&area) && !area.contains(basic[i].1))
+                .collect();
+            out.sort_unstable();
+            for i in out {
+                area = area.difference(basic[i].1);
+            }
+            area
+        })
+        .collect()
+}
+
 /// The containers to draw: every street (or given community) with sites, with its sites and the dedicated
 /// grids' areas in it.
-fn containers<'a>(d: &'a Dataset, p: &'a Partition, site_label: &[u32], labels: &[Label]) -> Vec<Container<'a>> {
+fn containers<'a>(
+    d: &'a Dataset,
+    p: &'a Partition,
+    site_label: &[u32],
+    labels: &[Label],
+    areas: &'a [MultiPolygon],
+) -> Vec<Container<'a>> {
     let given_communities = p.communities.iter().any(|c| c.admin_area.is_some());
     let mut sites_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for c in &p.communities {
@@ -153,9 +211,9 @@ fn containers<'a>(d: &'a Dataset, p: &'a Partition, site_label: &[u32], labels: 
             let dg = &p.dedicated[g];
             let entry = reserved_of.entry(dg.street).or_default();
             // Parts of one unit split among several grids share its area.
-            match entry.iter_mut().find(|(area, _)| std::ptr::eq(*area, &dg.polygon) || **area == dg.polygon) {
+            match entry.iter_mut().find(|(area, _)| **area == areas[g]) {
                 Some((_, ls)) => ls.push(l as u32),
-                None => entry.push((&dg.polygon, vec![l as u32])),
+                None => entry.push((&areas[g], vec![l as u32])),
             }
         }
     }
