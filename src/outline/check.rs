@@ -53,7 +53,8 @@ pub struct OutlineCheck {
     pub buildings_cut_by_outline: u64,
     /// Household buildings that the street's own boundary cuts (given by the data, not drawn by gridplan).
     pub buildings_across_street_boundary: u64,
-    /// Compounds in one grid in the assignment whose outline lies more than 5 % in other grids.
+    /// Compounds in one grid in the assignment whose outline (less the compounds drawn inside it) lies more
+    /// than 5 % in other grids.
     pub compounds_drawn_in_two_grids: u64,
     /// Micro-grid polygons that are not valid at the written precision.
     pub micro_invalid: u64,
@@ -203,10 +204,12 @@ impl Sides<'_> {
     }
 }
 
-/// Per grid, the parts of its outline beyond a hard barrier that hold none of its sites: avoidable when
-/// that side of the barrier holds sites of other grids of the street (the area could have gone to one of
-/// them; counted per grid when over 0.5 ha), unavoidable when no site at all lies on that side within the
-/// street (a park or a median between two carriageways: whichever grid takes it, it lies beyond a barrier).
+/// Per grid, the parts of its outline beyond a hard barrier that hold none of its sites, where the street's
+/// own side of the barriers (the street cut by them) holds none of them either: avoidable when that side
+/// holds sites of other grids (the area could have gone to one of them; counted per grid when over 0.5 ha),
+/// unavoidable when no site at all lies on it (a park or a median between two carriageways: whichever grid
+/// takes it, it lies beyond a barrier). A part on a side where the grid has sites too is joined to them
+/// within the street, around a barrier's end or through a gap, and is not beyond.
 /// And the grids whose own sites lie on several sides of one (the assignment joins them through a gap in the
 /// barrier or around its end, which the outline does not show).
 fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[GridRow]) -> (u64, f64, f64, u64, u64) {
@@ -225,22 +228,33 @@ fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[Grid
             .collect(),
     );
     let sides = Sides { hard, tree };
-    let mut street_sites: std::collections::BTreeMap<usize, Vec<geo::Point>> = Default::default();
-    for r in rows {
-        street_sites.entry(r.street).or_default().extend(r.sites.iter().map(|&s| p.sites[s].point));
+    // Each side of the hard barriers within a street, with the grids that have sites on it.
+    let mut street_sites: std::collections::BTreeMap<usize, Vec<(geo::Point, usize)>> = Default::default();
+    for (i, r) in rows.iter().enumerate() {
+        street_sites.entry(r.street).or_default().extend(r.sites.iter().map(|&s| (p.sites[s].point, i)));
     }
-    let streets: Vec<(usize, Vec<geo::Point>)> = street_sites.into_iter().collect();
-    let street_sides: std::collections::BTreeMap<usize, Vec<(geo::Polygon, bool)>> = streets
+    let streets: Vec<(usize, Vec<(geo::Point, usize)>)> = street_sites.into_iter().collect();
+    let street_sides: std::collections::BTreeMap<usize, Vec<(geo::Polygon, Vec<usize>)>> = streets
         .par_iter()
         .map(|(s, points)| {
             let parts = sides.parts(&d.admin_areas[*s].polygon);
-            let held = parts.iter().map(|part| points.iter().any(|pt| part.intersects(pt))).collect::<Vec<_>>();
+            let held = parts
+                .iter()
+                .map(|part| {
+                    let mut rows: Vec<usize> =
+                        points.iter().filter(|(pt, _)| part.intersects(pt)).map(|&(_, r)| r).collect();
+                    rows.sort_unstable();
+                    rows.dedup();
+                    rows
+                })
+                .collect::<Vec<_>>();
             (*s, parts.into_iter().zip(held).collect())
         })
         .collect();
     let per: Vec<(f64, f64, bool)> = rows
         .par_iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let parts = sides.parts(&r.polygon);
             let holding: Vec<usize> = parts
                 .iter()
@@ -257,9 +271,17 @@ fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[Grid
             let (mut avoidable, mut unavoidable) = (0.0, 0.0);
             for part in empty {
                 let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()]));
-                let held = at
-                    .is_some_and(|at| street_sides[&r.street].iter().any(|(side, held)| *held && side.intersects(&at)));
-                if held { avoidable += part.unsigned_area() } else { unavoidable += part.unsigned_area() }
+                let side = at.and_then(|at| street_sides[&r.street].iter().find(|(side, _)| side.intersects(&at)));
+                match side.map(|(_, held)| held) {
+                    // On a side of the street where the grid has sites too: joined to them around a barrier's
+                    // end or through a gap, within the street.
+                    Some(held) if held.binary_search(&i).is_ok() => {}
+                    Some(held) if !held.is_empty() => avoidable += part.unsigned_area(),
+                    _ => unavoidable += part.unsigned_area(),
+                }
+            }
+            if avoidable > BEYOND_BARRIER_M2 && std::env::var_os("GRIDPLAN_DEBUG_OUTLINES").is_some() {
+                eprintln!("beyond a barrier: {} {avoidable:.0} m²", r.grid_id);
             }
             (if avoidable > BEYOND_BARRIER_M2 { avoidable } else { 0.0 }, unavoidable, own_sides > 1)
         })
@@ -376,12 +398,37 @@ fn compounds_drawn(d: &Dataset, p: &Partition, rows: &[GridRow]) -> u64 {
         .filter(|(_, rs)| rs[0] != usize::MAX && rs.iter().all(|&r| r == rs[0]))
         .map(|(c, rs)| (c, rs[0]))
         .collect();
+    // A compound drawn inside another is a compound of its own (the smallest polygon holds a building), so
+    // its area is not the outer one's.
+    let boxes = RTree::bulk_load(
+        d.compounds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let b = c.polygon.bounding_rect()?;
+                Some(rstar::primitives::GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                    i,
+                ))
+            })
+            .collect(),
+    );
     whole
         .par_iter()
         .filter(|&&(c, r)| {
             let poly = &d.compounds[c].polygon;
             let street = &d.admin_areas[rows[r].street].polygon;
-            let inside = poly.intersection(street);
+            let mut inside = poly.intersection(street);
+            if let Some(b) = poly.bounding_rect() {
+                let env = rstar::AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
+                let area = poly.unsigned_area();
+                for e in boxes.locate_in_envelope(&env) {
+                    let other = &d.compounds[e.data].polygon;
+                    if e.data != c && other.unsigned_area() < area && geo::Contains::contains(poly, other) {
+                        inside = inside.difference(other);
+                    }
+                }
+            }
             let elsewhere = inside.difference(&rows[r].polygon).unsigned_area();
             elsewhere > 0.05 * inside.unsigned_area()
         })

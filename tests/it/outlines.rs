@@ -25,6 +25,7 @@ fn sample_outlines_tile_every_street_valid_and_on_roads() {
     assert!(c.outline_gap_m2 < 10.0, "{c:?}");
     assert_eq!((c.buildings_cut_by_outline, c.micro_not_nested), (0, 0), "{c:?}");
     assert!(c.boundary_on_roads_share > 0.75, "{c:?}");
+    assert_eq!(c.outline_barrier_crossings, 0, "{c:?}");
     // Recounted here with geo's own union (the checker uses i_overlay directly): every street with grids is
     // covered once.
     use geo::Area;
