@@ -216,6 +216,9 @@ pub struct OutlineParams {
     /// Walk-network classes that are streets grids are drawn along (not footways, paths or service tracks);
     /// every barrier line (road, river, rail) is followed too.
     pub road_classes: Vec<String>,
+    /// Walk-network classes that divide a block shared by several grids before its footprints do (service
+    /// roads inside compounds), so the boundary follows them where the assignment allows.
+    pub minor_road_classes: Vec<String>,
     /// Whether compound outlines count as walls (封闭小区的围墙) that outlines follow.
     pub compound_walls: bool,
     /// How near a boundary must be to a road, river, rail or wall to count as on it, m.
@@ -241,6 +244,7 @@ impl Default for OutlineParams {
         ];
         OutlineParams {
             road_classes: classes.iter().map(|s| s.to_string()).collect(),
+            minor_road_classes: vec!["service".into()],
             compound_walls: true,
             on_road_within_m: 10.0,
         }

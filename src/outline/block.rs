@@ -85,7 +85,12 @@ fn rect_of(p: &Polygon) -> Option<Rectangle<[f64; 2]>> {
 }
 
 /// Draws a container: the pieces of its partition, each with its label.
-pub fn draw(grid: &FixedGrid, cut: &CutLines, hard: &HardLines, c: &Container) -> (Vec<(u32, Polygon)>, BlockStats) {
+pub fn draw(
+    grid: &FixedGrid,
+    (cut, minor): (&CutLines, &CutLines),
+    hard: &HardLines,
+    c: &Container,
+) -> (Vec<(u32, Polygon)>, BlockStats) {
     let mut stats = BlockStats::default();
     let Some(bbox) = c.polygon.bounding_rect() else { return (Vec::new(), stats) };
     let footprints: Vec<&MultiPolygon> = c.sites.iter().filter_map(|s| s.footprint).collect();
@@ -128,7 +133,7 @@ pub fn draw(grid: &FixedGrid, cut: &CutLines, hard: &HardLines, c: &Container) -
             _ => {
                 stats.blocks_divided += 1;
                 let d = Divided::new(&c.sites, sites);
-                pieces.extend(d.pieces(grid, &blocks[b], &c.sites, sites));
+                pieces.extend(divide(grid, minor, &blocks[b], &c.sites, sites, &d));
                 divided.insert(b, d);
             }
         }
@@ -193,6 +198,45 @@ fn node(grid: &FixedGrid, pieces: &mut [(u32, Polygon)]) {
     for (_, p) in pieces.iter_mut() {
         *p = Polygon::new(node_ring(p.exterior()), p.interiors().iter().map(node_ring).collect());
     }
+}
+
+/// A shared block cut first by the minor roads in it (each part holding one label goes to it whole, an empty
+/// part to the nearest sample's label), then what is still shared by its footprints.
+fn divide(
+    grid: &FixedGrid,
+    minor: &CutLines,
+    block: &Polygon,
+    all: &[BlockSite],
+    sites: &[usize],
+    whole: &Divided,
+) -> Vec<(u32, Polygon)> {
+    let Some(bbox) = block.bounding_rect() else { return Vec::new() };
+    let (lines, _) = minor.near(bbox);
+    let parts = if lines.is_empty() {
+        Vec::new()
+    } else {
+        let fps: Vec<&MultiPolygon> = sites.iter().filter_map(|&s| all[s].footprint).collect();
+        grid.slice(&MultiPolygon::new(vec![block.clone()]), &grid.lines_outside(&lines, &fps))
+    };
+    if parts.len() <= 1 {
+        return whole.pieces(grid, block, all, sites);
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        let inside: Vec<usize> = sites.iter().copied().filter(|&s| part.intersects(&all[s].point)).collect();
+        let mut labels: Vec<u32> = inside.iter().map(|&s| all[s].label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        match labels.len() {
+            0 => {
+                let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()]));
+                out.push((at.map_or(all[sites[0]].label, |at| whole.nearest(at.0)), part));
+            }
+            1 => out.push((labels[0], part)),
+            _ => out.extend(Divided::new(all, &inside).pieces(grid, &part, all, &inside)),
+        }
+    }
+    out
 }
 
 /// Gives every empty block a label: rounds in which each empty block takes the label with the longest
@@ -485,7 +529,7 @@ mod tests {
         let cut = CutLines::from_lines(roads);
         let hard = HardLines::none();
         let c = Container { polygon: street, sites, reserved: Vec::new(), preferred: Vec::new() };
-        let (pieces, stats) = draw(&grid, &cut, &hard, &c);
+        let (pieces, stats) = draw(&grid, (&cut, &CutLines::from_lines(Vec::new())), &hard, &c);
         let mut by: BTreeMap<u32, Vec<Polygon>> = BTreeMap::new();
         for (l, p) in pieces {
             by.entry(l).or_default().push(p);

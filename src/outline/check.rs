@@ -73,8 +73,17 @@ fn invalid(polygons: &[&MultiPolygon]) -> u64 {
     polygons.par_iter().filter(|mp| !mp.0.is_empty() && !printed(mp).is_valid()).count() as u64
 }
 
-fn overlap<'a>(groups: impl ParallelIterator<Item = Vec<&'a MultiPolygon>>) -> f64 {
-    groups.map(|polys| polys.iter().map(|p| p.unsigned_area()).sum::<f64>() - union(&polys).unsigned_area()).sum()
+fn overlap<'a>(groups: impl IndexedParallelIterator<Item = Vec<&'a MultiPolygon>>) -> f64 {
+    let per: Vec<f64> = groups
+        .map(|polys| polys.iter().map(|p| p.unsigned_area()).sum::<f64>() - union(&polys).unsigned_area())
+        .collect();
+    ordered_sum(per)
+}
+
+/// A sum in a fixed order: rayon's parallel sum adds in an order that follows the threads, and floating-point
+/// addition is not associative, so the last digit would differ between runs.
+fn ordered_sum(values: Vec<f64>) -> f64 {
+    values.iter().sum()
 }
 
 fn union(polys: &[&MultiPolygon]) -> MultiPolygon {
@@ -120,10 +129,12 @@ pub fn check_outlines(
         outline_invalid: invalid(&written),
         outline_empty: grids.iter().filter(|g| g.unsigned_area() == 0.0).count() as u64,
         outline_overlap_m2: overlap(by_street.par_iter().map(|(_, polys)| polys.clone())),
-        outline_gap_m2: by_street
-            .par_iter()
-            .map(|(s, polys)| d.admin_areas[*s].polygon.difference(&union(polys)).unsigned_area())
-            .sum(),
+        outline_gap_m2: ordered_sum(
+            by_street
+                .par_iter()
+                .map(|(s, polys)| d.admin_areas[*s].polygon.difference(&union(polys)).unsigned_area())
+                .collect(),
+        ),
         outline_barrier_crossings: beyond_count,
         outline_beyond_barrier_m2: beyond_m2,
         outline_barrier_crossings_dedicated: dedicated_beyond,
@@ -356,7 +367,9 @@ fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
             }
             (near, total)
         })
-        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        .collect::<Vec<(f64, f64)>>()
+        .into_iter()
+        .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     (if total > 0.0 { near / total } else { 1.0 }, total / 2_000.0)
 }
 

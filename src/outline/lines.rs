@@ -44,6 +44,21 @@ impl CutLines {
         Self::index(chunks)
     }
 
+    /// The minor roads that divide shared blocks (`[outlines] minor_road_classes`), giving way to buildings.
+    pub fn minor(d: &Dataset, params: &OutlineParams) -> CutLines {
+        let mut chunks = Vec::new();
+        for w in d.walk_network.iter().filter(|w| params.minor_road_classes.contains(&w.class)) {
+            let cs = &w.line.0;
+            let mut start = 0;
+            while start + 1 < cs.len() {
+                let end = (start + CHUNK).min(cs.len() - 1);
+                chunks.push((cs[start..=end].to_vec(), true));
+                start = end;
+            }
+        }
+        Self::index(chunks)
+    }
+
     /// Lines that all give way to buildings (for tests and callers with their own lines).
     pub fn from_lines(lines: Vec<Vec<Coord>>) -> CutLines {
         Self::index(lines.into_iter().map(|l| (l, true)).collect())

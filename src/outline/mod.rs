@@ -59,6 +59,7 @@ pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanCo
     let grid = FixedGrid::for_extent(extent(d));
     let areas = dedicated_areas(d, p);
     let cut = CutLines::new(d, &areas, &config.outlines);
+    let minor = CutLines::minor(d, &config.outlines);
     let hard = HardLines::new(d, &config.barriers.classes);
     // Labels: one per micro-grid (one per building for stairwells), one per dedicated grid.
     let mut labels: Vec<Label> = Vec::new();
@@ -83,7 +84,7 @@ pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanCo
     }
     let containers = containers(d, p, &site_label, &labels, &areas);
     let drawn: Vec<(Vec<(u32, Polygon)>, BlockStats)> =
-        containers.par_iter().map(|c| block::draw(&grid, &cut, &hard, c)).collect();
+        containers.par_iter().map(|c| block::draw(&grid, (&cut, &minor), &hard, c)).collect();
     let mut stats = BlockStats::default();
     let mut by_label: Vec<Vec<Polygon>> = vec![Vec::new(); labels.len()];
     for (pieces, s) in drawn {
