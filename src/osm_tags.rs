@@ -235,9 +235,9 @@ pub fn special_building_kind(building: &str) -> Option<&'static str> {
     }
 }
 
-/// Highway classes people walk on. Motorways, construction, proposed roads and raceways are not walkable;
-/// trunk roads are (Chinese urban trunk roads have pavements).
-pub const WALKABLE_HIGHWAYS: &[&str] = &[
+/// Walkable highway classes that are streets, the default lines grid outlines follow (`[outlines]
+/// road_classes`): not footways, paths, steps, cycleways, tracks or service roads.
+pub const STREET_HIGHWAYS: &[&str] = &[
     "trunk",
     "trunk_link",
     "primary",
@@ -249,17 +249,15 @@ pub const WALKABLE_HIGHWAYS: &[&str] = &[
     "unclassified",
     "residential",
     "living_street",
-    "service",
     "pedestrian",
-    "footway",
-    "path",
-    "steps",
-    "track",
-    "cycleway",
     "road",
-    "corridor",
-    "bridleway",
 ];
+
+/// The other highway classes people walk on: with the streets above, the walk network. Motorways,
+/// construction, proposed roads and raceways are not walkable; trunk roads are (Chinese urban trunk roads have
+/// pavements).
+pub const OTHER_WALKABLE_HIGHWAYS: &[&str] =
+    &["service", "footway", "path", "steps", "track", "cycleway", "corridor", "bridleway"];
 
 /// Whether a highway way is in the walk network: a walkable class (plaza outlines included), and not `foot=no`/`private`,
 /// nor `access=no`/`private` unless `foot` allows it.
@@ -269,7 +267,7 @@ pub fn is_walkable(tags: &(impl Tags + ?Sized)) -> bool {
     };
     // Pedestrian areas (`area=yes` plazas) stay in: their outline is walked, and it joins the paths that
     // touch it by shared nodes.
-    if !WALKABLE_HIGHWAYS.contains(&highway) {
+    if !STREET_HIGHWAYS.contains(&highway) && !OTHER_WALKABLE_HIGHWAYS.contains(&highway) {
         return false;
     }
     match tags.tag("foot") {

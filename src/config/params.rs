@@ -227,23 +227,8 @@ pub struct OutlineParams {
 
 impl Default for OutlineParams {
     fn default() -> Self {
-        let classes = [
-            "trunk",
-            "trunk_link",
-            "primary",
-            "primary_link",
-            "secondary",
-            "secondary_link",
-            "tertiary",
-            "tertiary_link",
-            "unclassified",
-            "residential",
-            "living_street",
-            "pedestrian",
-            "road",
-        ];
         OutlineParams {
-            road_classes: classes.iter().map(|s| s.to_string()).collect(),
+            road_classes: crate::osm_tags::STREET_HIGHWAYS.iter().map(|s| s.to_string()).collect(),
             minor_road_classes: vec!["service".into()],
             compound_walls: true,
             on_road_within_m: 10.0,

@@ -30,29 +30,26 @@ impl CutLines {
         let barriers = d.barriers.iter().map(|b| &b.line);
         let walls = d.compounds.iter().filter(|_| params.compound_walls).flat_map(|c| rings(&c.polygon));
         let dedicated = dedicated_areas.iter().flat_map(rings);
-        let mut chunks = Vec::new();
         let soft = roads.chain(walls).map(|l| (l, true));
-        for (line, gives_way) in soft.chain(barriers.chain(dedicated).map(|l| (l, false))) {
+        Self::chunked(soft.chain(barriers.chain(dedicated).map(|l| (l, false))))
+    }
+
+    /// The minor roads that divide shared blocks (`[outlines] minor_road_classes`), giving way to buildings.
+    pub fn minor(d: &Dataset, params: &OutlineParams) -> CutLines {
+        Self::chunked(
+            d.walk_network.iter().filter(|w| params.minor_road_classes.contains(&w.class)).map(|w| (&w.line, true)),
+        )
+    }
+
+    /// Lines cut into chunks of at most `CHUNK` segments (consecutive chunks share their end vertex), indexed.
+    fn chunked<'a>(lines: impl Iterator<Item = (&'a LineString, bool)>) -> CutLines {
+        let mut chunks = Vec::new();
+        for (line, gives_way) in lines {
             let cs = &line.0;
             let mut start = 0;
             while start + 1 < cs.len() {
                 let end = (start + CHUNK).min(cs.len() - 1);
                 chunks.push((cs[start..=end].to_vec(), gives_way));
-                start = end;
-            }
-        }
-        Self::index(chunks)
-    }
-
-    /// The minor roads that divide shared blocks (`[outlines] minor_road_classes`), giving way to buildings.
-    pub fn minor(d: &Dataset, params: &OutlineParams) -> CutLines {
-        let mut chunks = Vec::new();
-        for w in d.walk_network.iter().filter(|w| params.minor_road_classes.contains(&w.class)) {
-            let cs = &w.line.0;
-            let mut start = 0;
-            while start + 1 < cs.len() {
-                let end = (start + CHUNK).min(cs.len() - 1);
-                chunks.push((cs[start..=end].to_vec(), true));
                 start = end;
             }
         }

@@ -33,8 +33,6 @@ pub struct Outlines {
     pub micro: Vec<MultiPolygon>,
     /// Figures of the drawing.
     pub stats: BlockStats,
-    /// The grid every operation ran on.
-    pub grid: FixedGrid,
 }
 
 /// What a label stands for: micro-grids `first..first + n` (n > 1: stairwells of one building), or a
@@ -99,7 +97,6 @@ pub fn outlines(d: &Dataset, p: &Partition, micro: &[MicroGrid], config: &PlanCo
         dedicated: vec![MultiPolygon::new(Vec::new()); p.dedicated.len()],
         micro: vec![MultiPolygon::new(Vec::new()); micro.len()],
         stats,
-        grid: grid.clone(),
     };
     let mut pieces_of_grid: Vec<Vec<&Polygon>> = vec![Vec::new(); p.grids.len()];
     for (l, label) in labels.iter().enumerate() {

@@ -44,11 +44,6 @@ impl FixedGrid {
         self.scale
     }
 
-    /// A coordinate rounded to the grid (what any operation would make of it).
-    pub fn snap(&self, c: Coord) -> Coord {
-        Coord { x: (c.x * self.scale).round() / self.scale, y: (c.y * self.scale).round() / self.scale }
-    }
-
     /// The grid cell of a coordinate, as integers (for exact lookups of shared vertices).
     pub fn key(&self, c: Coord) -> (i64, i64) {
         ((c.x * self.scale).round() as i64, (c.y * self.scale).round() as i64)
@@ -176,7 +171,7 @@ fn open_ring(ls: &LineString) -> Vec<Pt> {
 
 /// The rings of a polygon for i_overlay's non-zero rule: exterior counter-clockwise, holes clockwise,
 /// whatever the source's winding (a hole wound like its shell would count as filled).
-pub fn polygon_contours(p: &Polygon) -> Vec<Vec<Pt>> {
+fn polygon_contours(p: &Polygon) -> Vec<Vec<Pt>> {
     let p = geo::Orient::orient(p, geo::orient::Direction::Default);
     std::iter::once(p.exterior()).chain(p.interiors()).map(open_ring).filter(|r| r.len() >= 3).collect()
 }
