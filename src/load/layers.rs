@@ -200,6 +200,7 @@ pub fn buildings(table: &Table, crs: Crs, f: &BuildingFields) -> Result<Parsed<B
             community: None,
             by_neighbours: false,
             units: fields::count(table, rec, &units, limits::UNITS)?.filter(|&n| n > 0),
+            stack: None,
         };
         out.push(building, &rec.item, fields::text(rec, &compound));
     }

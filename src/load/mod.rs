@@ -12,6 +12,7 @@ pub mod number;
 pub mod osm;
 pub mod run;
 pub mod source;
+pub mod stacked;
 pub mod untagged;
 
 pub use error::{DataError, Item, LoadError};
@@ -141,6 +142,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     ctx.warn_outside_admin_and_empty(&mut warnings);
 
     let mut dataset = ctx.finish();
+    stacked::stack_buildings(&mut dataset.buildings, &mut warnings);
     dataset.facilities = facilities.map(|(p, _)| p.items).unwrap_or_default();
     dataset.barriers = barriers.map(|(p, _)| p.items).unwrap_or_default();
     dataset.walk_network = walk.map(|(p, _)| p.items).unwrap_or_default();

@@ -81,6 +81,9 @@ pub struct Building {
     pub by_neighbours: bool,
     /// Stairwells (单元) or entrances, where the data give them.
     pub units: Option<u32>,
+    /// The stack of household buildings whose footprints overlap this one's (its smallest building index):
+    /// kept in one grid and one micro-grid (`load/stacked.rs`).
+    pub stack: Option<usize>,
 }
 
 /// A household point (户), or a point standing for several households of one address.

@@ -28,6 +28,8 @@ pub enum WarningCode {
     /// How a file was read was guessed (a sniffed delimiter, a decimal comma) or its text looks wrongly
     /// decoded: check the values.
     FileDialect,
+    /// Household buildings whose footprints overlap (mapped over one another): kept in one grid.
+    BuildingsOverlap,
 }
 
 impl WarningCode {
@@ -44,6 +46,7 @@ impl WarningCode {
             WarningCode::ValueReplaced => "value-replaced",
             WarningCode::AdminAreaNotClosed => "admin-area-not-closed",
             WarningCode::FileDialect => "file-dialect",
+            WarningCode::BuildingsOverlap => "buildings-overlap",
         }
     }
 }

@@ -94,10 +94,7 @@ pub fn draw(
     let mut stats = BlockStats::default();
     let Some(bbox) = c.polygon.bounding_rect() else { return (Vec::new(), stats) };
     let footprints: Vec<&MultiPolygon> = c.sites.iter().filter_map(|s| s.footprint).collect();
-    let (soft, fixed) = cut.near(bbox);
-    let mut lines = grid.lines_outside(&soft, &footprints);
-    lines.extend(fixed);
-    let blocks = grid.slice(c.polygon, &lines);
+    let blocks = grid.slice_keeping(c.polygon, &cut.near(bbox), &footprints);
     stats.blocks = blocks.len();
     stats.blocks_under_0_1_ha = blocks.iter().filter(|b| geo::Area::unsigned_area(*b) < 1_000.0).count();
     let tree = RTree::bulk_load(
@@ -117,6 +114,21 @@ pub fn draw(
         match block {
             Some(b) => block_sites[b].push(s),
             None => stats.sites_not_drawn += 1,
+        }
+        // A building in parts (a relation with several outers) is in the block of every part, so no part is
+        // drawn in another grid.
+        for part in site.footprint.map_or(&[][..], |fp| &fp.0[1..]) {
+            let Some(at) = crate::load::geometry::representative_point(&MultiPolygon::new(vec![part.clone()])) else {
+                continue;
+            };
+            let other = tree
+                .locate_all_at_point(&[at.x(), at.y()])
+                .map(|e| e.data)
+                .filter(|&b| blocks[b].intersects(&at))
+                .min();
+            if let Some(b) = other.filter(|b| !block_sites[*b].contains(&s)) {
+                block_sites[b].push(s);
+            }
         }
     }
     // Each block: one label, divided among several, or none yet.
@@ -211,12 +223,12 @@ fn divide(
     whole: &Divided,
 ) -> Vec<(u32, Polygon)> {
     let Some(bbox) = block.bounding_rect() else { return Vec::new() };
-    let (lines, _) = minor.near(bbox);
+    let lines = minor.near(bbox);
     let parts = if lines.is_empty() {
         Vec::new()
     } else {
         let fps: Vec<&MultiPolygon> = sites.iter().filter_map(|&s| all[s].footprint).collect();
-        grid.slice(&MultiPolygon::new(vec![block.clone()]), &grid.lines_outside(&lines, &fps))
+        grid.slice_keeping(&MultiPolygon::new(vec![block.clone()]), &lines, &fps)
     };
     if parts.len() <= 1 {
         return whole.pieces(grid, block, all, sites);
@@ -300,10 +312,10 @@ fn flood<'a>(
             label[b] = Some(only);
         }
     }
-    // First across ordinary edges only, so a block reaches across a hard barrier only when nothing on its
-    // own side ever gets a label.
-    for across_barriers in [false, true] {
-        flood_rounds(&empty, &neighbours, (&allowed, &preferred), label, divided, across_barriers);
+    // First a compound's blocks from its own labels only and across ordinary edges only, so a block reaches
+    // across a hard barrier only when nothing on its own side ever gets a label.
+    for (only_preferred, across_barriers) in [(true, false), (false, false), (false, true)] {
+        flood_rounds(&empty, &neighbours, (&allowed, &preferred), label, divided, (only_preferred, across_barriers));
     }
     let sites = RTree::bulk_load(
         c.sites.iter().enumerate().map(|(s, site)| GeomWithData::new([site.point.x(), site.point.y()], s)).collect(),
@@ -325,14 +337,15 @@ fn flood<'a>(
 }
 
 /// Rounds in which every empty block takes the label with the longest shared edge among its labelled
-/// neighbours, until nothing changes.
+/// neighbours, until nothing changes; with `only_preferred`, a block in a compound drawn whole takes only
+/// the compound's labels, with `across_barriers` edges on a hard barrier count too.
 fn flood_rounds(
     empty: &[usize],
     neighbours: &[Vec<(usize, f64, Coord, bool)>],
     (allowed, preferred): (&[Labels], &[Labels]),
     label: &mut [Option<u32>],
     divided: &HashMap<usize, Divided>,
-    across_barriers: bool,
+    (only_preferred, across_barriers): (bool, bool),
 ) {
     loop {
         let mut changes = Vec::new();
@@ -346,7 +359,8 @@ fn flood_rounds(
                     Some(d) => Some(d.nearest(mid)),
                     None => label[o],
                 };
-                if let Some(l) = l.filter(|l| allowed[i].is_none_or(|a| a.contains(l))) {
+                let wanted = |l: &u32| !only_preferred || preferred[i].is_none_or(|p| p.contains(l));
+                if let Some(l) = l.filter(|l| allowed[i].is_none_or(|a| a.contains(l)) && wanted(l)) {
                     let boost = if preferred[i].is_some_and(|p| p.contains(&l)) { PREFERRED_WEIGHT } else { 1.0 };
                     *weight.entry(l).or_default() += w * boost;
                 }
@@ -378,7 +392,7 @@ impl Divided {
             let site = &all[s];
             match site.footprint {
                 Some(fp) => {
-                    for ring in fp.0.iter().map(|p| p.exterior()) {
+                    for ring in fp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
                         for l in ring.lines() {
                             let len = (l.end.x - l.start.x).hypot(l.end.y - l.start.y);
                             let n = (len / SAMPLE_STEP_M).ceil().max(1.0) as usize;
@@ -448,7 +462,10 @@ impl Divided {
         }
         for &s in sites {
             if let Some(fp) = all[s].footprint {
-                lines.extend(fp.0.iter().map(|p| p.exterior().0.clone()));
+                // Courtyards too, or a courtyard would join its building's piece and could carry it off.
+                lines.extend(
+                    fp.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).map(|r| r.0.clone()),
+                );
             }
         }
         let pieces = grid.slice(&MultiPolygon::new(vec![block.clone()]), &lines);

@@ -64,6 +64,11 @@ pub struct OutlineCheck {
     pub micro_overlap_m2: f64,
 }
 
+/// `GRIDPLAN_DEBUG_OUTLINES` set: the checks name what they count, on stderr.
+fn debugging() -> bool {
+    std::env::var_os("GRIDPLAN_DEBUG_OUTLINES").is_some()
+}
+
 /// Polygons that are not valid as the file holds them (the written outline, rounded as the writer prints it).
 fn invalid(polygons: &[&MultiPolygon]) -> u64 {
     let scale = 10f64.powi(crate::render::geojson::DEGREE_DECIMALS as i32);
@@ -151,7 +156,6 @@ pub fn check_outlines(
     }
 }
 
-/// Rings for i_overlay's non-zero rule, exterior counter-clockwise and holes clockwise.
 /// Micro-grids with more than 1 m² outside their grid: per grid, the union of the grid and its micro-grids
 /// first (all nested when it adds nothing), then micro-grid by micro-grid where it does.
 fn micro_not_nested(rows: &[GridRow], micro: &[MicroRow], by_grid: &[Vec<&MultiPolygon>]) -> u64 {
@@ -291,7 +295,7 @@ fn beyond_barriers(d: &Dataset, p: &Partition, config: &PlanConfig, rows: &[Grid
                     _ => unavoidable += part.unsigned_area(),
                 }
             }
-            if avoidable > BEYOND_BARRIER_M2 && std::env::var_os("GRIDPLAN_DEBUG_OUTLINES").is_some() {
+            if avoidable > BEYOND_BARRIER_M2 && debugging() {
                 eprintln!("beyond a barrier: {} {avoidable:.0} m²", r.grid_id);
             }
             (if avoidable > BEYOND_BARRIER_M2 { avoidable } else { 0.0 }, unavoidable, own_sides > 1)
@@ -384,7 +388,18 @@ fn buildings_cut(d: &Dataset, p: &Partition, rows: &[GridRow]) -> (u64, u64) {
                 let fp = d.buildings[b].footprint.as_ref()?;
                 let inside = fp.intersection(street);
                 let across = fp.unsigned_area() - inside.unsigned_area() > CUT_M2;
-                let cut = inside.difference(&r.polygon).unsigned_area() > CUT_M2;
+                let outside = inside.difference(&r.polygon).unsigned_area();
+                let cut = outside > CUT_M2;
+                if cut && debugging() {
+                    let c = d.buildings[b].point;
+                    eprintln!(
+                        "building cut: {} in {} {outside:.0} m² outside at ({:.0}, {:.0})",
+                        d.buildings[b].id,
+                        r.grid_id,
+                        c.x(),
+                        c.y()
+                    );
+                }
                 Some((cut, across))
             })
         })
@@ -392,7 +407,9 @@ fn buildings_cut(d: &Dataset, p: &Partition, rows: &[GridRow]) -> (u64, u64) {
     (counts.iter().filter(|c| c.0).count() as u64, counts.iter().filter(|c| c.1).count() as u64)
 }
 
-/// Compounds whose sites are all in one grid but whose outline lies more than 5 % in other grids.
+/// Compounds whose sites are all in one basic grid but whose outline lies more than 5 % in other grids. What
+/// the rules place elsewhere does not count: compounds drawn inside it, household buildings of other grids
+/// that straddle its wall (kept whole), dedicated grids (drawn from their units' outlines).
 fn compounds_drawn(d: &Dataset, p: &Partition, rows: &[GridRow]) -> u64 {
     let mut row_of_site = vec![usize::MAX; p.sites.len()];
     for (i, r) in rows.iter().enumerate() {
@@ -408,24 +425,32 @@ fn compounds_drawn(d: &Dataset, p: &Partition, rows: &[GridRow]) -> u64 {
     }
     let whole: Vec<(usize, usize)> = rows_of
         .into_iter()
-        .filter(|(_, rs)| rs[0] != usize::MAX && rs.iter().all(|&r| r == rs[0]))
+        .filter(|(_, rs)| rs[0] != usize::MAX && rs.iter().all(|&r| r == rs[0]) && rows[rs[0]].dedicated.is_none())
         .map(|(c, rs)| (c, rs[0]))
         .collect();
-    // A compound drawn inside another is a compound of its own (the smallest polygon holds a building), so
-    // its area is not the outer one's.
-    let boxes = RTree::bulk_load(
-        d.compounds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let b = c.polygon.bounding_rect()?;
-                Some(rstar::primitives::GeomWithData::new(
-                    rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
-                    i,
-                ))
-            })
-            .collect(),
-    );
+    let boxes = |items: Vec<(usize, &MultiPolygon)>| {
+        RTree::bulk_load(
+            items
+                .into_iter()
+                .filter_map(|(i, poly)| {
+                    let b = poly.bounding_rect()?;
+                    Some(rstar::primitives::GeomWithData::new(
+                        rstar::primitives::Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]),
+                        i,
+                    ))
+                })
+                .collect(),
+        )
+    };
+    let compounds = boxes(d.compounds.iter().map(|c| &c.polygon).enumerate().collect());
+    let footprint = |s: usize| match p.sites[s].member {
+        Member::Building(b) => d.buildings[b].footprint.as_ref(),
+        Member::Household(_) => None,
+    };
+    let placed: Vec<usize> = (0..p.sites.len()).filter(|&s| row_of_site[s] != usize::MAX).collect();
+    let buildings = boxes(placed.iter().filter_map(|&s| Some((s, footprint(s)?))).collect());
+    let dedicated =
+        boxes(rows.iter().enumerate().filter(|(_, r)| r.dedicated.is_some()).map(|(i, r)| (i, &r.polygon)).collect());
     whole
         .par_iter()
         .filter(|&&(c, r)| {
@@ -435,15 +460,42 @@ fn compounds_drawn(d: &Dataset, p: &Partition, rows: &[GridRow]) -> u64 {
             if let Some(b) = poly.bounding_rect() {
                 let env = rstar::AABB::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
                 let area = poly.unsigned_area();
-                for e in boxes.locate_in_envelope(&env) {
+                let mut others: Vec<&MultiPolygon> = Vec::new();
+                for e in compounds.locate_in_envelope(&env) {
                     let other = &d.compounds[e.data].polygon;
                     if e.data != c && other.unsigned_area() < area && geo::Contains::contains(poly, other) {
-                        inside = inside.difference(other);
+                        others.push(other);
                     }
                 }
+                let mut ids: Vec<usize> = buildings
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|e| e.data)
+                    .filter(|&s| row_of_site[s] != r)
+                    .collect();
+                ids.sort_unstable();
+                others.extend(ids.into_iter().filter_map(footprint).filter(|fp| fp.intersects(poly)));
+                let mut ids: Vec<usize> = dedicated.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+                ids.sort_unstable();
+                others.extend(ids.into_iter().map(|i| &rows[i].polygon).filter(|g| g.intersects(poly)));
+                for other in others {
+                    inside = inside.difference(other);
+                }
             }
-            let elsewhere = inside.difference(&rows[r].polygon).unsigned_area();
-            elsewhere > 0.05 * inside.unsigned_area()
+            let apart = inside.difference(&rows[r].polygon);
+            let elsewhere = apart.unsigned_area();
+            let drawn_apart = elsewhere > 0.05 * inside.unsigned_area();
+            if drawn_apart && debugging() {
+                let at = geo::Centroid::centroid(&apart).map(|p| (p.x(), p.y())).unwrap_or_default();
+                eprintln!(
+                    "compound drawn apart: {} in {} {elsewhere:.0} of {:.0} m² elsewhere, at ({:.0}, {:.0})",
+                    d.compounds[c].id,
+                    rows[r].grid_id,
+                    inside.unsigned_area(),
+                    at.0,
+                    at.1
+                );
+            }
+            drawn_apart
         })
         .count() as u64
 }

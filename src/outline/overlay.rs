@@ -12,7 +12,6 @@ use i_overlay::float::string_overlay::FloatStringOverlay;
 use i_overlay::i_float::adapter::FloatPointAdapter;
 use i_overlay::i_float::float::rect::FloatRect;
 use i_overlay::i_shape::base::data::Shapes;
-use i_overlay::string::clip::ClipRule;
 use i_overlay::string::rule::StringRule;
 
 type Pt = [f64; 2];
@@ -87,30 +86,65 @@ impl FixedGrid {
         MultiPolygon::new(from_shapes(overlay.overlay(OverlayRule::Subject, FillRule::NonZero)))
     }
 
-    /// The parts of `lines` outside `holes` (a street's centre line with the buildings it runs through taken
-    /// out).
-    pub fn lines_outside(&self, lines: &[Vec<Coord>], holes: &[&MultiPolygon]) -> Vec<Vec<Coord>> {
-        if holes.is_empty() || lines.is_empty() {
-            return lines.to_vec();
+    /// `polygon` cut by `lines` with every building they run through kept whole: the walls of those
+    /// buildings cut too, and the faces inside each such building joined again into one (a street's centre
+    /// line running under a building then closes its block along the building's walls). Joining faces of one
+    /// slice, rather than clipping the lines at the walls, keeps every line end exactly on a wall.
+    pub fn slice_keeping(
+        &self,
+        polygon: &MultiPolygon,
+        lines: &[Vec<Coord>],
+        footprints: &[&MultiPolygon],
+    ) -> Vec<Polygon> {
+        use geo::{BoundingRect, Contains, Intersects};
+        let crossed: Vec<&MultiPolygon> = if lines.is_empty() || footprints.is_empty() {
+            Vec::new()
+        } else {
+            let segments: rstar::RTree<geo::Line> = rstar::RTree::bulk_load(
+                lines.iter().flat_map(|l| l.windows(2).map(|w| geo::Line::new(w[0], w[1]))).collect(),
+            );
+            footprints
+                .iter()
+                .copied()
+                .filter(|fp| {
+                    fp.bounding_rect().is_some_and(|r| {
+                        let env = rstar::AABB::from_corners(geo::Point::from(r.min()), geo::Point::from(r.max()));
+                        segments.locate_in_envelope_intersecting(&env).any(|s| s.intersects(*fp))
+                    })
+                })
+                .collect()
+        };
+        if crossed.is_empty() {
+            return self.slice(polygon, lines);
         }
-        let mut overlay = FloatStringOverlay::with_adapter(self.adapter.clone(), 64);
-        for hole in holes {
-            for shape in to_shapes(hole) {
-                for contour in &shape {
-                    overlay = overlay.unsafe_add_shape_contour(contour);
-                }
+        let mut all = lines.to_vec();
+        for fp in &crossed {
+            for p in &fp.0 {
+                all.extend(std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()));
             }
         }
-        for line in lines {
-            let path: Vec<Pt> = line.iter().map(|c| [c.x, c.y]).collect();
-            overlay = overlay.unsafe_add_string_line(&path);
+        let faces = self.slice(polygon, &all);
+        // Each face inside a crossed building (the smallest, for buildings inside buildings) joins the others
+        // inside it.
+        let mut order: Vec<usize> = (0..crossed.len()).collect();
+        order.sort_by(|&a, &b| geo::Area::unsigned_area(crossed[a]).total_cmp(&geo::Area::unsigned_area(crossed[b])));
+        let mut inside: std::collections::BTreeMap<usize, Vec<Polygon>> = Default::default();
+        let mut out = Vec::with_capacity(faces.len());
+        for face in faces {
+            let at = crate::load::geometry::representative_point(&MultiPolygon::new(vec![face.clone()]));
+            match at.and_then(|at| order.iter().copied().find(|&i| crossed[i].contains(&at))) {
+                Some(i) => inside.entry(i).or_default().push(face),
+                None => out.push(face),
+            }
         }
-        let rule = ClipRule { invert: true, boundary_included: true };
-        overlay
-            .clip_string_lines_with_solver(FillRule::NonZero, rule, Default::default())
-            .into_iter()
-            .map(|path| path.into_iter().map(|[x, y]| Coord { x, y }).collect())
-            .collect()
+        for faces in inside.into_values() {
+            if faces.len() == 1 {
+                out.extend(faces);
+            } else {
+                out.extend(self.union(faces.iter()).0);
+            }
+        }
+        out
     }
 }
 
@@ -244,12 +278,20 @@ mod tests {
     }
 
     #[test]
-    fn lines_outside_buildings_are_cut_at_their_walls() {
+    fn a_line_under_a_building_closes_its_block_along_the_walls() {
         let g = FixedGrid::for_extent(1000.0);
+        // A road across the square runs under a building on it: three faces, the building whole.
         let b = square(40.0, 40.0, 20.0);
-        let out = g.lines_outside(&[line(&[(0.0, 50.0), (100.0, 50.0)])], &[&b]);
-        let len: f64 =
-            out.iter().map(|l| l.windows(2).map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y)).sum::<f64>()).sum();
-        assert!((len - 80.0).abs() < 0.01, "{out:?}");
+        let faces = g.slice_keeping(&square(0.0, 0.0, 100.0), &[line(&[(-10.0, 50.0), (110.0, 50.0)])], &[&b]);
+        let mut areas: Vec<f64> = faces.iter().map(|f| f.unsigned_area()).collect();
+        areas.sort_by(f64::total_cmp);
+        assert_eq!(areas.len(), 3, "{faces:?}");
+        assert!((areas[0] - 400.0).abs() < 0.01 && (areas[1] - 4_800.0).abs() < 0.01, "{areas:?}");
+        // A building the line does not touch is not cut out.
+        let away = square(10.0, 70.0, 10.0);
+        assert_eq!(
+            g.slice_keeping(&square(0.0, 0.0, 100.0), &[line(&[(-10.0, 50.0), (110.0, 50.0)])], &[&away]).len(),
+            2
+        );
     }
 }

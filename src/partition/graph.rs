@@ -128,11 +128,12 @@ pub struct UnitGraph {
 
 impl UnitGraph {
     /// Contracts sites into units: sites of one group (a compound), linked to each other without crossing a
-    /// barrier, become one unit while their households total at most `contract_up_to`; every other site is a
-    /// unit of its own.
+    /// barrier, become one unit while their households total at most `contract_up_to`; sites of one stack
+    /// (overlapping footprints) are one unit whatever they total; every other site is a unit of its own.
     pub fn build(
         site_households: &[u32],
         site_group: &[Option<usize>],
+        site_stack: &[Option<usize>],
         links: &[SiteLink],
         contract_up_to: u32,
     ) -> UnitGraph {
@@ -148,24 +149,31 @@ impl UnitGraph {
             let r = pieces.find(s);
             piece_total[r] += u64::from(h);
         }
+        let mut units = UnionFind::new(n);
+        for (s, group) in site_group.iter().enumerate() {
+            let r = pieces.find(s);
+            if group.is_some() && piece_total[r] <= u64::from(contract_up_to) {
+                units.union(s, r);
+            }
+        }
+        let mut first_of_stack: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for (s, stack) in site_stack.iter().enumerate() {
+            if let Some(k) = stack {
+                let first = *first_of_stack.entry(*k).or_insert(s);
+                units.union(first, s);
+            }
+        }
         let mut unit_of_root = vec![usize::MAX; n];
         let mut site_unit = vec![0; n];
         let mut unit_sites: Vec<Vec<usize>> = Vec::new();
-        for s in 0..n {
-            let r = pieces.find(s);
-            let contract = site_group[s].is_some() && piece_total[r] <= u64::from(contract_up_to);
-            let u = if contract && unit_of_root[r] != usize::MAX {
-                unit_of_root[r]
-            } else {
+        for (s, unit) in site_unit.iter_mut().enumerate() {
+            let r = units.find(s);
+            if unit_of_root[r] == usize::MAX {
                 unit_sites.push(Vec::new());
-                let u = unit_sites.len() - 1;
-                if contract {
-                    unit_of_root[r] = u;
-                }
-                u
-            };
-            unit_sites[u].push(s);
-            site_unit[s] = u;
+                unit_of_root[r] = unit_sites.len() - 1;
+            }
+            *unit = unit_of_root[r];
+            unit_sites[*unit].push(s);
         }
         let households = unit_sites.iter().map(|ss| ss.iter().map(|&s| site_households[s]).sum()).collect();
         let mut adj = vec![Vec::new(); unit_sites.len()];
@@ -228,12 +236,18 @@ mod tests {
         assert!(links.iter().any(|l| l.barrier == Some(0)), "links across the road are marked");
         let households = [100, 100, 100, 100, 100, 100];
         let groups = [Some(0), Some(0), None, Some(1), Some(1), Some(1)];
-        let g = UnitGraph::build(&households, &groups, &links, 250);
+        let g = UnitGraph::build(&households, &groups, &[None; 6], &links, 250);
         // Compound 0 (200 ≤ 250) becomes one unit; compound 1 (300 > 250) stays three buildings.
         assert_eq!(g.unit_sites.len(), 5);
         assert_eq!(g.households.iter().sum::<u32>(), 600);
         let comps = g.components();
         assert_eq!(comps.len(), 2, "the road splits the two rows: {comps:?}");
+        // Stacked footprints are one unit even where their compound is too large to contract, and even
+        // across the road (the footprints overlap: nothing can draw them apart).
+        let stacks = [None, None, Some(2), None, Some(2), Some(9)];
+        let g = UnitGraph::build(&households, &groups, &stacks, &links, 250);
+        assert_eq!(g.unit_sites, vec![vec![0, 1], vec![2, 4], vec![3], vec![5]]);
+        assert_eq!(g.households, vec![200, 200, 100, 100]);
     }
 
     #[test]
@@ -241,7 +255,7 @@ mod tests {
         let sites = vec![Point::new(0., 0.), Point::new(0., 0.), Point::new(10., 0.)];
         let links = site_links(&sites, 100.0, &BarrierIndex::new(std::iter::empty()));
         assert!(links.iter().any(|l| l.a == 0 && l.b == 1 && l.length_m == 0.0), "{links:?}");
-        let g = UnitGraph::build(&[1, 1, 1], &[None, None, None], &links, 10);
+        let g = UnitGraph::build(&[1, 1, 1], &[None, None, None], &[None, None, None], &links, 10);
         assert_eq!(g.components().len(), 1);
     }
 }

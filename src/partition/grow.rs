@@ -101,7 +101,7 @@ mod tests {
         let households: Vec<u32> = (0..15).map(|i| if i % 2 == 0 { 480 } else { 40 }).collect();
         let sites: Vec<Point> = (0..15).map(|i| Point::new(i as f64 * 60.0, 0.0)).collect();
         let links = site_links(&sites, 100.0, &BarrierIndex::new(std::iter::empty()));
-        let g = UnitGraph::build(&households, &vec![None; 15], &links, 0);
+        let g = UnitGraph::build(&households, &vec![None; 15], &vec![None; 15], &links, 0);
         let piece: Vec<usize> = (0..15).collect();
         let regions = grow_regions(&g, &sites, &piece, Band::new(300, 500).unwrap());
         let mut all: Vec<usize> = regions.concat();

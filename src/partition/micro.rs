@@ -14,6 +14,7 @@ use geo::Point;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// Spanning trees tried per micro split before greedy growing takes over.
 const TREES: u32 = 40;
@@ -68,7 +69,33 @@ fn of_grid(
         stairwell,
         note,
     };
-    let (big, small): (Vec<usize>, Vec<usize>) = sites.iter().partition(|&&s| h(s) > u64::from(band.max()));
+    // Buildings stacked over one another (overlapping footprints) go together, a stack above the band as one
+    // micro-grid.
+    let mut stack_total: BTreeMap<usize, u64> = BTreeMap::new();
+    for &s in sites {
+        if let Some(k) = p.sites[s].stack {
+            *stack_total.entry(k).or_default() += h(s);
+        }
+    }
+    let total_of = |s: usize| p.sites[s].stack.map_or(h(s), |k| stack_total[&k]);
+    let (big, small): (Vec<usize>, Vec<usize>) = sites.iter().partition(|&&s| total_of(s) > u64::from(band.max()));
+    let (stacked, big): (Vec<usize>, Vec<usize>) =
+        big.into_iter().partition(|&s| p.sites[s].stack.is_some_and(|k| stack_total[&k] > h(s)));
+    let mut stacks: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for s in stacked {
+        if let Some(k) = p.sites[s].stack {
+            stacks.entry(k).or_default().push(s);
+        }
+    }
+    for members in stacks.into_values() {
+        let total: u64 = members.iter().map(|&s| h(s)).sum();
+        let note = format!(
+            "{}栋楼轮廓相互重叠（可能同一楼栋重复绘制），共{total}户，超过微网格上限{}户",
+            members.len(),
+            band.max()
+        );
+        out.push(micro(members, total, None, Some(note)));
+    }
     for s in big {
         let total = h(s);
         match units_of(d, p, s).map(u64::from).filter(|&n| n >= 2) {
@@ -96,7 +123,8 @@ fn of_grid(
     let points: Vec<Point> = small.iter().map(|&s| p.sites[s].point).collect();
     let households: Vec<u32> = small.iter().map(|&s| p.sites[s].households).collect();
     let links = site_links(&points, max_edge_m, barriers);
-    let graph = UnitGraph::build(&households, &vec![None; small.len()], &links, 0);
+    let stacks: Vec<Option<usize>> = small.iter().map(|&s| p.sites[s].stack).collect();
+    let graph = UnitGraph::build(&households, &vec![None; small.len()], &stacks, &links, 0);
     let mut rng = ChaCha8Rng::seed_from_u64((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x006D_6963_726F);
     for component in graph.components() {
         let total: u64 = component.iter().map(|&u| u64::from(graph.households[u])).sum();

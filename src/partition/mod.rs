@@ -131,6 +131,21 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
             .map(|s| index.containing(s.point).into_iter().find(|&g| Some(dedicated[g].street) == s.street))
             .collect()
     };
+    // A building stacked over one inside a dedicated grid (overlapping footprints) goes with it.
+    let mut owner_of_stack: BTreeMap<usize, usize> = BTreeMap::new();
+    for (s, o) in sites.iter().zip(&owner) {
+        if let (Some(k), Some(g)) = (s.stack, *o) {
+            owner_of_stack.entry(k).or_insert(g);
+        }
+    }
+    let owner: Vec<Option<usize>> = sites
+        .iter()
+        .zip(owner)
+        .map(|(s, o)| {
+            o.or_else(|| s.stack.and_then(|k| owner_of_stack.get(&k).copied()))
+                .filter(|&g| Some(dedicated[g].street) == s.street)
+        })
+        .collect();
     let mut in_pool = vec![true; sites.len()];
     for (i, g) in owner.into_iter().enumerate() {
         if let Some(g) = g {
@@ -146,7 +161,8 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
             by_street.entry(st).or_default().push(i);
         }
     }
-    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers, algorithm };
+    let block_lines = BarrierIndex::new(crate::outline::lines::data_lines(d, &config.outlines).map(|l| (0, l)));
+    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers, block_lines: &block_lines, algorithm };
     let dedicated = split_oversize(&ctx, dedicated, seed);
     let per_street: Vec<StreetResult> = by_street
         .par_iter()
@@ -197,6 +213,8 @@ struct Ctx<'a> {
     config: &'a PlanConfig,
     sites: &'a [Site],
     barriers: &'a BarrierIndex,
+    /// The lines outlines follow (`outline::lines::data_lines`): sites between the same ones form a block.
+    block_lines: &'a BarrierIndex,
     algorithm: &'a dyn Partitioner,
 }
 

@@ -43,6 +43,8 @@ pub struct Site {
     pub households: u32,
     /// Compound, if any.
     pub compound: Option<usize>,
+    /// Stack of overlapping building footprints, if any (`Building::stack`): always one unit.
+    pub stack: Option<usize>,
     /// Street admin area.
     pub street: Option<usize>,
     /// Community admin area from the data, if any.

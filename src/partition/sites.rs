@@ -16,6 +16,7 @@ pub fn all_sites(d: &Dataset) -> Vec<Site> {
             point: b.point,
             households: b.households,
             compound: b.compound,
+            stack: b.stack,
             street: b.street,
             community: b.community,
         })
@@ -38,6 +39,7 @@ pub fn all_sites(d: &Dataset) -> Vec<Site> {
             point: h.point,
             households: h.households,
             compound: None,
+            stack: None,
             street,
             community,
         });

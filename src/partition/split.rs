@@ -26,6 +26,9 @@ struct Input<'a> {
     points: Vec<Point>,
     households: Vec<u32>,
     groups: Vec<Option<usize>>,
+    stacks: Vec<Option<usize>>,
+    /// The block of each site: sites linked without crossing a line outlines follow share one.
+    blocks: Vec<usize>,
     links: Vec<SiteLink>,
 }
 
@@ -51,7 +54,15 @@ impl Ctx<'_> {
         let mut links = site_links(&points, self.config.partition.max_edge_m, self.barriers);
         links.extend(compound_links(&points, &groups, &links, self.barriers));
         let households = members.iter().map(|&s| self.sites[s].households).collect();
-        let input = Input { members, points, households, groups, links };
+        let stacks = members.iter().map(|&s| self.sites[s].stack).collect();
+        let mut same_block = UnionFind::new(points.len());
+        for l in links.iter().filter(|l| l.barrier.is_none()) {
+            if self.block_lines.crossing(points[l.a], points[l.b]).is_none() {
+                same_block.union(l.a, l.b);
+            }
+        }
+        let blocks = (0..points.len()).map(|s| same_block.find(s)).collect();
+        let input = Input { members, points, households, groups, stacks, blocks, links };
         let policy = if level == "grid" { self.config.partition.compounds } else { CompoundPolicy::KeepWhole };
         let first = self.pass(&input, &BTreeSet::new(), band, contract_up_to, level, policy, true, rng);
         if first.to_open.is_empty() {
@@ -73,7 +84,7 @@ impl Ctx<'_> {
         rng: &mut ChaCha8Rng,
     ) -> Pass {
         let groups: Vec<Option<usize>> = input.groups.iter().map(|g| g.filter(|c| !opened.contains(c))).collect();
-        let mut graph = UnitGraph::build(&input.households, &groups, &input.links, contract_up_to);
+        let mut graph = UnitGraph::build(&input.households, &groups, &input.stacks, &input.links, contract_up_to);
         let crossings = match self.config.partition.undersize {
             UndersizePolicy::Flag => Vec::new(),
             UndersizePolicy::MergeAcrossMinorBarrier => super::undersize::merge_across_minor_barriers(
@@ -158,7 +169,8 @@ impl Ctx<'_> {
         // 就近就便: local moves towards grid centres, in-band grids only.
         let mut unit_parts: Vec<Vec<usize>> = out.iter().map(|(u, _)| u.clone()).collect();
         let fixed: Vec<bool> = out.iter().map(|(_, c)| c.is_some()).collect();
-        improve::improve(&graph, &centres, &mut unit_parts, &fixed, band, 20);
+        let unit_blocks: Vec<usize> = graph.unit_sites.iter().map(|ss| input.blocks[ss[0]]).collect();
+        improve::improve(&graph, &centres, &unit_blocks, &mut unit_parts, &fixed, band, 20);
         for ((units, _), improved) in out.iter_mut().zip(unit_parts) {
             *units = improved;
         }
@@ -199,7 +211,7 @@ impl Ctx<'_> {
         let sites: Vec<usize> = piece.iter().flat_map(|&u| graph.unit_sites[u].iter().copied()).collect();
         let mut helps = |open: &BTreeSet<usize>| {
             let sub = sub_input(input, &sites, open);
-            let g = UnitGraph::build(&sub.households, &sub.groups, &sub.links, contract_up_to);
+            let g = UnitGraph::build(&sub.households, &sub.groups, &sub.stacks, &sub.links, contract_up_to);
             let centres = unit_centres(&g, &sub.points, &sub.households);
             let all: Vec<usize> = (0..g.adj.len()).collect();
             matches!(
@@ -284,6 +296,8 @@ fn sub_input<'a>(input: &Input<'a>, sites: &[usize], open: &BTreeSet<usize>) -> 
         points: sites.iter().map(|&s| input.points[s]).collect(),
         households: sites.iter().map(|&s| input.households[s]).collect(),
         groups: sites.iter().map(|&s| input.groups[s].filter(|c| !open.contains(c))).collect(),
+        stacks: sites.iter().map(|&s| input.stacks[s]).collect(),
+        blocks: sites.iter().map(|&s| input.blocks[s]).collect(),
         links,
     }
 }

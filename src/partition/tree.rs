@@ -174,7 +174,7 @@ mod tests {
         // 20 × 20 lattice, 10 households a site: 4,000 households → 10 grids of 300–500.
         let sites: Vec<Point> = (0..400).map(|i| Point::new((i % 20) as f64 * 30.0, (i / 20) as f64 * 30.0)).collect();
         let links = site_links(&sites, 50.0, &BarrierIndex::new(std::iter::empty()));
-        let g = UnitGraph::build(&vec![10; 400], &vec![None; 400], &links, 0);
+        let g = UnitGraph::build(&vec![10; 400], &vec![None; 400], &vec![None; 400], &links, 0);
         let units: Vec<usize> = (0..400).collect();
         let band = Band::new(300, 500).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);

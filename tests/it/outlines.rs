@@ -100,6 +100,42 @@ fn a_building_with_stairwells_gets_one_micro_grid_per_stairwell_cut_across_it() 
     assert_eq!(g.check.micro_not_nested, 0);
 }
 
+#[test]
+fn overlapping_household_buildings_are_one_stack_in_one_grid_and_one_micro_grid() {
+    let (_dir, plan, mut d) = sample();
+    // A building drawn twice, a few metres apart (an outline and its part, both tagged as buildings).
+    let b = d.buildings.iter().position(|b| b.footprint.is_some() && b.households > 20).expect("a building");
+    let mut twin = d.buildings[b].clone();
+    twin.id = format!("{}-twin", twin.id);
+    let shift = |c: geo::Coord| geo::Coord { x: c.x + 3.0, y: c.y + 2.0 };
+    twin.footprint = twin.footprint.map(|f| geo::MapCoords::map_coords(&f, shift));
+    twin.point = geo::Point::from(shift(twin.point.0));
+    twin.households = 12;
+    d.buildings.push(twin);
+    for b in &mut d.buildings {
+        b.stack = None;
+    }
+    let mut warnings = Vec::new();
+    gridplan::load::stacked::stack_buildings(&mut d.buildings, &mut warnings);
+    let twin = d.buildings.len() - 1;
+    assert_eq!(d.buildings[b].stack, d.buildings[twin].stack);
+    assert!(d.buildings[b].stack.is_some());
+    let w = warnings
+        .iter()
+        .find(|w| w.code == gridplan::model::WarningCode::BuildingsOverlap && w.message.contains("-twin"))
+        .expect("the stack is reported");
+    assert!(w.message.contains(&d.buildings[b].id), "{}", w.message);
+    let p = partition(&d, &plan.config, 1);
+    let g = grids(&d, &p, &plan.config);
+    let site_of = |i: usize| p.sites.iter().position(|s| s.member == gridplan::partition::Member::Building(i));
+    let (sa, sb) = (site_of(b).expect("site"), site_of(twin).expect("site"));
+    let grid_of = |s: usize| g.rows.iter().position(|r| r.sites.contains(&s));
+    assert_eq!(grid_of(sa), grid_of(sb));
+    let micro_of = |s: usize| g.micro.iter().position(|m| m.sites.contains(&s));
+    assert_eq!(micro_of(sa), micro_of(sb));
+    assert_eq!(g.check.buildings_cut_by_outline, 0, "{:?}", g.check);
+}
+
 /// GEOS (shapely) and GDAL on the written files. `.ci/run` installs both and sets `GRIDPLAN_REQUIRE_GEOS=1`,
 /// so there this test cannot be skipped; elsewhere it says why it did not run.
 #[test]
