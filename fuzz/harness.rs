@@ -123,5 +123,5 @@ pub fn whole_plan(data: &[u8]) {
     let Ok(d) = gridplan::load::load_plan(&plan) else { return };
     let out = scratch().join("run");
     let Ok(staged) = gridplan::render::output_dir::StagedDir::new(&out, "plan") else { return };
-    let _ = gridplan::pipeline::run(&plan, &d, 1, staged, None, std::time::Duration::ZERO, &mut |_| {});
+    let _ = gridplan::pipeline::run(&plan, &d, 1, staged, None, None, std::time::Duration::ZERO, &mut |_| {});
 }

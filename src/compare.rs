@@ -1,9 +1,11 @@
 //! Two partition runs side by side (`gridplan compare`): how many households changed grid and how many grids
 //! stayed exactly the same, and the workload figures of each.
 //!
-//! Grid ids are not stable across seeds or data changes, so grids are matched by content: each grid of run A
-//! is matched to the grid of run B that holds most of its households (ties: the lower id). A household moved
-//! when its grid in B is not the match of its grid in A.
+//! Grids of a rerun from a previous plan (`--previous`) keep their ids, so when B was rerun from A (its
+//! `replan.json` names A), grids are matched by id: a household moved when its grid id changed — the same
+//! count as the rerun's own `replan.json`. Otherwise (plans from scratch, whose ids follow from the seed and
+//! the data) grids are matched by content: each grid of run A is matched to the grid of run B that holds most
+//! of its households (ties: the lower id), and a household moved when its grid in B is not that match.
 
 use crate::load::run::Placement;
 use serde::Serialize;
@@ -31,7 +33,7 @@ pub struct Stability {
     pub a: RunFigures,
     /// Run B.
     pub b: RunFigures,
-    /// Households of units placed in both runs.
+    /// Households (as B counts them: the later data) of units placed in both runs.
     pub households_in_both: u64,
     /// Of those, households whose grid in B is not their A grid's match.
     pub households_moved: u64,
@@ -39,6 +41,8 @@ pub struct Stability {
     pub share_moved: f64,
     /// Grids of A whose units form exactly one grid of B.
     pub grids_unchanged: usize,
+    /// How grids were matched: `id` or `content`.
+    pub matched_by: &'static str,
 }
 
 fn figures(run: &HashMap<String, Placement>) -> RunFigures {
@@ -57,20 +61,26 @@ fn figures(run: &HashMap<String, Placement>) -> RunFigures {
     }
 }
 
-/// Compares two runs' assignments (unit id → placement).
-pub fn compare(a: &HashMap<String, Placement>, b: &HashMap<String, Placement>) -> Stability {
+/// Compares two runs' assignments (unit id → placement); `by_id` when B was rerun from A (`--previous`), so
+/// that its grid ids are A's.
+pub fn compare(a: &HashMap<String, Placement>, b: &HashMap<String, Placement>, by_id: bool) -> Stability {
     // Households shared by each (A grid, B grid) pair.
     let mut shared: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     let mut in_both = 0;
     for (id, pa) in a {
         if let Some(pb) = b.get(id) {
-            *shared.entry((pa.grid.as_str(), pb.grid.as_str())).or_default() += pa.households;
-            in_both += pa.households;
+            *shared.entry((pa.grid.as_str(), pb.grid.as_str())).or_default() += pb.households;
+            in_both += pb.households;
         }
     }
+    let b_ids: BTreeSet<&str> = b.values().map(|p| p.grid.as_str()).collect();
     // BTreeMap order gives, for equal overlaps, the lower B id first.
     let mut matched: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
     for (&(ga, gb), &h) in &shared {
+        if by_id {
+            matched.insert(ga, (if b_ids.contains(ga) { ga } else { "" }, 0));
+            continue;
+        }
         let e = matched.entry(ga).or_insert((gb, h));
         if h > e.1 {
             *e = (gb, h);
@@ -80,7 +90,7 @@ pub fn compare(a: &HashMap<String, Placement>, b: &HashMap<String, Placement>) -
         .iter()
         .filter_map(|(id, pa)| b.get(id).map(|pb| (pa, pb)))
         .filter(|(pa, pb)| matched.get(pa.grid.as_str()).is_none_or(|m| m.0 != pb.grid))
-        .map(|(pa, _)| pa.households)
+        .map(|(_, pb)| pb.households)
         .sum();
     let members = |run: &HashMap<String, Placement>| {
         let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -99,6 +109,7 @@ pub fn compare(a: &HashMap<String, Placement>, b: &HashMap<String, Placement>) -
         households_moved: moved,
         share_moved: if in_both == 0 { 0.0 } else { moved as f64 / in_both as f64 },
         grids_unchanged: unchanged,
+        matched_by: if by_id { "id" } else { "content" },
     }
 }
 
@@ -117,12 +128,24 @@ mod tests {
         let a = run(&[("u1", "A", 100), ("u2", "A", 200), ("u3", "B", 300), ("u4", "B", 50)]);
         // Same grids under other names.
         let b = run(&[("u1", "X", 100), ("u2", "X", 200), ("u3", "Y", 300), ("u4", "Y", 50)]);
-        let s = compare(&a, &b);
+        let s = compare(&a, &b, false);
         assert_eq!((s.households_moved, s.grids_unchanged, s.households_in_both), (0, 2, 650));
         // u4 (50 households) moves to the other grid.
         let c = run(&[("u1", "X", 100), ("u2", "X", 200), ("u3", "Y", 300), ("u4", "X", 50)]);
-        let s = compare(&a, &c);
+        let s = compare(&a, &c, false);
         assert_eq!((s.households_moved, s.grids_unchanged), (50, 0));
         assert_eq!(s.b.grids, 2);
+        assert_eq!(s.matched_by, "content");
+    }
+
+    #[test]
+    fn a_rerun_that_keeps_ids_is_matched_by_id() {
+        let a = run(&[("u1", "A", 100), ("u2", "A", 200), ("u3", "B", 300), ("u4", "B", 50)]);
+        // u2 moved to B: by id that is its 200 households; by content A's best match is B (200 of its 300), so
+        // u1's 100 would count as moved instead.
+        let b = run(&[("u1", "A", 100), ("u2", "B", 200), ("u3", "B", 300), ("u4", "B", 50)]);
+        let s = compare(&a, &b, true);
+        assert_eq!((s.matched_by, s.households_moved, s.grids_unchanged), ("id", 200, 0));
+        assert_eq!(compare(&a, &b, false).households_moved, 100);
     }
 }

@@ -8,6 +8,7 @@ use crate::model::Dataset;
 use crate::outline::block::BlockStats;
 use crate::outline::check::OutlineCheck;
 use crate::partition::micro::MicroGrid;
+use crate::partition::replan::change::{Change, Move};
 use crate::partition::{Member, Partition};
 use geo::{Area, Contains, MultiPolygon};
 use rayon::prelude::*;
@@ -24,6 +25,8 @@ pub struct Grids {
     pub drawing: BlockStats,
     /// The outline keys of `check.json`.
     pub check: OutlineCheck,
+    /// In a rerun (`--previous`): how much changed, and every unit that moved.
+    pub change: Option<(Change, Vec<Move>)>,
 }
 
 /// One micro-grid (微网格).
@@ -185,7 +188,9 @@ pub fn grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> Grids {
     rows.par_iter_mut().for_each(|r| r.written = crate::render::written_outline(&r.polygon, &d.projection, crs));
     micro.par_iter_mut().for_each(|m| m.written = crate::render::written_outline(&m.polygon, &d.projection, crs));
     let check = crate::outline::check::check_outlines(d, p, &rows, &micro, config);
-    Grids { rows, micro, drawing: outlines.stats, check }
+    let ids: Vec<(&str, &[usize])> = rows.iter().map(|r| (r.grid_id.as_str(), r.sites.as_slice())).collect();
+    let change = crate::partition::replan::change::change(d, p, &ids);
+    Grids { rows, micro, drawing: outlines.stats, check, change }
 }
 
 fn micro_rows(p: &Partition, rows: &[GridRow], micro: Vec<MicroGrid>, polygons: Vec<MultiPolygon>) -> Vec<MicroRow> {
@@ -283,13 +288,19 @@ fn grid_rows(
 }
 
 /// Sequence codes inside each community, numbered north → south in 500 m rows, west → east within a row
-/// (CJ/T 349 / DB11 style); the full code prefixes the community's code.
+/// (CJ/T 349 / DB11 style); the full code prefixes the community's code. In a rerun a kept grid keeps its id
+/// and code, and new grids take the next numbers no grid ever had (`Replanned::reserved`).
 fn grid_codes(p: &Partition) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), String::new()); p.grids.len()];
     let mut by_community: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
     for (g, grid) in p.grids.iter().enumerate() {
-        by_community.entry(grid.community).or_default().push(g);
+        match (&p.replan, grid.previous) {
+            (Some(r), Some(prev)) => out[g] = (r.grids[prev].id.clone(), r.grids[prev].code.clone()),
+            _ => by_community.entry(grid.community).or_default().push(g),
+        }
     }
+    let taken: std::collections::BTreeSet<&str> =
+        p.replan.iter().flat_map(|r| r.reserved.iter().map(String::as_str)).collect();
     for (c, mut grids) in by_community {
         let centre = |g: usize| {
             let sites = &p.grids[g].sites;
@@ -304,9 +315,16 @@ fn grid_codes(p: &Partition) -> Vec<(String, String)> {
             ra.total_cmp(&rb).then(ca.0.total_cmp(&cb.0)).then(a.cmp(&b))
         });
         let community = &p.communities[c];
-        for (n, g) in grids.into_iter().enumerate() {
-            out[g] =
-                (format!("{}-{:02}", community.id, n + 1), format!("{}{:02}", community.id.replace('-', ""), n + 1));
+        let mut n = 0;
+        for g in grids {
+            let id = loop {
+                n += 1;
+                let id = format!("{}-{:02}", community.id, n);
+                if !taken.contains(id.as_str()) {
+                    break id;
+                }
+            };
+            out[g] = (id, format!("{}{:02}", community.id.replace('-', ""), n));
         }
     }
     out
@@ -322,14 +340,28 @@ struct DedicatedLabel<'a> {
 }
 
 fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]) -> Vec<DedicatedLabel<'a>> {
-    let mut seq_in_street: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-    p.dedicated
+    // The ids a plan from scratch gives: D01, D02, … in each street.
+    let mut seq: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let fresh: Vec<String> = p
+        .dedicated
         .iter()
         .map(|g| {
             let street = &d.admin_areas[g.street];
-            let key = street.code.clone().unwrap_or_else(|| street.id.clone());
-            let n = seq_in_street.entry(g.street).or_insert(0);
+            let n = seq.entry(g.street).or_insert(0);
             *n += 1;
+            format!("{}-D{:02}", street.code.clone().unwrap_or_else(|| street.id.clone()), n)
+        })
+        .collect();
+    let kept = kept_dedicated(p, &fresh);
+    let taken: std::collections::BTreeSet<&str> =
+        p.replan.iter().flat_map(|r| r.reserved.iter().map(String::as_str)).collect();
+    let mut seq_in_street: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    p.dedicated
+        .iter()
+        .zip(kept)
+        .map(|(g, kept)| {
+            let street = &d.admin_areas[g.street];
+            let key = street.code.clone().unwrap_or_else(|| street.id.clone());
             let community = crate::load::geometry::representative_point(&g.polygon).and_then(|pt| {
                 p.grids
                     .iter()
@@ -337,12 +369,60 @@ fn dedicated_labels<'a>(d: &Dataset, p: &'a Partition, polygons: &[MultiPolygon]
                     .find(|(i, gr)| p.communities[gr.community].street == g.street && polygons[*i].contains(&pt))
                     .map(|(_, gr)| &p.communities[gr.community])
             });
+            let (grid_id, code) = match (kept, &p.replan) {
+                (Some(prev), Some(r)) => (r.grids[prev].id.clone(), r.grids[prev].code.clone()),
+                _ => {
+                    let n = seq_in_street.entry(g.street).or_insert(0);
+                    loop {
+                        *n += 1;
+                        let id = format!("{key}-D{n:02}");
+                        if !taken.contains(id.as_str()) {
+                            break (id, format!("{}D{n:02}", key.replace('-', ""), n = *n));
+                        }
+                    }
+                }
+            };
             DedicatedLabel {
-                grid_id: format!("{key}-D{n:02}"),
-                code: format!("{}D{n:02}", key.replace('-', "")),
+                grid_id,
+                code,
                 community: community.map(|c| c.name.as_str()),
                 community_id: community.map(|c| c.id.as_str()),
             }
         })
         .collect()
+}
+
+/// In a rerun, the previous dedicated grid each dedicated grid continues: the one most of its households were
+/// in, else (no households) the previous dedicated grid of the id a plan from scratch gives it; each previous
+/// grid continued once.
+fn kept_dedicated(p: &Partition, fresh: &[String]) -> Vec<Option<usize>> {
+    let Some(r) = &p.replan else { return vec![None; p.dedicated.len()] };
+    let mut used = std::collections::BTreeSet::new();
+    let mut kept: Vec<Option<usize>> = p
+        .dedicated
+        .iter()
+        .map(|g| {
+            let mut by: std::collections::BTreeMap<usize, u64> = std::collections::BTreeMap::new();
+            for &s in &g.sites {
+                if let Some(prev) = r.site_previous[s].filter(|&x| r.grids[x].dedicated) {
+                    *by.entry(prev).or_default() += u64::from(p.sites[s].households);
+                }
+            }
+            let best =
+                by.into_iter().filter(|(x, _)| !used.contains(x)).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            best.map(|(x, _)| {
+                used.insert(x);
+                x
+            })
+        })
+        .collect();
+    for (k, id) in kept.iter_mut().zip(fresh) {
+        if k.is_none()
+            && let Some(x) = r.grids.iter().position(|g| g.dedicated && &g.id == id)
+            && used.insert(x)
+        {
+            *k = Some(x);
+        }
+    }
+    kept
 }

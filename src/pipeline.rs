@@ -31,6 +31,9 @@ pub enum RunError {
     /// No household could be placed in a grid.
     #[error(transparent)]
     NothingPlanned(#[from] crate::partition::NothingPlanned),
+    /// The rerun cannot start from the previous plan.
+    #[error(transparent)]
+    Replan(#[from] crate::partition::replan::ReplanError),
     /// Workers could not be set.
     #[error(transparent)]
     Workload(#[from] crate::workload::WorkloadError),
@@ -55,6 +58,8 @@ pub struct PlanRun {
     pub partition: Partition,
     /// Stage timings.
     pub timings: Vec<(&'static str, Duration)>,
+    /// In a rerun: how much changed.
+    pub change: Option<crate::partition::replan::change::Change>,
 }
 
 /// The grid and community of every unit, from the grid rows (what `assignment.csv` holds).
@@ -73,13 +78,16 @@ pub fn placements(d: &Dataset, p: &Partition, rows: &[GridRow]) -> HashMap<Strin
     out
 }
 
-/// Runs everything on a loaded dataset; `stage` is told each stage's name as it starts.
+/// Runs everything on a loaded dataset, from `previous` when rerunning; `stage` is told each stage's name as
+/// it starts.
+#[allow(clippy::too_many_arguments, reason = "the whole job's inputs, each separate")]
 pub fn run(
     plan: &Plan,
     d: &Dataset,
     seed: u64,
     staged: StagedDir,
     workers_table: Option<&BTreeMap<String, u32>>,
+    previous: Option<&crate::load::previous::PreviousPlan>,
     load_time: Duration,
     stage: &mut dyn FnMut(&str),
 ) -> Result<PlanRun, RunError> {
@@ -91,7 +99,7 @@ pub fn run(
 
     stage("partition");
     let t = Instant::now();
-    let partition = crate::partition::partition(d, config, seed);
+    let partition = crate::partition::partition_from(d, config, seed, &crate::partition::TreePartitioner, previous)?;
     partition.ensure_planned()?;
     let check = crate::partition::check::check(d, &partition, config);
     timed("partition", &mut timings, t);
@@ -164,5 +172,6 @@ pub fn run(
     )?;
     let dir = staged.commit()?;
     timed("writing", &mut timings, t);
-    Ok(PlanRun { dir, check, workload, partition, timings })
+    let change = grids.change.map(|(c, _)| c);
+    Ok(PlanRun { dir, check, workload, partition, timings, change })
 }

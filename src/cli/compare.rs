@@ -23,7 +23,13 @@ fn check(dir: &std::path::Path) -> anyhow::Result<serde_json::Value> {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let a = gridplan::load::run::read_assignment(&args.a)?;
     let b = gridplan::load::run::read_assignment(&args.b)?;
-    let s = gridplan::compare::compare(&a, &b);
+    // B rerun from A keeps A's grid ids: its moves are counted by id, as its replan.json counts them.
+    let rerun_from_a = std::fs::read_to_string(args.b.join(gridplan::load::previous::REPLAN_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["previous"].as_str().map(PathBuf::from))
+        .is_some_and(|p| super::output::same_folder(&p, &args.a));
+    let s = gridplan::compare::compare(&a, &b, rerun_from_a);
     let (ca, cb) = (check(&args.a)?, check(&args.b)?);
     let mut v = serde_json::to_value(&s)?;
     for (key, c) in [("a", &ca), ("b", &cb)] {
@@ -53,12 +59,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         outln!("{label:<28} {:>14} {:>14}", f(&v["a"][key]), f(&v["b"][key]));
     }
     outln!(
-        "\nhouseholds that changed grid: {} of {} ({:.1} %); grids unchanged: {} of {}",
+        "\nhouseholds that changed grid: {} of {} ({:.1} %); grids unchanged: {} of {} (grids matched by {})",
         s.households_moved,
         s.households_in_both,
         100.0 * s.share_moved,
         s.grids_unchanged,
-        s.a.grids
+        s.a.grids,
+        s.matched_by
     );
     Ok(())
 }

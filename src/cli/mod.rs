@@ -17,6 +17,7 @@ mod inspect;
 mod output;
 mod partition;
 mod plan;
+mod replan;
 mod synth;
 
 use clap::{Parser, Subcommand};

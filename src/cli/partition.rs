@@ -16,13 +16,17 @@ pub struct Args {
     /// Algorithm: `tree` (recommended: recursive bounded spanning-tree bipartition) or `kmeans` (baseline).
     #[arg(long, default_value = "tree")]
     algorithm: String,
+    #[command(flatten)]
+    replan: super::replan::ReplanArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let plan = gridplan::config::Plan::from_path(&args.plan)?;
-    let staged = super::output::open(&args.out, "partition", Some(&plan), Vec::new(), Vec::new())?;
+    let mut plan = gridplan::config::Plan::from_path(&args.plan)?;
+    args.replan.apply(&mut plan)?;
+    let staged = super::output::open(&args.out, "partition", Some(&plan), args.replan.reads(&args.out), Vec::new())?;
     let dataset = super::load_data(&plan)?;
+    let previous = args.replan.read(&plan, &dataset)?;
     let t_load = t0.elapsed();
     let seed = args.seed.unwrap_or(plan.config.plan.seed);
     let t1 = std::time::Instant::now();
@@ -30,11 +34,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let names: Vec<&str> = gridplan::partition::all().iter().map(|p| p.name()).collect();
         anyhow::anyhow!("unknown --algorithm {:?}: expected one of {}", args.algorithm, names.join(", "))
     })?;
-    let partition = gridplan::partition::partition_with(&dataset, &plan.config, seed, algorithm);
+    let partition = gridplan::partition::partition_from(&dataset, &plan.config, seed, algorithm, previous.as_ref())?;
     partition.ensure_planned()?;
     let t_partition = t1.elapsed();
     let check = gridplan::partition::check::check(&dataset, &partition, &plan.config);
-    let run = gridplan::render::run_dir::write_partition(
+    let (run, change) = gridplan::render::run_dir::write_partition(
         staged,
         &plan,
         &dataset,
@@ -47,6 +51,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     super::warn_unassigned(&partition);
     super::warn_unproved(&check);
     outln!("{}", serde_json::to_string_pretty(&check)?);
+    if let Some(change) = &change {
+        eprintln!("{}", super::replan::summary(change));
+    }
     eprintln!(
         "{} communities, {} grids ({} in band) in {:.2} s; wrote {}",
         partition.communities.len(),

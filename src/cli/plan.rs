@@ -13,6 +13,8 @@ pub struct Args {
     /// Seed (default: the plan's).
     #[arg(long)]
     seed: Option<u64>,
+    #[command(flatten)]
+    replan: super::replan::ReplanArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -26,7 +28,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // The lock is taken first, and an imported pbf is staged with the rest of the run: a failed run leaves the
     // last good one whole, inputs included.
     let (staged, plan) = if args.plan.extension().is_some_and(|e| e == "pbf") {
-        let staged = super::output::open(&args.out, "plan", None, vec![args.plan.clone()], Vec::new())?;
+        let mut reads = vec![args.plan.clone()];
+        reads.extend(args.replan.reads(&args.out));
+        let staged = super::output::open(&args.out, "plan", None, reads, Vec::new())?;
         bar.set_message("importing OpenStreetMap");
         gridplan::import::import_into(&args.plan, &staged, "input/", &Default::default(), &Default::default())
             .with_context(|| format!("importing {}", args.plan.display()))?;
@@ -34,11 +38,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (staged, plan)
     } else {
         let plan = gridplan::config::Plan::from_path(&args.plan)?;
-        (super::output::open(&args.out, "plan", Some(&plan), Vec::new(), Vec::new())?, plan)
+        (super::output::open(&args.out, "plan", Some(&plan), args.replan.reads(&args.out), Vec::new())?, plan)
     };
-    let mut dataset = super::load_data(&plan)?;
-    // Records name the inputs where they will be once the run is in place, not in the staging folder.
     let mut plan = plan;
+    args.replan.apply(&mut plan)?;
+    let mut dataset = super::load_data(&plan)?;
+    let previous = args.replan.read(&plan, &dataset)?;
+    // Records name the inputs where they will be once the run is in place, not in the staging folder.
     plan.path = staged.final_path(&plan.path);
     for layer in &mut dataset.layers {
         layer.path = staged.final_path(&layer.path);
@@ -48,9 +54,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let seed = args.seed.unwrap_or(plan.config.plan.seed);
-    let run = gridplan::pipeline::run(&plan, &dataset, seed, staged, table.as_ref(), t0.elapsed(), &mut |stage| {
-        bar.set_message(stage.to_string());
-    })
+    let run = gridplan::pipeline::run(
+        &plan,
+        &dataset,
+        seed,
+        staged,
+        table.as_ref(),
+        previous.as_ref(),
+        t0.elapsed(),
+        &mut |stage| bar.set_message(stage.to_string()),
+    )
     .with_context(|| format!("plan run into {}", args.out.display()))?;
     bar.finish_and_clear();
     super::warn_unassigned(&run.partition);
@@ -61,6 +74,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("note: {note}");
     }
     outln!("{}", serde_json::to_string_pretty(&run.check)?);
+    if let Some(change) = &run.change {
+        eprintln!("{}", super::replan::summary(change));
+    }
     let w = &run.workload.all;
     eprintln!(
         "{} basic grids ({:.1} % in band, CV {:.3}, Gini {:.3}); {}; wrote {}",

@@ -72,6 +72,9 @@ impl Plan {
             self.in_range(&format!("dedicated.kinds.{kind}.min_area_m2"), k.min_area_m2, incl(0.0, 1e8))?;
         }
         self.check_coverage()?;
+        if let Some(pct) = c.replan.max_moved_pct {
+            self.in_range("replan.max_moved_pct", pct, incl(0.0, 100.0))?;
+        }
         let w = &c.workload;
         if let Some(n) = w.workers {
             self.in_range("workload.workers", f64::from(n), incl(1.0, 10_000_000.0))?;

@@ -5,9 +5,11 @@
 mod check;
 mod layers;
 mod params;
+mod replan;
 
 pub use layers::*;
 pub use params::*;
+pub use replan::*;
 
 use crate::crs::Crs;
 use serde::{Deserialize, Serialize};
@@ -94,6 +96,9 @@ pub struct PlanConfig {
     /// Workload balance.
     #[serde(default)]
     pub workload: WorkloadParams,
+    /// Rerunning from a previous plan.
+    #[serde(default)]
+    pub replan: ReplanParams,
 }
 
 /// `[plan]`: name, coordinate systems, seed.

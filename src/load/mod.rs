@@ -10,6 +10,7 @@ pub mod layers;
 mod link;
 pub mod number;
 pub mod osm;
+pub mod previous;
 pub mod run;
 pub mod source;
 pub mod stacked;

@@ -247,8 +247,12 @@ fn split_compounds(
     let points: RTree<GeomWithData<[f64; 2], usize>> = RTree::bulk_load(
         p.sites.iter().enumerate().map(|(i, s)| GeomWithData::new([s.point.x(), s.point.y()], i)).collect(),
     );
-    let listed: BTreeSet<usize> =
-        p.split_compounds.iter().filter(|c| matches!(c.kind, "opened" | "dedicated")).map(|c| c.compound).collect();
+    let listed: BTreeSet<usize> = p
+        .split_compounds
+        .iter()
+        .filter(|c| matches!(c.kind, "opened" | "dedicated" | "previous"))
+        .map(|c| c.compound)
+        .collect();
     // A building belongs to the smallest compound polygon its point lies in (a compound drawn inside another is
     // a compound of its own, as the README says).
     let mut member: BTreeMap<usize, (f64, usize)> = BTreeMap::new();

@@ -125,7 +125,9 @@ fn of_grid(
     let links = site_links(&points, max_edge_m, barriers);
     let stacks: Vec<Option<usize>> = small.iter().map(|&s| p.sites[s].stack).collect();
     let graph = UnitGraph::build(&households, &vec![None; small.len()], &stacks, &links, 0);
-    let mut rng = ChaCha8Rng::seed_from_u64((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x006D_6963_726F);
+    // Seeded by the grid's own units, not its position: a grid a rerun keeps keeps its micro-grids.
+    let key = p.grids[g].sites.iter().map(|&s| p.sites[s].member.id(d).0).min().unwrap_or("");
+    let mut rng = ChaCha8Rng::seed_from_u64(super::stable_hash(key) ^ 0x006D_6963_726F);
     for component in graph.components() {
         let total: u64 = component.iter().map(|&u| u64::from(graph.households[u])).sum();
         let parts = match choose_k(total, band) {

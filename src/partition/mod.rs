@@ -15,6 +15,7 @@ pub mod kmeans;
 pub mod metrics;
 pub mod micro;
 mod piece;
+pub mod replan;
 mod result;
 mod sites;
 mod split;
@@ -121,7 +122,26 @@ pub fn partition(d: &Dataset, config: &PlanConfig, seed: u64) -> Partition {
 
 /// Partitions with a chosen algorithm (see [`all`]).
 pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &dyn Partitioner) -> Partition {
+    match partition_from(d, config, seed, algorithm, None) {
+        Ok(p) => p,
+        Err(_) => unreachable!("a plan from scratch has no previous plan to refuse"),
+    }
+}
+
+/// Partitions from a previous plan (`--previous`), moving as few households as the rules allow, or from scratch
+/// when `previous` is `None`.
+pub fn partition_from(
+    d: &Dataset,
+    config: &PlanConfig,
+    seed: u64,
+    algorithm: &dyn Partitioner,
+    previous: Option<&crate::load::previous::PreviousPlan>,
+) -> Result<Partition, replan::ReplanError> {
     let (sites, unassigned) = sites_of(d);
+    let mut replanned = match previous {
+        Some(plan) => Some(replan::match_previous(d, &sites, plan, config)?),
+        None => None,
+    };
     // Dedicated grids first: households inside one leave the residential pool.
     let mut dedicated = dedicated::dedicated_grids(d, &config.dedicated);
     let owner: Vec<Option<usize>> = {
@@ -162,8 +182,19 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
         }
     }
     let block_lines = BarrierIndex::new(crate::outline::lines::data_lines(d, &config.outlines).map(|l| (0, l)));
-    let ctx = Ctx { d, config, sites: &sites, barriers: &barriers, block_lines: &block_lines, algorithm };
-    let dedicated = split_oversize(&ctx, dedicated, seed);
+    let replanning = replanned
+        .as_ref()
+        .map(|plan| replan::Replanning { plan, label: replan::street_labels(plan, &sites, &in_pool) });
+    let ctx = Ctx {
+        d,
+        config,
+        sites: &sites,
+        barriers: &barriers,
+        block_lines: &block_lines,
+        algorithm,
+        replanning: replanning.as_ref(),
+    };
+    let dedicated = split_oversize(&ctx, dedicated);
     let per_street: Vec<StreetResult> = by_street
         .par_iter()
         .map(|(&street, members)| {
@@ -176,14 +207,24 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
     let mut certificates = Vec::new();
     let mut policy_crossings = Vec::new();
     let mut split_compounds: BTreeMap<usize, SplitCompound> = partly_dedicated(&sites, &in_pool);
-    for StreetResult {
-        communities: comms,
-        grids: street_grids,
-        community_certificates: comm_certs,
-        crossings,
-        split_compounds: split,
-    } in per_street
+    let (mut bound, mut stopped_by_budget) = (0, Vec::new());
+    for (
+        street,
+        StreetResult {
+            communities: comms,
+            grids: street_grids,
+            community_certificates: comm_certs,
+            crossings,
+            split_compounds: split,
+            bound: street_bound,
+            stopped_by_budget: stopped,
+        },
+    ) in by_street.keys().zip(per_street)
     {
+        bound += street_bound;
+        if stopped {
+            stopped_by_budget.push(d.admin_areas[*street].name.clone());
+        }
         policy_crossings.extend(crossings);
         for c in split {
             split_compounds.entry(c.compound).or_insert(c);
@@ -195,17 +236,31 @@ pub fn partition_with(d: &Dataset, config: &PlanConfig, seed: u64, algorithm: &d
             c
         }));
         certificates.extend(comm_certs);
-        for (c, sites_of_grid, cert) in street_grids {
+        for StreetGrid { community, sites: sites_of_grid, certificate: cert, previous } in street_grids {
             let households = sites_of_grid.iter().map(|&s| u64::from(sites[s].households)).sum();
             let certificate = cert.map(|c| {
                 certificates.push(c);
                 certificates.len() - 1
             });
-            grids.push(Grid { community: base + c, sites: sites_of_grid, households, certificate });
+            grids.push(Grid { community: base + community, sites: sites_of_grid, households, certificate, previous });
         }
     }
+    if let Some(r) = &mut replanned {
+        r.bound = bound;
+        r.stopped_by_budget = stopped_by_budget;
+    }
     let split_compounds = split_compounds.into_values().collect();
-    Partition { sites, communities, grids, dedicated, unassigned, certificates, policy_crossings, split_compounds }
+    Ok(Partition {
+        sites,
+        communities,
+        grids,
+        dedicated,
+        unassigned,
+        certificates,
+        policy_crossings,
+        split_compounds,
+        replan: replanned,
+    })
 }
 
 struct Ctx<'a> {
@@ -216,48 +271,41 @@ struct Ctx<'a> {
     /// The lines outlines follow (`outline::lines::data_lines`): sites between the same ones form a block.
     block_lines: &'a BarrierIndex,
     algorithm: &'a dyn Partitioner,
+    /// The previous plan of a rerun.
+    replanning: Option<&'a replan::Replanning<'a>>,
 }
 
-/// One street's communities, grids (community index, sites, certificate), community certificates, policy
-/// crossings and divided compounds.
+/// One grid of a street: its community (index into the street's), sites, certificate, previous grid.
+struct StreetGrid {
+    community: usize,
+    sites: Vec<usize>,
+    certificate: Option<Certificate>,
+    previous: Option<usize>,
+}
+
+/// One street's communities, grids, community certificates, policy crossings and divided compounds; in a
+/// rerun, its share of the bound on households moved and whether the budget stopped a repair.
 struct StreetResult {
     communities: Vec<Community>,
-    grids: Vec<(usize, Vec<usize>, Option<Certificate>)>,
+    grids: Vec<StreetGrid>,
     community_certificates: Vec<Certificate>,
     crossings: Vec<PolicyCrossing>,
     split_compounds: Vec<SplitCompound>,
+    bound: u64,
+    stopped_by_budget: bool,
 }
 
 impl Ctx<'_> {
     fn street(&self, street: usize, members: &[usize], rng: &mut ChaCha8Rng) -> StreetResult {
+        if let Some(r) = self.replanning {
+            return self.replan_street(r, street, members, rng);
+        }
         let area = &self.d.admin_areas[street];
         let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
-        let mut communities = Vec::new();
         let mut community_certs = Vec::new();
         let mut crossings = Vec::new();
         let mut split_compounds = Vec::new();
-        // Communities from the data…
-        let mut given: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut loose = Vec::new();
-        for &s in members {
-            match self.sites[s].community {
-                Some(c) => given.entry(c).or_default().push(s),
-                None => loose.push(s),
-            }
-        }
-        for (c, sites) in given {
-            let a = &self.d.admin_areas[c];
-            let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
-            communities.push(Community {
-                id: a.code.clone().unwrap_or_else(|| a.id.clone()),
-                name: a.name.clone(),
-                street,
-                admin_area: Some(c),
-                sites,
-                households,
-                certificate: None,
-            });
-        }
+        let (mut communities, loose) = self.given_communities(street, members);
         // …and built from whole compounds for the rest of the street.
         if !loose.is_empty() {
             let band = self.config.bands.community;
@@ -286,11 +334,48 @@ impl Ctx<'_> {
             let parts = self.split(&c.sites, basic, basic.max(), "grid", rng);
             crossings.extend(parts.crossings);
             split_compounds.extend(parts.split_compounds);
-            for (sites, cert) in parts.parts {
-                grids.push((ci, sites, cert));
+            for (sites, certificate) in parts.parts {
+                grids.push(StreetGrid { community: ci, sites, certificate, previous: None });
             }
         }
-        StreetResult { communities, grids, community_certificates: community_certs, crossings, split_compounds }
+        StreetResult {
+            communities,
+            grids,
+            community_certificates: community_certs,
+            crossings,
+            split_compounds,
+            bound: 0,
+            stopped_by_budget: false,
+        }
+    }
+
+    /// The communities the data give in a street, and the sites in none of them.
+    fn given_communities(&self, street: usize, members: &[usize]) -> (Vec<Community>, Vec<usize>) {
+        let mut given: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut loose = Vec::new();
+        for &s in members {
+            match self.sites[s].community {
+                Some(c) => given.entry(c).or_default().push(s),
+                None => loose.push(s),
+            }
+        }
+        let communities = given
+            .into_iter()
+            .map(|(c, sites)| {
+                let a = &self.d.admin_areas[c];
+                let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
+                Community {
+                    id: a.code.clone().unwrap_or_else(|| a.id.clone()),
+                    name: a.name.clone(),
+                    street,
+                    admin_area: Some(c),
+                    sites,
+                    households,
+                    certificate: None,
+                }
+            })
+            .collect();
+        (communities, loose)
     }
 }
 
@@ -319,10 +404,10 @@ fn partly_dedicated(sites: &[Site], in_pool: &[bool]) -> BTreeMap<usize, SplitCo
 
 /// Dedicated grids with more households than a basic grid's upper bound: split along building lines into
 /// several dedicated grids of the same units (`oversize = "split"`), or kept whole with a note.
-fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64) -> Vec<dedicated::DedicatedGrid> {
+fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>) -> Vec<dedicated::DedicatedGrid> {
     let band = ctx.config.bands.basic;
     let mut out = Vec::with_capacity(dedicated.len());
-    for (i, mut g) in dedicated.into_iter().enumerate() {
+    for mut g in dedicated {
         if g.households <= u64::from(band.max()) {
             out.push(g);
             continue;
@@ -343,7 +428,9 @@ fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64
             out.push(g);
             continue;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xD5D1_CA7E ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        // Seeded by its units, not the run's seed: a rerun with another seed splits it the same way.
+        let key = g.units.iter().map(|&u| ctx.d.special_units[u].id.as_str()).min().unwrap_or("");
+        let mut rng = ChaCha8Rng::seed_from_u64(stable_hash(key) ^ 0xD5D1_CA7E);
         let parts = ctx.split(&g.sites, band, band.max(), "dedicated", &mut rng).parts;
         let n = parts.len();
         for (k, (sites, cert)) in parts.into_iter().enumerate() {
@@ -371,4 +458,9 @@ fn split_oversize(ctx: &Ctx, dedicated: Vec<dedicated::DedicatedGrid>, seed: u64
         }
     }
     out
+}
+
+/// FNV-1a, 64 bit, of an id: a seed that follows the data, stable across Rust releases (unlike std's hasher).
+pub(crate) fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

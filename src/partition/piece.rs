@@ -130,6 +130,12 @@ pub fn reason(proof: Proof, h: u64, band: Band, opened: &[String]) -> String {
         Proof::Exhaustive { searched } => format!(
             "no connected in-band plan exists for these {h} households ({rules}): exhaustive search of {searched} candidate grids"
         ),
+        Proof::Locked => format!(
+            "网格已锁定（[replan] locked），重新规划时保持不变 / locked by the planner ([replan] locked): kept as it is with {h} households"
+        ),
+        Proof::Budget => format!(
+            "调整户数已达上限（--max-moved），未能修复 / the rerun's budget of households moved (--max-moved) was spent before this grid of {h} households could be repaired"
+        ),
         Proof::NotProved { searched, trees } => format!(
             "not proved: no in-band plan found for these {h} households in {trees} spanning trees and {searched} candidate grids of exact search ({rules})"
         ),

@@ -116,6 +116,10 @@ pub enum Proof {
         /// Candidate grids examined.
         searched: u64,
     },
+    /// Not an impossibility: the planner locked this grid (`[replan] locked`), so a rerun keeps it as it is.
+    Locked,
+    /// Not an impossibility: the rerun's budget (`--max-moved`) was spent before this grid could be repaired.
+    Budget,
     /// Not a proof: the search gave up. Counted as unexplained in `check.json`.
     NotProved {
         /// Candidate grids examined by exact search.
@@ -133,11 +137,14 @@ impl Proof {
             Proof::UnitOverUpper => "unit_over_upper",
             Proof::FewerUnitsThanGrids => "fewer_units_than_grids",
             Proof::Exhaustive { .. } => "exhaustive",
+            Proof::Locked => "locked",
+            Proof::Budget => "budget",
             Proof::NotProved { .. } => "not_proved",
         }
     }
 
-    /// Whether the claim is proved.
+    /// Whether the grid being out of band is explained: proved impossible, or a rule the planner set (a lock,
+    /// the rerun's budget).
     pub fn is_proof(&self) -> bool {
         !matches!(self, Proof::NotProved { .. })
     }
@@ -151,8 +158,9 @@ pub struct SplitCompound {
     /// Households in it.
     pub households: u64,
     /// Why, in a word: `opened` (its piece has no in-band plan with it whole), `over_upper` (more households
-    /// than a grid holds), `barrier` (its buildings are not linked without crossing a hard barrier) or
-    /// `dedicated` (part of it lies inside a dedicated grid).
+    /// than a grid holds), `barrier` (its buildings are not linked without crossing a hard barrier),
+    /// `dedicated` (part of it lies inside a dedicated grid) or `previous` (a rerun kept it divided as the
+    /// previous plan had it).
     pub kind: &'static str,
     /// Why it was divided.
     pub reason: String,
@@ -169,6 +177,9 @@ pub struct Grid {
     pub households: u64,
     /// Index into `Partition::certificates` when the grid is out of band.
     pub certificate: Option<usize>,
+    /// The grid of the previous plan it continues (index into `PreviousPlan::grids`), whose id and code it
+    /// keeps; `None` for a new grid or a plan from scratch.
+    pub previous: Option<usize>,
 }
 
 /// The result of partitioning a dataset.
@@ -190,6 +201,8 @@ pub struct Partition {
     pub policy_crossings: Vec<PolicyCrossing>,
     /// Compounds divided between grids on purpose (too big for one grid, or opened because the band needed it).
     pub split_compounds: Vec<SplitCompound>,
+    /// The previous plan a rerun started from, with what it kept (`None` for a plan from scratch).
+    pub replan: Option<super::replan::Replanned>,
 }
 
 /// A partition that placed no household in any grid.

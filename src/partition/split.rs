@@ -21,15 +21,15 @@ pub(super) struct Parts {
 }
 
 /// The sites of one container, as the graph is built from them (indices local to `members`).
-struct Input<'a> {
-    members: &'a [usize],
-    points: Vec<Point>,
-    households: Vec<u32>,
-    groups: Vec<Option<usize>>,
-    stacks: Vec<Option<usize>>,
+pub(super) struct Input<'a> {
+    pub members: &'a [usize],
+    pub points: Vec<Point>,
+    pub households: Vec<u32>,
+    pub groups: Vec<Option<usize>>,
+    pub stacks: Vec<Option<usize>>,
     /// The block of each site: sites linked without crossing a line outlines follow share one.
-    blocks: Vec<usize>,
-    links: Vec<SiteLink>,
+    pub blocks: Vec<usize>,
+    pub links: Vec<SiteLink>,
 }
 
 /// One pass over a container with a set of compounds opened.
@@ -49,10 +49,17 @@ impl Ctx<'_> {
         level: &str,
         rng: &mut ChaCha8Rng,
     ) -> Parts {
+        let input = self.input(members, members.iter().map(|&s| self.sites[s].compound).collect());
+        self.split_input(&input, band, contract_up_to, level, rng)
+    }
+
+    /// The graph input of a set of sites: neighbour links plus those that join each compound inside its walls;
+    /// `groups` are the compounds contracted into units (a rerun leaves out those the previous plan divided).
+    pub(super) fn input<'m>(&self, members: &'m [usize], groups: Vec<Option<usize>>) -> Input<'m> {
         let points: Vec<Point> = members.iter().map(|&s| self.sites[s].point).collect();
-        let groups: Vec<Option<usize>> = members.iter().map(|&s| self.sites[s].compound).collect();
+        let compounds: Vec<Option<usize>> = members.iter().map(|&s| self.sites[s].compound).collect();
         let mut links = site_links(&points, self.config.partition.max_edge_m, self.barriers);
-        links.extend(compound_links(&points, &groups, &links, self.barriers));
+        links.extend(compound_links(&points, &compounds, &links, self.barriers));
         let households = members.iter().map(|&s| self.sites[s].households).collect();
         let stacks = members.iter().map(|&s| self.sites[s].stack).collect();
         let mut same_block = UnionFind::new(points.len());
@@ -62,13 +69,24 @@ impl Ctx<'_> {
             }
         }
         let blocks = (0..points.len()).map(|s| same_block.find(s)).collect();
-        let input = Input { members, points, households, groups, stacks, blocks, links };
+        Input { members, points, households, groups, stacks, blocks, links }
+    }
+
+    /// Splits prepared sites (see [`Ctx::split`]).
+    pub(super) fn split_input(
+        &self,
+        input: &Input,
+        band: Band,
+        contract_up_to: u32,
+        level: &str,
+        rng: &mut ChaCha8Rng,
+    ) -> Parts {
         let policy = if level == "grid" { self.config.partition.compounds } else { CompoundPolicy::KeepWhole };
-        let first = self.pass(&input, &BTreeSet::new(), band, contract_up_to, level, policy, true, rng);
+        let first = self.pass(input, &BTreeSet::new(), band, contract_up_to, level, policy, true, rng);
         if first.to_open.is_empty() {
             return first.parts;
         }
-        self.pass(&input, &first.to_open, band, contract_up_to, level, policy, false, rng).parts
+        self.pass(input, &first.to_open, band, contract_up_to, level, policy, false, rng).parts
     }
 
     #[allow(clippy::too_many_arguments, reason = "one pass over one container")]
@@ -270,7 +288,7 @@ impl Ctx<'_> {
             .collect()
     }
 
-    fn compound_name(&self, c: usize) -> String {
+    pub(super) fn compound_name(&self, c: usize) -> String {
         let k = &self.d.compounds[c];
         match &k.name {
             Some(name) if !name.is_empty() => format!("{name} ({})", k.id),
@@ -280,7 +298,7 @@ impl Ctx<'_> {
 }
 
 /// The sites `sites` of `input` alone, re-indexed, with the compounds in `open` not contracted.
-fn sub_input<'a>(input: &Input<'a>, sites: &[usize], open: &BTreeSet<usize>) -> Input<'a> {
+pub(super) fn sub_input<'a>(input: &Input<'a>, sites: &[usize], open: &BTreeSet<usize>) -> Input<'a> {
     let mut local = vec![usize::MAX; input.points.len()];
     for (i, &s) in sites.iter().enumerate() {
         local[s] = i;
@@ -303,7 +321,7 @@ fn sub_input<'a>(input: &Input<'a>, sites: &[usize], open: &BTreeSet<usize>) -> 
 }
 
 /// Household-weighted centres of the units.
-fn unit_centres(graph: &UnitGraph, points: &[Point], households: &[u32]) -> Vec<Point> {
+pub(super) fn unit_centres(graph: &UnitGraph, points: &[Point], households: &[u32]) -> Vec<Point> {
     graph
         .unit_sites
         .iter()

@@ -264,6 +264,16 @@ yellow_max_households_per_worker = {yellow}
     let _ = write!(
         s,
         r#"
+# Rerunning from a previous plan (`gridplan plan plan.toml --out RUN --previous RUN`): locked grids never change;
+# a rerun moves at most max_moved_pct of the households (--max-moved overrides it).
+[replan]
+# locked = ["r9427144-C01-03"]
+# max_moved_pct = 2.0
+"#
+    );
+    let _ = write!(
+        s,
+        r#"
 [validation]
 duplicate_ids = "{dup}"     # error | rename
 "#,

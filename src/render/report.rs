@@ -198,6 +198,50 @@ fn micro_section(h: &mut String, r: &Report) {
     table(h, &["规模外原因", "微网格数"], reasons.into_iter().map(|(k, n)| vec![k, n.to_string()]));
 }
 
+/// 重新规划: what a rerun from a previous plan changed, against the least it had to.
+fn replan_section(h: &mut String, change: &crate::partition::replan::change::Change, moves: usize) {
+    let ratio = change.moved_over_bound.map_or("—".to_string(), |r| format!("{r:.2}"));
+    let _ = write!(
+        h,
+        "<h2>重新规划（与上一版方案相比）</h2><p>上一版方案：{}。调整网格的住户 {} 户（占两版共有住户 {} 户的 {}），         至少须调整 {} 户（下界），实际 ÷ 下界 = {}；逐户清单见 moves.csv（{} 个单元）。</p>",
+        escape(&change.previous),
+        change.households_moved,
+        change.households_in_both,
+        pct(change.share_moved),
+        change.households_moved_lower_bound,
+        ratio,
+        moves
+    );
+    let locks = if change.locked.is_empty() {
+        "无".to_string()
+    } else {
+        format!("{} 个，{}", change.locked.len(), if change.locks_held { "全部保持不变" } else { "未能保持" })
+    };
+    table(
+        h,
+        &["项目", "数值"],
+        [
+            vec!["网格不变（编号与住户均相同）".into(), change.grids_unchanged.to_string()],
+            vec!["网格有调整（编号保留）".into(), change.grids_changed.to_string()],
+            vec!["新增网格（新编号）".into(), change.grids_new.to_string()],
+            vec!["撤销网格（编号不再使用）".into(), change.grids_removed.to_string()],
+            vec!["新增单元 / 户".into(), format!("{} / {}", change.units_new, change.households_new)],
+            vec!["上一版有而数据中已无的单元".into(), change.units_gone.to_string()],
+            vec!["变更编号的单元占比".into(), pct(change.share_units_relabelled)],
+            vec!["信息变异度（VI，比特）".into(), format!("{:.4}", change.variation_of_information_bits)],
+            vec!["锁定网格".into(), locks],
+            vec![
+                "调整上限（--max-moved）".into(),
+                match change.max_moved_pct {
+                    Some(p) if change.stopped_by_budget.is_empty() => format!("{p} %，未触及"),
+                    Some(p) => format!("{p} %，在 {} 处停止修复", change.stopped_by_budget.join("、")),
+                    None => "无".into(),
+                },
+            ],
+        ],
+    );
+}
+
 /// Writes `report.html` into the staged run directory (after the charts).
 pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
@@ -237,6 +281,9 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         r.plan.config.bands.micro.max()
     );
 
+    if let Some((change, moves)) = &r.grids.change {
+        replan_section(&mut h, change, moves.len());
+    }
     h.push_str("<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放，点击网格查看数据。</p>\
         <div id=\"mapwrap\"><canvas id=\"map\" width=\"900\" height=\"640\"></canvas><div id=\"info\">点击一个网格</div></div>\
         <p><button id=\"zin\">放大</button> <button id=\"zout\">缩小</button> <button id=\"zreset\">复位</button></p>\n");

@@ -9,6 +9,7 @@ use crate::grids::{GridRow, Grids};
 use crate::model::Dataset;
 use crate::partition::Partition;
 use crate::partition::check::Check;
+use crate::partition::replan::change::{Change, Move};
 use geo::{Geometry, MultiPolygon};
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -28,10 +29,10 @@ pub fn write_partition(
     check: &Check,
     seed: u64,
     timings: &[(&str, Duration)],
-) -> Result<PathBuf, OutputError> {
+) -> Result<(PathBuf, Option<Change>), OutputError> {
     let grids = crate::grids::grids(d, p, &plan.config);
     write_partition_files(&staged, plan, d, p, &grids, check, seed, timings)?;
-    staged.commit()
+    Ok((staged.commit()?, grids.change.map(|(c, _)| c)))
 }
 
 /// Writes the partition's files into a staged directory (shared with `gridplan plan`).
@@ -132,9 +133,27 @@ pub fn write_partition_files(
         "split_compounds": split_compounds_listed(d, p, rows),
         "untagged_residential": untagged_by_street(d),
         "policy_crossings": p.policy_crossings,
+        "replan": grids.change.as_ref().map(|(c, _)| c),
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
-    staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())
+    staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
+    if let Some((change, moves)) = &grids.change {
+        write_change(staged, change, moves)?;
+    }
+    Ok(())
+}
+
+/// A rerun's `replan.json` (the figures of change and the retired ids the next rerun reads) and `moves.csv`
+/// (every unit now in a grid of another id).
+fn write_change(staged: &StagedDir, change: &Change, moves: &[Move]) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(change).map_err(std::io::Error::other)? + "\n";
+    staged.write(crate::load::previous::REPLAN_FILE, json.as_bytes())?;
+    let mut w = staged.create("moves.csv")?;
+    writeln!(w, "id,kind,households,from_grid,to_grid")?;
+    for m in moves {
+        writeln!(w, "{},{},{},{},{}", csv_field(&m.id), m.kind, m.households, csv_field(&m.from), csv_field(&m.to))?;
+    }
+    finish(w)
 }
 
 /// `check.json`: the assignment's checks, then the outlines'.

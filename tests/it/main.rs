@@ -17,4 +17,5 @@ mod output;
 mod partition;
 mod plan;
 mod props;
+mod replan;
 mod util;
