@@ -87,7 +87,7 @@ pub fn run(
     seed: u64,
     staged: StagedDir,
     workers_table: Option<&BTreeMap<String, u32>>,
-    previous: Option<&crate::load::previous::PreviousPlan>,
+    previous: Option<&crate::partition::replan::Rerun>,
     load_time: Duration,
     stage: &mut dyn FnMut(&str),
 ) -> Result<PlanRun, RunError> {

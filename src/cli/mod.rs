@@ -14,6 +14,7 @@ mod coverage;
 mod export_graph;
 mod import_osm;
 mod inspect;
+mod merge_layers;
 mod output;
 mod partition;
 mod plan;
@@ -47,6 +48,9 @@ enum Command {
     /// Two run directories side by side: workload figures and stability (households that changed grid,
     /// grids unchanged).
     Compare(compare::Args),
+    /// 多网合一: one plan from several departments' grid layers, re-planned from the best-matching one with the
+    /// others kept together where moves allow; how pure every grid is against each layer.
+    MergeLayers(merge_layers::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -101,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(a) => plan::run(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::MergeLayers(a) => merge_layers::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

@@ -34,7 +34,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let names: Vec<&str> = gridplan::partition::all().iter().map(|p| p.name()).collect();
         anyhow::anyhow!("unknown --algorithm {:?}: expected one of {}", args.algorithm, names.join(", "))
     })?;
-    let partition = gridplan::partition::partition_from(&dataset, &plan.config, seed, algorithm, previous.as_ref())?;
+    let partition = gridplan::partition::partition_from(
+        &dataset,
+        &plan.config,
+        seed,
+        algorithm,
+        previous.as_ref().map(|l| l.rerun()).as_ref(),
+    )?;
     partition.ensure_planned()?;
     let t_partition = t1.elapsed();
     let check = gridplan::partition::check::check(&dataset, &partition, &plan.config);

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The plan file, or an OpenStreetMap `.osm.pbf` (imported first into RUN_DIR/input with a default plan).
-    plan: PathBuf,
+    pub(super) plan: PathBuf,
     /// Run directory (replaced as a whole only when the run succeeds).
     #[arg(long)]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Seed (default: the plan's).
     #[arg(long)]
-    seed: Option<u64>,
+    pub(super) seed: Option<u64>,
     #[command(flatten)]
-    replan: super::replan::ReplanArgs,
+    pub(super) replan: super::replan::ReplanArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed,
         staged,
         table.as_ref(),
-        previous.as_ref(),
+        previous.as_ref().map(|l| l.rerun()).as_ref(),
         t0.elapsed(),
         &mut |stage| bar.set_message(stage.to_string()),
     )
@@ -76,6 +76,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(&run.check)?);
     if let Some(change) = &run.change {
         eprintln!("{}", super::replan::summary(change));
+    }
+    if let Some(l) = &previous
+        && let Some(choice) = &l.choice
+    {
+        let scores: Vec<String> = choice.scores.iter().map(|(n, s)| format!("{n} {:.1} %", 100.0 * s)).collect();
+        eprintln!(
+            "多网合一：以图层 {} 为基础（{}）；各图层与其他图层的平均纯度：{} / merged from layer {} ({}); mean purity against the other layers: {}; merge_purity.csv, merge_splits.csv, charts/merge_purity.png",
+            choice.base,
+            if choice.named { "指定" } else { "与其他图层最一致" },
+            scores.join("，"),
+            choice.base,
+            if choice.named { "named by --base" } else { "the best match of the others" },
+            scores.join(", ")
+        );
     }
     let w = &run.workload.all;
     eprintln!(

@@ -135,11 +135,11 @@ pub fn partition_from(
     config: &PlanConfig,
     seed: u64,
     algorithm: &dyn Partitioner,
-    previous: Option<&crate::load::previous::PreviousPlan>,
+    previous: Option<&replan::Rerun>,
 ) -> Result<Partition, replan::ReplanError> {
     let (sites, unassigned) = sites_of(d);
     let mut replanned = match previous {
-        Some(plan) => Some(replan::match_previous(d, &sites, plan, config)?),
+        Some(rerun) => Some(replan::match_previous(d, &sites, rerun, config)?),
         None => None,
     };
     // Dedicated grids first: households inside one leave the residential pool.

@@ -242,6 +242,43 @@ fn replan_section(h: &mut String, change: &crate::partition::replan::change::Cha
     );
 }
 
+/// 多网合一: every layer against the merged plan, and the least pure grids.
+fn merge_section(h: &mut String, merge: &crate::partition::replan::layers::MergeReport) {
+    h.push_str("<h2>多网合一（原网格图层对照）</h2>");
+    if let Some(c) = &merge.choice {
+        let _ = write!(
+            h,
+            "<p>以图层 {} 为基础重新规划（{}），其余图层作为参考：同等调整量时，优先保持其原网格完整。明细见 merge_purity.csv、merge_splits.csv 与 charts/merge_purity.png。</p>",
+            escape(&c.base),
+            if c.named { "指定" } else { "与其他图层最一致" }
+        );
+    }
+    table(
+        h,
+        &["图层", "基础", "原网格数", "匹配户数", "平均纯度", "被拆分的原网格"],
+        merge.layers.iter().map(|l| {
+            vec![
+                escape(&l.name),
+                if l.base { "是".into() } else { String::new() },
+                l.grids.to_string(),
+                l.households_matched.to_string(),
+                pct(l.purity),
+                l.grids_split.to_string(),
+            ]
+        }),
+    );
+    let mut worst: Vec<&crate::partition::replan::layers::PurityRow> = merge.purity.iter().collect();
+    worst.sort_by(|a, b| a.purity.total_cmp(&b.purity).then(a.grid_id.cmp(&b.grid_id)));
+    h.push_str("<p>纯度最低的网格（前 10 个）：</p>");
+    table(
+        h,
+        &["网格编号", "图层", "纯度", "主要原网格", "涉及原网格数"],
+        worst.into_iter().take(10).map(|r| {
+            vec![escape(&r.grid_id), escape(&r.layer), pct(r.purity), escape(&r.main), r.legacy_grids.to_string()]
+        }),
+    );
+}
+
 /// Writes `report.html` into the staged run directory (after the charts).
 pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
@@ -283,6 +320,9 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
 
     if let Some((change, moves)) = &r.grids.change {
         replan_section(&mut h, change, moves.len());
+    }
+    if let Some(merge) = &r.grids.merge {
+        merge_section(&mut h, merge);
     }
     h.push_str("<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放，点击网格查看数据。</p>\
         <div id=\"mapwrap\"><canvas id=\"map\" width=\"900\" height=\"640\"></canvas><div id=\"info\">点击一个网格</div></div>\

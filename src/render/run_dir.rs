@@ -134,11 +134,15 @@ pub fn write_partition_files(
         "untagged_residential": untagged_by_street(d),
         "policy_crossings": p.policy_crossings,
         "replan": grids.change.as_ref().map(|(c, _)| c),
+        "merge": grids.merge.as_ref().map(|m| json!({"choice": m.choice, "layers": m.layers})),
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
     if let Some((change, moves)) = &grids.change {
         write_change(staged, change, moves)?;
+    }
+    if let Some(merge) = &grids.merge {
+        crate::render::merge_dir::write_merge(staged, rows, merge)?;
     }
     Ok(())
 }

@@ -338,3 +338,61 @@ fn replan_harbin() {
         println!("kept in {}", dir.keep().display());
     }
 }
+
+#[test]
+fn merge_layers_replans_from_the_best_matching_layer_and_reports_purity_against_every_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (plan_path, first) = first_run(dir.path());
+    // Three departments' layers: a run folder, another tool's plan as a table, the run's outlines as polygons.
+    let kmeans = dir.path().join("kmeans");
+    let o = bin().arg("partition").arg(&plan_path).arg("--out").arg(&kmeans).args(["--algorithm", "kmeans"]).output();
+    assert!(o.unwrap().status.success());
+    let table: String = assignment(&kmeans).iter().map(|(u, g)| format!("{u},P-{g}\n")).collect();
+    let party = write(dir.path(), "party.csv", format!("id,grid_id\n{table}"));
+    let civil = dir.path().join("civil.geojson");
+    std::fs::copy(first.join("grids.geojson"), &civil).unwrap();
+    let layers =
+        [format!("综治={}", first.display()), format!("党建={}", party.display()), format!("民政={}", civil.display())];
+    let merged = dir.path().join("merged");
+    let mut cmd = bin();
+    cmd.arg("merge-layers").arg(&plan_path).arg("--out").arg(&merged);
+    for l in &layers {
+        cmd.arg("--layer").arg(l);
+    }
+    let o = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let m = json(&merged.join("merge.json"));
+    // The run and its own outlines agree with each other more than the k-means plan agrees with either.
+    assert_ne!(m["choice"]["base"], "党建", "{m}");
+    assert_eq!(m["layers"].as_array().unwrap().len(), 3);
+    let base = m["layers"].as_array().unwrap().iter().find(|l| l["base"] == true).unwrap().clone();
+    assert!(base["purity"].as_f64().unwrap() > 0.95, "{base}");
+    let purity = std::fs::read(merged.join("merge_purity.csv")).unwrap();
+    assert!(purity.starts_with("\u{feff}网格编号,图层".as_bytes()));
+    assert!(merged.join("charts/merge_purity.png").is_file() && merged.join("merge_splits.csv").is_file());
+    assert!(std::fs::read_to_string(merged.join("report.html")).unwrap().contains("多网合一"));
+    // Named base: the k-means plan, repaired to the rules.
+    let from_party = dir.path().join("from_party");
+    let mut cmd = bin();
+    cmd.arg("merge-layers").arg(&plan_path).arg("--out").arg(&from_party).args(["--base", "党建"]);
+    for l in &layers {
+        cmd.arg("--layer").arg(l);
+    }
+    assert!(cmd.output().unwrap().status.success());
+    assert_eq!(json(&from_party.join("merge.json"))["choice"]["base"], "党建");
+    let check = json(&from_party.join("check.json"));
+    for key in ["discontiguous_grids", "grids_out_of_band_unexplained", "barrier_crossings"] {
+        assert_eq!(check[key], 0, "{key}");
+    }
+    // One layer is a rerun, not a merge.
+    let o = bin()
+        .arg("merge-layers")
+        .arg(&plan_path)
+        .arg("--out")
+        .arg(dir.path().join("x"))
+        .arg("--layer")
+        .arg(&layers[0])
+        .output();
+    assert!(String::from_utf8_lossy(&o.unwrap().stderr).contains("two or more"));
+}

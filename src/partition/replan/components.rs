@@ -24,6 +24,8 @@ pub(super) struct Community<'a> {
     pub centres: &'a [geo::Point],
     /// Households of each unit's sites per previous grid.
     pub previous: &'a [Vec<(usize, u64)>],
+    /// Each unit's main grid in each layer a merge prefers.
+    pub prefer: &'a [Vec<Option<usize>>],
 }
 
 /// The sites (global indices, ascending) of some units.
@@ -79,8 +81,15 @@ impl Ctx<'_> {
             };
             let was = broken(&parts);
             if was > 0 {
-                let mut repair =
-                    Repair::new(graph, community.centres, community.previous, band, parts.clone(), *budget);
+                let mut repair = Repair::new(
+                    graph,
+                    community.centres,
+                    community.previous,
+                    community.prefer,
+                    band,
+                    parts.clone(),
+                    *budget,
+                );
                 repair.run(30);
                 if broken(&repair.parts) < was {
                     *budget = repair.budget();
@@ -183,7 +192,8 @@ impl Ctx<'_> {
         if fixed.iter().any(|&f| f) {
             return;
         }
-        let mut repair = Repair::new(graph, community.centres, community.previous, band, parts, u64::MAX);
+        let mut repair =
+            Repair::new(graph, community.centres, community.previous, community.prefer, band, parts, u64::MAX);
         if repair.return_home(30) {
             for (p, part) in repair.parts.iter().enumerate() {
                 planned[p].0 = sites_of_units(graph, community.input, part.units.iter().copied());

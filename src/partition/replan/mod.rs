@@ -8,6 +8,7 @@
 
 pub mod change;
 mod components;
+pub mod layers;
 mod repair;
 
 use super::graph::{UnitGraph, site_links};
@@ -60,6 +61,12 @@ pub struct Replanned {
     pub stopped_by_budget: Vec<String>,
     /// Lower bound on the households that had to move, street by street.
     pub bound: u64,
+    /// The previous plan as a layer (its name in a merge).
+    pub base: layers::Legacy,
+    /// The other layers a merge prefers to keep together.
+    pub prefer: Vec<layers::Legacy>,
+    /// How a merge chose its base.
+    pub choice: Option<layers::BaseChoice>,
 }
 
 /// The previous plan as the streets read it.
@@ -77,34 +84,32 @@ pub enum ReplanError {
     UnknownLock(String, PathBuf),
 }
 
-/// Matches the sites to the previous plan.
+/// A rerun's inputs: the previous plan it starts from and, for 多网合一, the other legacy layers it prefers to
+/// keep together (ties between equally cheap moves go to the move that keeps more of them together).
+#[derive(Debug, Clone, Copy)]
+pub struct Rerun<'a> {
+    /// The previous plan (the base layer of a merge).
+    pub base: &'a PreviousPlan,
+    /// The base's name in a merge.
+    pub base_name: Option<&'a str>,
+    /// The other layers of a merge, by name.
+    pub prefer: &'a [(String, PreviousPlan)],
+    /// How a merge chose its base.
+    pub choice: Option<&'a layers::BaseChoice>,
+}
+
+/// Matches the sites to the previous plan (and the layers a merge prefers).
 pub fn match_previous(
     d: &Dataset,
     sites: &[super::Site],
-    plan: &PreviousPlan,
+    rerun: &Rerun,
     config: &crate::config::PlanConfig,
 ) -> Result<Replanned, ReplanError> {
-    let index = crate::index::PolygonIndex::new(plan.outlines.iter().map(|(_, p)| p));
-    // Location only where the previous plan names no units (a polygon layer): a unit a run or a table does
-    // not list is new, and joins a neighbouring grid without counting as moved.
-    let by_location = plan.units.is_empty();
-    let mut site_previous = Vec::with_capacity(sites.len());
-    let mut matched = Vec::with_capacity(sites.len());
-    let mut seen = std::collections::HashSet::new();
-    for s in sites {
-        let (id, _) = s.member.id(d);
-        if let Some(&g) = plan.units.get(id) {
-            seen.insert(id);
-            site_previous.push(Some(g));
-            matched.push(Matched::Id);
-        } else if let (true, Some(&i)) = (by_location, index.containing(s.point).iter().min()) {
-            site_previous.push(Some(plan.outlines[i].0));
-            matched.push(Matched::Location);
-        } else {
-            site_previous.push(None);
-            matched.push(Matched::New);
-        }
-    }
+    let plan = rerun.base;
+    let base = layers::match_sites(d, sites, rerun.base_name.unwrap_or("previous"), plan);
+    let (site_previous, matched, units_gone) = (base.site.clone(), base.matched.clone(), base.units_gone);
+    let prefer: Vec<layers::Legacy> =
+        rerun.prefer.iter().map(|(name, layer)| layers::match_sites(d, sites, name, layer)).collect();
     let mut locked = BTreeSet::new();
     for id in &config.replan.locked {
         match plan.grids.iter().position(|g| &g.id == id) {
@@ -122,11 +127,14 @@ pub fn match_previous(
         retired: plan.retired.clone(),
         site_previous,
         matched,
-        units_gone: plan.units.len() - seen.len(),
+        units_gone,
         locked,
         max_moved_pct: config.replan.max_moved_pct,
         stopped_by_budget: Vec::new(),
         bound: 0,
+        base,
+        prefer,
+        choice: rerun.choice.cloned(),
     })
 }
 
@@ -399,6 +407,26 @@ impl Ctx<'_> {
                 by.into_iter().collect()
             })
             .collect();
+        // The layers a merge prefers: each unit's main legacy grid in each.
+        let prefer: Vec<Vec<Option<usize>>> = graph
+            .unit_sites
+            .iter()
+            .map(|ss| {
+                r.plan
+                    .prefer
+                    .iter()
+                    .map(|layer| {
+                        let mut by: BTreeMap<usize, u64> = BTreeMap::new();
+                        for &i in ss {
+                            if let Some(l) = layer.site[input.members[i]] {
+                                *by.entry(l).or_default() += u64::from(input.households[i]);
+                            }
+                        }
+                        by.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(l, _)| l)
+                    })
+                    .collect()
+            })
+            .collect();
         let mut unit_label: Vec<Option<usize>> = previous
             .iter()
             .map(|v| v.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|&(l, _)| l))
@@ -446,7 +474,13 @@ impl Ctx<'_> {
             }
         }
         let parts: Vec<Part> = by_label.into_iter().map(|(l, units)| Part { label: Some(l), units }).collect();
-        let context = components::Community { graph: &graph, input: &input, centres: &centres, previous: &previous };
+        let context = components::Community {
+            graph: &graph,
+            input: &input,
+            centres: &centres,
+            previous: &previous,
+            prefer: &prefer,
+        };
         let grids = self.replan_components(&context, &free_labels, parts, band, budget, stopped, rng);
         bound_terms(&before, &grids, band, &mut out);
         out.grids.extend(grids);

@@ -26,6 +26,10 @@ pub struct Repair<'a> {
     centres: &'a [Point],
     /// Households of each unit's sites that were in each previous grid: `cost[u]` lists (label, households).
     previous: &'a [Vec<(usize, u64)>],
+    /// Each unit's main grid in each layer a merge prefers (empty outside a merge).
+    prefer: &'a [Vec<Option<usize>>],
+    /// Each part's main grid in each preferred layer, as the repair found it.
+    part_prefer: Vec<Vec<Option<usize>>>,
     band: Band,
     pub parts: Vec<Part>,
     part_of: Vec<usize>,
@@ -42,6 +46,7 @@ impl<'a> Repair<'a> {
         graph: &'a UnitGraph,
         centres: &'a [Point],
         previous: &'a [Vec<(usize, u64)>],
+        prefer: &'a [Vec<Option<usize>>],
         band: Band,
         parts: Vec<Part>,
         budget: u64,
@@ -54,7 +59,44 @@ impl<'a> Repair<'a> {
                 sums[i] += u64::from(graph.households[u]);
             }
         }
-        Repair { graph, centres, previous, band, parts, part_of, sums, budget, stopped_by_budget: false }
+        let layers = prefer.first().map_or(0, Vec::len);
+        let part_prefer = parts
+            .iter()
+            .map(|p| {
+                (0..layers)
+                    .map(|k| {
+                        let mut by: std::collections::BTreeMap<usize, u64> = std::collections::BTreeMap::new();
+                        for &u in &p.units {
+                            if let Some(l) = prefer[u][k] {
+                                *by.entry(l).or_default() += u64::from(graph.households[u]);
+                            }
+                        }
+                        by.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(l, _)| l)
+                    })
+                    .collect()
+            })
+            .collect();
+        Repair {
+            graph,
+            centres,
+            previous,
+            prefer,
+            part_prefer,
+            band,
+            parts,
+            part_of,
+            sums,
+            budget,
+            stopped_by_budget: false,
+        }
+    }
+
+    /// Preferred layers in which unit `u` shares its main legacy grid with part `p`: a merge's soft rule.
+    fn agrees(&self, u: usize, p: usize) -> i64 {
+        let Some(mine) = self.prefer.get(u) else { return 0 };
+        let theirs = self.part_prefer.get(p);
+        mine.iter().enumerate().filter(|(k, l)| l.is_some() && theirs.and_then(|t| t.get(*k)) == Some(*l)).count()
+            as i64
     }
 
     /// Households the repair may still move.
@@ -268,8 +310,8 @@ impl<'a> Repair<'a> {
     /// then 就近就便. Returns (unit, the other part).
     fn best_edge_move(&self, p: usize, need: u64, outward: bool) -> Option<(usize, usize)> {
         let (min, max) = (u64::from(self.band.min()), u64::from(self.band.max()));
-        // (covers nothing alone, size order, households moved, distance²), unit, other part.
-        type Key = (bool, u64, i64, f64);
+        // (covers nothing alone, size order, households moved, legacy layers split, distance²), unit, other part.
+        type Key = (bool, u64, i64, i64, f64);
         let mut best: Option<(Key, usize, usize)> = None;
         let candidates: Vec<(usize, usize)> = if outward {
             let units: Vec<usize> = self.parts[p].units.iter().copied().collect();
@@ -299,10 +341,13 @@ impl<'a> Repair<'a> {
             }
             let covers = h >= need;
             let size_key = if covers { h } else { u64::MAX - h };
-            let key = (!covers, size_key, self.delta(&[u], giver, taker), self.distance2(u, taker));
+            let split = self.agrees(u, giver) - self.agrees(u, taker);
+            let key = (!covers, size_key, self.delta(&[u], giver, taker), split, self.distance2(u, taker));
             let better = match &best {
                 None => true,
-                Some((k, _, _)) => (key.0, key.1, key.2).cmp(&(k.0, k.1, k.2)).then(key.3.total_cmp(&k.3)).is_lt(),
+                Some((k, _, _)) => {
+                    (key.0, key.1, key.2, key.3).cmp(&(k.0, k.1, k.2, k.3)).then(key.4.total_cmp(&k.4)).is_lt()
+                }
             };
             if better {
                 best = Some((key, u, other));
@@ -391,7 +436,7 @@ mod tests {
         let (g, c) = path(&h);
         let prev = previous(&g, &labels);
         let band = Band::new(150, 400).unwrap();
-        let mut r = Repair::new(&g, &c, &prev, band, parts(&labels), u64::MAX);
+        let mut r = Repair::new(&g, &c, &prev, &[], band, parts(&labels), u64::MAX);
         r.run(10);
         let sums: Vec<u64> =
             r.parts.iter().map(|p| r.households(&p.units.iter().copied().collect::<Vec<_>>())).collect();
@@ -407,10 +452,10 @@ mod tests {
         let (g, c) = path(&h);
         let prev = previous(&g, &labels);
         let band = Band::new(100, 400).unwrap();
-        let mut r = Repair::new(&g, &c, &prev, band, parts(&labels), u64::MAX);
+        let mut r = Repair::new(&g, &c, &prev, &[], band, parts(&labels), u64::MAX);
         r.run(10);
         assert!(r.parts[1].units.contains(&2), "the 50-household piece joins grid 1");
-        let mut r = Repair::new(&g, &c, &prev, band, parts(&labels), 10);
+        let mut r = Repair::new(&g, &c, &prev, &[], band, parts(&labels), 10);
         r.run(10);
         assert!(r.stopped_by_budget && r.parts[0].units.contains(&2));
     }
@@ -423,7 +468,7 @@ mod tests {
         let labels = [0, 1, 1];
         let (g, c) = path(&h);
         let prev = previous(&g, &labels);
-        let mut r = Repair::new(&g, &c, &prev, band, parts(&labels), u64::MAX);
+        let mut r = Repair::new(&g, &c, &prev, &[], band, parts(&labels), u64::MAX);
         r.run(10);
         assert_eq!(r.parts[0].units, BTreeSet::from([0, 1]));
         // 0: 100 (under), 1: 350: no slack, merged; the smaller grid's households move.
@@ -431,7 +476,7 @@ mod tests {
         let labels = [0, 1];
         let (g, c) = path(&h);
         let prev = previous(&g, &labels);
-        let mut r = Repair::new(&g, &c, &prev, band, parts(&labels), u64::MAX);
+        let mut r = Repair::new(&g, &c, &prev, &[], band, parts(&labels), u64::MAX);
         r.run(10);
         assert_eq!(r.parts.len(), 1);
         assert_eq!(r.parts[0].label, Some(1));
