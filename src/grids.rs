@@ -27,6 +27,8 @@ pub struct Grids {
     pub check: OutlineCheck,
     /// In a rerun (`--previous`): how much changed, and every unit that moved.
     pub change: Option<(Change, Vec<Move>)>,
+    /// In a rerun: units the previous plan does not list, and those it lists that are gone.
+    pub unmatched: Vec<crate::partition::replan::change::Unmatched>,
     /// In a merge of grid layers (多网合一): purity of every grid against every layer.
     pub merge: Option<crate::partition::replan::layers::MergeReport>,
 }
@@ -193,7 +195,8 @@ pub fn grids(d: &Dataset, p: &Partition, config: &PlanConfig) -> Grids {
     let ids: Vec<(&str, &[usize])> = rows.iter().map(|r| (r.grid_id.as_str(), r.sites.as_slice())).collect();
     let change = crate::partition::replan::change::change(d, p, &ids);
     let merge = crate::partition::replan::layers::merge_report(p, &ids);
-    Grids { rows, micro, drawing: outlines.stats, check, change, merge }
+    let unmatched = crate::partition::replan::change::unmatched(d, p, &ids);
+    Grids { rows, micro, drawing: outlines.stats, check, change, merge, unmatched }
 }
 
 fn micro_rows(p: &Partition, rows: &[GridRow], micro: Vec<MicroGrid>, polygons: Vec<MultiPolygon>) -> Vec<MicroRow> {

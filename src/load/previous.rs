@@ -91,6 +91,7 @@ impl PreviousPlan {
             for r in &table.records {
                 let id = text(r, &grid_field, path)?;
                 let g = plan.grid(&mut index, &id, None, None);
+                plan.grids[g].dedicated = r.props.get("kind").and_then(|v| v.as_str()) == Some("dedicated");
                 let outline = outline(r, crs, projection, path)?;
                 plan.outlines.push((g, outline));
             }

@@ -140,6 +140,12 @@ pub fn write_partition_files(
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
     if let Some((change, moves)) = &grids.change {
         write_change(staged, change, moves)?;
+        let mut w = staged.create("replan_unmatched.csv")?;
+        writeln!(w, "id,status,grid_id,households")?;
+        for u in &grids.unmatched {
+            writeln!(w, "{},{},{},{}", csv_field(&u.id), u.status, csv_field(&u.grid), u.households)?;
+        }
+        finish(w)?;
     }
     if let Some(merge) = &grids.merge {
         crate::render::merge_dir::write_merge(staged, rows, merge)?;

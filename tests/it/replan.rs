@@ -142,6 +142,8 @@ fn a_perturbed_rerun_moves_few_households_within_the_bound_and_never_reuses_an_i
     assert!(moved <= 2 * bound.max(1), "moved {moved} against a bound of {bound}");
     assert!(c["share_moved"].as_f64().unwrap() < 0.05, "{c}");
     assert!(c["households_new"].as_u64().unwrap() >= 400, "the new tower: {c}");
+    let unmatched = std::fs::read_to_string(rerun.join("replan_unmatched.csv")).unwrap();
+    assert!(unmatched.lines().any(|l| l.starts_with("new-tower-1,new,") && l.ends_with(",400")), "{unmatched}");
     // In band wherever the plan from scratch is, and every rule kept.
     let (r, s) = (json(&rerun.join("check.json")), json(&scratch.join("check.json")));
     assert!(r["grids_in_band"].as_u64() >= s["grids_in_band"].as_u64().map(|n| n.saturating_sub(1)), "{r} {s}");
@@ -385,6 +387,25 @@ fn merge_layers_replans_from_the_best_matching_layer_and_reports_purity_against_
     for key in ["discontiguous_grids", "grids_out_of_band_unexplained", "barrier_crossings"] {
         assert_eq!(check[key], 0, "{key}");
     }
+    // The soft preference: purer against 综治 than the same rerun from 党建 alone.
+    let alone = dir.path().join("alone");
+    plan(&plan_path, &alone, &["--previous", party.to_str().unwrap()]);
+    let against_first = |run: &Path| {
+        let (base, this) = (assignment(&first), assignment(run));
+        let mut joint: BTreeMap<(&String, &String), usize> = BTreeMap::new();
+        for (u, g) in &this {
+            if let Some(f) = base.get(u) {
+                *joint.entry((g, f)).or_default() += 1;
+            }
+        }
+        let mut best: BTreeMap<&String, usize> = BTreeMap::new();
+        for ((g, _), n) in &joint {
+            let e = best.entry(g).or_default();
+            *e = (*e).max(*n);
+        }
+        best.values().sum::<usize>() as f64 / joint.values().sum::<usize>() as f64
+    };
+    assert!(against_first(&from_party) > against_first(&alone), "the preference gathered nothing");
     // One layer is a rerun, not a merge.
     let o = bin()
         .arg("merge-layers")

@@ -78,6 +78,39 @@ pub struct Move {
     pub to: String,
 }
 
+/// A unit one plan has and the other does not (`replan_unmatched.csv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Unmatched {
+    /// Unit id.
+    pub id: String,
+    /// Its grid: now for a new unit, in the previous plan for one gone.
+    pub grid: String,
+    /// Households now (0 for a unit gone).
+    pub households: u64,
+    /// `new` (not in the previous plan) or `gone` (not in the data any more).
+    pub status: &'static str,
+}
+
+/// Every unit the previous plan does not list, and every unit it lists that the data no longer have.
+pub fn unmatched(d: &Dataset, p: &Partition, grids: &[(&str, &[usize])]) -> Vec<Unmatched> {
+    let Some(r) = &p.replan else { return Vec::new() };
+    let mut now: Vec<&str> = vec![""; p.sites.len()];
+    for (id, sites) in grids {
+        for &s in *sites {
+            now[s] = id;
+        }
+    }
+    let new = (0..p.sites.len()).filter(|&s| r.matched[s] == Matched::New).map(|s| Unmatched {
+        id: p.sites[s].member.id(d).0.to_string(),
+        grid: now[s].to_string(),
+        households: u64::from(p.sites[s].households),
+        status: "new",
+    });
+    let gone =
+        r.units_gone.iter().map(|(id, g)| Unmatched { id: id.clone(), grid: g.clone(), households: 0, status: "gone" });
+    new.chain(gone).collect()
+}
+
 /// The change of a rerun; `grids` are the finished grids as (id, sites). `None` for a plan from scratch.
 pub fn change(d: &Dataset, p: &Partition, grids: &[(&str, &[usize])]) -> Option<(Change, Vec<Move>)> {
     let r: &Replanned = p.replan.as_ref()?;
@@ -134,7 +167,7 @@ pub fn change(d: &Dataset, p: &Partition, grids: &[(&str, &[usize])]) -> Option<
         units_matched_by_location: r.matched.iter().filter(|m| **m == Matched::Location).count(),
         units_new: r.matched.iter().filter(|m| **m == Matched::New).count(),
         households_new: (0..p.sites.len()).filter(|&s| r.matched[s] == Matched::New).map(h).sum(),
-        units_gone: r.units_gone,
+        units_gone: r.units_gone.len(),
         households_in_both: in_both,
         households_moved: moved,
         share_moved: ratio(moved, in_both),

@@ -68,6 +68,8 @@ impl Ctx<'_> {
         let label_of = |s: usize| site_labels[local[&s]];
         let households = |s: usize| u64::from(self.sites[s].households);
         let mut out = Vec::new();
+        // Components that keep every rule, emitted last: a merge spends what is left of the budget on them.
+        let mut legal: Vec<Vec<Part>> = Vec::new();
         for (c, mut parts) in by_component {
             let broken = |parts: &[Part]| {
                 parts
@@ -102,7 +104,7 @@ impl Ctx<'_> {
             let current: Vec<(Vec<usize>, Option<usize>)> =
                 parts.iter().map(|p| (sites_of_units(graph, input, p.units.iter().copied()), p.label)).collect();
             if bad == 0 {
-                out.extend(current.into_iter().map(|(s, l)| (s, None, l)));
+                legal.push(parts);
                 continue;
             }
             let sites = sites_of_units(graph, input, components[c].iter().copied());
@@ -161,6 +163,26 @@ impl Ctx<'_> {
                 let cert = (!band.contains(hs)).then(|| proof.clone()).flatten();
                 out.push((s, cert, l));
             }
+        }
+        let merging = community.prefer.first().is_some_and(|p| !p.is_empty());
+        for mut parts in legal {
+            if merging && *budget > 0 {
+                // A merge's soft rule: legal grids move towards the preferred layers, within the budget.
+                let mut gather = Repair::new(
+                    graph,
+                    community.centres,
+                    community.previous,
+                    community.prefer,
+                    band,
+                    parts.clone(),
+                    *budget,
+                );
+                if gather.gather_layers(10) {
+                    *budget = gather.budget();
+                    parts = gather.parts;
+                }
+            }
+            out.extend(parts.iter().map(|p| (sites_of_units(graph, input, p.units.iter().copied()), None, p.label)));
         }
         out
     }

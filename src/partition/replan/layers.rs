@@ -23,8 +23,8 @@ pub struct Legacy {
     pub site: Vec<Option<usize>>,
     /// How each site was matched.
     pub matched: Vec<Matched>,
-    /// Units the layer lists that are not in the data.
-    pub units_gone: usize,
+    /// Units the layer lists that are not in the data, with the grid it gave them, by id.
+    pub units_gone: Vec<(String, String)>,
 }
 
 /// Matches every site to a layer's grids: by unit id, or by location inside its outlines when the layer names
@@ -55,7 +55,16 @@ pub fn match_sites(d: &Dataset, sites: &[Site], name: &str, plan: &PreviousPlan)
         grid_ids: plan.grids.iter().map(|g| g.id.clone()).collect(),
         site,
         matched,
-        units_gone: plan.units.len() - seen.len(),
+        units_gone: {
+            let mut gone: Vec<(String, String)> = plan
+                .units
+                .iter()
+                .filter(|(id, _)| !seen.contains(id.as_str()))
+                .map(|(id, &g)| (id.clone(), plan.grids[g].id.clone()))
+                .collect();
+            gone.sort_unstable();
+            gone
+        },
     }
 }
 

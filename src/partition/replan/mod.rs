@@ -51,8 +51,8 @@ pub struct Replanned {
     pub site_previous: Vec<Option<usize>>,
     /// How each site was matched.
     pub matched: Vec<Matched>,
-    /// Units of the previous plan not in the data any more.
-    pub units_gone: usize,
+    /// Units of the previous plan not in the data any more, with their previous grid, by id.
+    pub units_gone: Vec<(String, String)>,
     /// Locked grids (indices into `grids`).
     pub locked: BTreeSet<usize>,
     /// The budget, percent of households in both plans.
@@ -107,7 +107,7 @@ pub fn match_previous(
 ) -> Result<Replanned, ReplanError> {
     let plan = rerun.base;
     let base = layers::match_sites(d, sites, rerun.base_name.unwrap_or("previous"), plan);
-    let (site_previous, matched, units_gone) = (base.site.clone(), base.matched.clone(), base.units_gone);
+    let (site_previous, matched, units_gone) = (base.site.clone(), base.matched.clone(), base.units_gone.clone());
     let prefer: Vec<layers::Legacy> =
         rerun.prefer.iter().map(|(name, layer)| layers::match_sites(d, sites, name, layer)).collect();
     let mut locked = BTreeSet::new();
@@ -452,8 +452,18 @@ impl Ctx<'_> {
                 if unit_label[u].is_some() {
                     continue;
                 }
-                let near: BTreeSet<usize> = graph.adj[u].iter().filter_map(|&v| unit_label[v]).collect();
-                if let Some(l) = near.into_iter().min_by_key(|l| (sums[l], *l)) {
+                // The neighbour sharing most of its legacy grids (a merge's soft rule), then most room.
+                let near: BTreeMap<usize, usize> = graph.adj[u]
+                    .iter()
+                    .filter_map(|&v| unit_label[v].map(|l| (l, v)))
+                    .map(|(l, v)| (l, prefer[u].iter().zip(&prefer[v]).filter(|(a, b)| a.is_some() && a == b).count()))
+                    .fold(BTreeMap::new(), |mut m, (l, agree)| {
+                        let e = m.entry(l).or_insert(0);
+                        *e = (*e).max(agree);
+                        m
+                    });
+                if let Some((l, _)) = near.into_iter().min_by_key(|&(l, agree)| (std::cmp::Reverse(agree), sums[&l], l))
+                {
                     unit_label[u] = Some(l);
                     *sums.entry(l).or_default() += u64::from(graph.households[u]);
                     changed = true;

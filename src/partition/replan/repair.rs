@@ -11,6 +11,9 @@ use crate::config::Band;
 use geo::Point;
 use std::collections::BTreeSet;
 
+/// How many more households a move may cost in a merge (多网合一) when it keeps more legacy grids together.
+const SOFT_HOUSEHOLDS: u64 = 10;
+
 /// One part being repaired: the previous grid it continues (`None` for a new grid) and its units.
 #[derive(Debug, Clone)]
 pub struct Part {
@@ -208,6 +211,46 @@ impl<'a> Repair<'a> {
         self.parts.retain(|p| !p.units.is_empty());
     }
 
+    /// A merge's soft rule (多网合一): moves edge units to the neighbouring grid that shares their legacy grid in
+    /// more of the preferred layers, where both grids stay in band and the one left stays connected — each move
+    /// paid from the budget (`--max-moved`), so the base plan changes only as far as the planner allows.
+    pub fn gather_layers(&mut self, rounds: usize) -> bool {
+        if self.prefer.first().is_none_or(Vec::is_empty) {
+            return false;
+        }
+        let (min, max) = (u64::from(self.band.min()), u64::from(self.band.max()));
+        let mut any = false;
+        for _ in 0..rounds {
+            let mut moved = false;
+            for u in 0..self.graph.adj.len() {
+                let a = self.part_of[u];
+                if a == usize::MAX || self.parts[a].units.len() <= 1 {
+                    continue;
+                }
+                let h = u64::from(self.graph.households[u]);
+                let here = self.agrees(u, a);
+                let best = self
+                    .neighbours(&[u], a)
+                    .into_iter()
+                    .filter(|&b| self.agrees(u, b) > here && self.sums[b] + h <= max)
+                    .max_by(|&x, &y| self.agrees(u, x).cmp(&self.agrees(u, y)).then(y.cmp(&x)));
+                if let Some(b) = best
+                    && self.sums[a] >= min + h
+                    && self.sums[b] + h >= min
+                    && self.connected_without(a, u)
+                    && self.shift(&[u], a, b)
+                {
+                    moved = true;
+                }
+            }
+            any |= moved;
+            if !moved {
+                break;
+            }
+        }
+        any
+    }
+
     /// Sends units back to the grid most of their households were in before, where that grid is a neighbour and
     /// both grids stay in band and connected: after a fresh plan of a component, most of its moves were not
     /// needed. Returns whether anything moved.
@@ -259,7 +302,10 @@ impl<'a> Repair<'a> {
                 .into_iter()
                 .filter(|&b| self.sums[b] + h <= u64::from(self.band.max()))
                 .min_by(|&x, &y| {
-                    let key = |b: usize| (!self.in_band(self.sums[b] + h), self.delta(&piece, p, b));
+                    let key = |b: usize| {
+                        let agree: i64 = -piece.iter().map(|&u| self.agrees(u, b)).sum::<i64>();
+                        (!self.in_band(self.sums[b] + h), self.delta(&piece, p, b), agree)
+                    };
                     key(x).cmp(&key(y)).then(self.distance2(piece[0], x).total_cmp(&self.distance2(piece[0], y)))
                 });
             match best {
@@ -345,6 +391,11 @@ impl<'a> Repair<'a> {
             let key = (!covers, size_key, self.delta(&[u], giver, taker), split, self.distance2(u, taker));
             let better = match &best {
                 None => true,
+                // A merge's soft rule: between units that differ by at most SOFT_HOUSEHOLDS, the one that
+                // keeps more legacy grids together wins, then the smaller.
+                Some((k, _, _)) if key.0 == k.0 && key.1.abs_diff(k.1) <= SOFT_HOUSEHOLDS && key.3 != k.3 => {
+                    key.3 < k.3
+                }
                 Some((k, _, _)) => {
                     (key.0, key.1, key.2, key.3).cmp(&(k.0, k.1, k.2, k.3)).then(key.4.total_cmp(&k.4)).is_lt()
                 }
@@ -381,11 +432,11 @@ impl<'a> Repair<'a> {
             let units: Vec<usize> = self.parts[p].units.iter().copied().collect();
             for u in units {
                 let hu = u64::from(self.graph.households[u]);
-                let to = self
-                    .neighbours(&[u], p)
-                    .into_iter()
-                    .filter(|&b| self.sums[b] + hu <= max)
-                    .min_by(|&x, &y| self.distance2(u, x).total_cmp(&self.distance2(u, y)).then(x.cmp(&y)));
+                let to = self.neighbours(&[u], p).into_iter().filter(|&b| self.sums[b] + hu <= max).min_by(|&x, &y| {
+                    (self.agrees(u, y).cmp(&self.agrees(u, x)))
+                        .then(self.distance2(u, x).total_cmp(&self.distance2(u, y)))
+                        .then(x.cmp(&y))
+                });
                 if let Some(b) = to
                     && self.connected_without(p, u)
                     && self.shift(&[u], p, b)
