@@ -158,6 +158,13 @@ fn a_perturbed_rerun_moves_few_households_within_the_bound_and_never_reuses_an_i
         .map(|l| l.split(',').nth(2).unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(listed, moved);
+    // `compare` counts the same moves: the rerun's replan.json names the first run.
+    let o = bin().arg("compare").arg(&first).arg(&rerun).arg("--json").output().unwrap();
+    let cmp: Value = serde_json::from_slice(&o.stdout).expect("compare --json");
+    assert_eq!((cmp["matched_by"].as_str(), cmp["households_moved"].as_u64()), (Some("id"), Some(moved)));
+    let o = bin().arg("compare").arg(&first).arg(&scratch).arg("--json").output().unwrap();
+    let cmp: Value = serde_json::from_slice(&o.stdout).expect("compare --json");
+    assert_eq!(cmp["matched_by"], "content");
     // Ids: kept grids keep theirs, new ones never take an id the previous plan had or retired.
     let (before, after) = (assignment(&first), assignment(&rerun));
     let old_ids: std::collections::BTreeSet<&String> = before.values().collect();
