@@ -212,12 +212,43 @@ impl<'a> Repair<'a> {
     }
 
     /// A merge's soft rule (多网合一): moves edge units to the neighbouring grid that shares their legacy grid in
-    /// more of the preferred layers, where both grids stay in band and the one left stays connected — each move
-    /// paid from the budget (`--max-moved`), so the base plan changes only as far as the planner allows.
+    /// more of the preferred layers — each move paid from the budget (`--max-moved`), so the base plan changes
+    /// only as far as the planner allows.
     pub fn gather_layers(&mut self, rounds: usize) -> bool {
         if self.prefer.first().is_none_or(Vec::is_empty) {
             return false;
         }
+        self.sweep(rounds, |r, u, a| {
+            let (here, room) = (
+                r.agrees(u, a),
+                u64::from(r.band.max()) - u64::from(r.graph.households[u]).min(u64::from(r.band.max())),
+            );
+            r.neighbours(&[u], a)
+                .into_iter()
+                .filter(|&b| r.agrees(u, b) > here && r.sums[b] <= room)
+                .max_by(|&x, &y| r.agrees(u, x).cmp(&r.agrees(u, y)).then(y.cmp(&x)))
+        })
+    }
+
+    /// Sends units back to the grid most of their households were in before, where that grid is a neighbour:
+    /// after a fresh plan of a component, most of its moves were not needed.
+    pub fn return_home(&mut self, rounds: usize) -> bool {
+        self.sweep(rounds, |r, u, a| {
+            let &(home, _) = r.previous[u].iter().max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))?;
+            if r.parts[a].label == Some(home) {
+                return None;
+            }
+            r.neighbours(&[u], a)
+                .into_iter()
+                .find(|&b| r.parts[b].label == Some(home))
+                .filter(|&b| r.delta(&[u], a, b) < 0)
+        })
+    }
+
+    /// Sweeps the units in ascending order, moving each to the part `target` names where both parts stay in
+    /// band and the one left stays connected, until a sweep moves nothing (at most `rounds` sweeps). Returns
+    /// whether anything moved.
+    fn sweep(&mut self, rounds: usize, target: impl Fn(&Self, usize, usize) -> Option<usize>) -> bool {
         let (min, max) = (u64::from(self.band.min()), u64::from(self.band.max()));
         let mut any = false;
         for _ in 0..rounds {
@@ -228,57 +259,9 @@ impl<'a> Repair<'a> {
                     continue;
                 }
                 let h = u64::from(self.graph.households[u]);
-                let here = self.agrees(u, a);
-                let best = self
-                    .neighbours(&[u], a)
-                    .into_iter()
-                    .filter(|&b| self.agrees(u, b) > here && self.sums[b] + h <= max)
-                    .max_by(|&x, &y| self.agrees(u, x).cmp(&self.agrees(u, y)).then(y.cmp(&x)));
-                if let Some(b) = best
-                    && self.sums[a] >= min + h
-                    && self.sums[b] + h >= min
-                    && self.connected_without(a, u)
-                    && self.shift(&[u], a, b)
-                {
-                    moved = true;
-                }
-            }
-            any |= moved;
-            if !moved {
-                break;
-            }
-        }
-        any
-    }
-
-    /// Sends units back to the grid most of their households were in before, where that grid is a neighbour and
-    /// both grids stay in band and connected: after a fresh plan of a component, most of its moves were not
-    /// needed. Returns whether anything moved.
-    pub fn return_home(&mut self, rounds: usize) -> bool {
-        let (min, max) = (u64::from(self.band.min()), u64::from(self.band.max()));
-        let mut any = false;
-        for _ in 0..rounds {
-            let mut moved = false;
-            for u in 0..self.graph.adj.len() {
-                let a = self.part_of[u];
-                if a == usize::MAX {
-                    continue;
-                }
-                let Some(&(home, _)) = self.previous[u].iter().max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0))) else {
-                    continue;
-                };
-                if self.parts[a].label == Some(home) {
-                    continue;
-                }
-                let h = u64::from(self.graph.households[u]);
-                let Some(b) = self.neighbours(&[u], a).into_iter().find(|&b| self.parts[b].label == Some(home)) else {
-                    continue;
-                };
-                let fits = self.sums[b] + h <= max
-                    && self.sums[b] + h >= min
-                    && self.sums[a] >= min + h
-                    && self.parts[a].units.len() > 1;
-                if fits && self.delta(&[u], a, b) < 0 && self.connected_without(a, u) && self.shift(&[u], a, b) {
+                let Some(b) = target(self, u, a) else { continue };
+                let fits = (min..=max).contains(&(self.sums[b] + h)) && self.sums[a] >= min + h;
+                if fits && self.connected_without(a, u) && self.shift(&[u], a, b) {
                     moved = true;
                 }
             }
