@@ -21,6 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    args.replan.validate()?;
     let t0 = std::time::Instant::now();
     let mut plan = gridplan::config::Plan::from_path(&args.plan)?;
     args.replan.apply(&mut plan)?;

@@ -44,12 +44,22 @@ impl Layers {
 }
 
 impl ReplanArgs {
-    /// Applies `--max-moved` to the plan (checked like the plan file's value).
-    pub fn apply(&self, plan: &mut gridplan::config::Plan) -> anyhow::Result<()> {
+    /// Refuses options that cannot work together, before anything is opened or read.
+    pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(pct) = self.max_moved {
             if !(0.0..=100.0).contains(&pct) {
                 anyhow::bail!("--max-moved {pct}: must be a percentage from 0 to 100");
             }
+            if self.previous.is_none() && self.layers.is_empty() {
+                anyhow::bail!("--max-moved needs --previous (the plan a rerun starts from)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `--max-moved` to the plan.
+    pub fn apply(&self, plan: &mut gridplan::config::Plan) -> anyhow::Result<()> {
+        if let Some(pct) = self.max_moved {
             plan.config.replan.max_moved_pct = Some(pct);
         }
         Ok(())
@@ -80,9 +90,6 @@ impl ReplanArgs {
             };
             let (base_name, base) = read_layers.remove(i);
             return Ok(Some(Layers { base, base_name: Some(base_name), prefer: read_layers, choice: Some(choice) }));
-        }
-        if self.max_moved.is_some() && self.previous.is_none() {
-            anyhow::bail!("--max-moved needs --previous");
         }
         let Some(path) = &self.previous else { return Ok(None) };
         let base = read(path, "the previous plan --previous")?;

@@ -284,6 +284,15 @@ fn a_lock_on_an_unknown_grid_is_refused_with_the_grid_and_the_file() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("no-such-grid") && err.contains("first"), "{err}");
+    // Flags that cannot work are refused before the run folder is touched.
+    for (args, says) in
+        [(vec!["--max-moved", "3"], "needs --previous"), (vec!["--previous", "x", "--max-moved", "300"], "0 to 100")]
+    {
+        let out = dir.path().join("never");
+        let o = bin().arg("plan").arg(&plan_path).arg("--out").arg(&out).args(&args).output().unwrap();
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains(says));
+        assert!(!out.exists());
+    }
 }
 
 /// The Harbin figures of `benches/README.md` (issue #12): `cargo test --release --test it replan_harbin --
