@@ -433,3 +433,19 @@ fn merge_layers_replans_from_the_best_matching_layer_and_reports_purity_against_
         .output();
     assert!(String::from_utf8_lossy(&o.unwrap().stderr).contains("two or more"));
 }
+
+#[test]
+fn a_rerun_in_place_reads_the_last_run_before_replacing_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, first) = first_run(dir.path());
+    let changed = perturb(&dir.path().join("input"), &first, &dir.path().join("changed"), 0.05, 1.1, 400);
+    let beside = dir.path().join("beside");
+    plan(&changed, &beside, &["--previous", first.to_str().unwrap()]);
+    plan(&changed, &first, &["--previous", first.to_str().unwrap()]);
+    let (a, b) = (json(&beside.join("replan.json")), json(&first.join("replan.json")));
+    assert_eq!(a["households_moved"], b["households_moved"]);
+    assert_eq!(
+        std::fs::read(beside.join("assignment.csv")).unwrap(),
+        std::fs::read(first.join("assignment.csv")).unwrap()
+    );
+}
