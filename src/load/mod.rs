@@ -6,6 +6,7 @@
 pub mod error;
 pub mod fields;
 pub mod geometry;
+pub mod graph_json;
 pub mod layers;
 mod link;
 pub mod number;

@@ -9,6 +9,7 @@ mod crs_real;
 mod formats;
 mod fuzz_replay;
 mod golden;
+mod graphs;
 mod harbin;
 mod issue9_loaders;
 mod issue9_runs;

@@ -148,7 +148,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Reads a file once: its bytes (gunzipped when gzip, up to the limit) and the hash of what is stored.
-fn read_bytes(path: &Path, max_decompressed: u64) -> Result<(Vec<u8>, String), LoadError> {
+pub(crate) fn read_bytes(path: &Path, max_decompressed: u64) -> Result<(Vec<u8>, String), LoadError> {
     let io = |cause| LoadError::Io { path: path.to_path_buf(), cause };
     let raw = std::fs::read(path).map_err(io)?;
     let hash = sha256_hex(&raw);
