@@ -26,6 +26,7 @@ pub mod compare;
 pub mod config;
 pub mod coverage;
 pub mod crs;
+pub mod districts;
 pub mod estimate;
 pub mod grids;
 pub mod import;

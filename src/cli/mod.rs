@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod compare;
 mod coverage;
+mod districts;
 mod export_graph;
 mod import_osm;
 mod inspect;
@@ -51,6 +52,8 @@ enum Command {
     /// 多网合一: one plan from several departments' grid layers, re-planned from the best-matching one with the
     /// others kept together where moves allow; how pure every grid is against each layer.
     MergeLayers(merge_layers::Args),
+    /// Analysts: exactly K contiguous districts within a population tolerance on a GerryChain/networkx graph.
+    Districts(districts::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Coverage(a) => coverage::run(a),
         Command::Compare(a) => compare::run(a),
         Command::MergeLayers(a) => merge_layers::run(a),
+        Command::Districts(a) => districts::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

@@ -27,7 +27,7 @@ pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A CSV text field: spreadsheet-safe, quoted when it holds a comma, quote or line break.
-pub(crate) fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     let s = spreadsheet_safe(s);
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into_owned() }
 }
