@@ -218,6 +218,18 @@ mod tests {
     }
 
     #[test]
+    fn units_without_people_are_kept_and_assigned() {
+        let (n, edges, mut pop) = lattice(6, 6);
+        for p in pop.iter_mut().step_by(3) {
+            *p = 0;
+        }
+        let d = districts(n, &edges, &pop, 4, 0.1, 2, 200).unwrap();
+        assert!(d.district.iter().all(|&x| (1..=4).contains(&x)), "every node in a district");
+        assert_eq!(d.populations.iter().sum::<u64>(), pop.iter().sum::<u64>());
+        assert!(d.contiguous);
+    }
+
+    #[test]
     fn two_islands_share_the_districts_by_their_populations_or_the_arithmetic_says_no() {
         // Two 4 × 4 islands of 160 and one 2 × 4 island of 80: K = 5 gives 2 + 2 + 1.
         let (_, e1, _) = lattice(4, 4);
