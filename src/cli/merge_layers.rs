@@ -29,21 +29,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut layers = Vec::new();
     for spec in &args.layers {
         let Some((name, path)) = spec.split_once('=').filter(|(n, p)| !n.is_empty() && !p.is_empty()) else {
-            anyhow::bail!("--layer {spec:?}: expected NAME=PATH, e.g. --layer 党建=party_grids.geojson");
+            anyhow::bail!(
+                "--layer {spec:?}：应为 名称=路径，例如 --layer 党建=party_grids.geojson / expected NAME=PATH"
+            );
         };
         if layers.iter().any(|(n, _): &(String, PathBuf)| n == name) {
-            anyhow::bail!("--layer {name}: two layers of one name");
+            anyhow::bail!("--layer {name}：两个图层同名 / two layers of one name");
         }
         layers.push((name.to_string(), PathBuf::from(path)));
     }
     if layers.len() < 2 {
-        anyhow::bail!("merge-layers needs two or more --layer NAME=PATH (one layer is a rerun: plan --previous)");
+        anyhow::bail!(
+            "多网合一需要至少两个 --layer 名称=路径（只有一个图层时请用 plan --previous） / merge-layers needs two or more --layer NAME=PATH (one layer is a rerun: plan --previous)"
+        );
     }
     if let Some(b) = &args.base
         && !layers.iter().any(|(n, _)| n == b)
     {
         let names: Vec<&str> = layers.iter().map(|(n, _)| n.as_str()).collect();
-        anyhow::bail!("--base {b}: no layer of that name (layers: {})", names.join(", "));
+        anyhow::bail!("--base {b}：没有这个图层（图层：{}） / no layer of that name", names.join(", "));
     }
     let replan = super::replan::ReplanArgs { layers, base: args.base, max_moved: args.max_moved, ..Default::default() };
     super::plan::run(super::plan::Args { plan: args.plan, out: args.out, seed: args.seed, replan })

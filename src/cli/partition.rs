@@ -24,7 +24,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     args.replan.validate()?;
     let t0 = std::time::Instant::now();
     let mut plan = gridplan::config::Plan::from_path(&args.plan)?;
-    args.replan.apply(&mut plan)?;
+    args.replan.apply(&mut plan);
     let staged = super::output::open(&args.out, "partition", Some(&plan), args.replan.reads(&args.out), Vec::new())?;
     let dataset = super::load_data(&plan)?;
     let previous = args.replan.read(&plan, &dataset)?;

@@ -42,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (super::output::open(&args.out, "plan", Some(&plan), args.replan.reads(&args.out), Vec::new())?, plan)
     };
     let mut plan = plan;
-    args.replan.apply(&mut plan)?;
+    args.replan.apply(&mut plan);
     let mut dataset = super::load_data(&plan)?;
     let previous = args.replan.read(&plan, &dataset)?;
     // Records name the inputs where they will be once the run is in place, not in the staging folder.

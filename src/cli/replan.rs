@@ -48,21 +48,22 @@ impl ReplanArgs {
     pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(pct) = self.max_moved {
             if !(0.0..=100.0).contains(&pct) {
-                anyhow::bail!("--max-moved {pct}: must be a percentage from 0 to 100");
+                anyhow::bail!("--max-moved {pct}：应为 0 到 100 之间的百分比 / must be a percentage from 0 to 100");
             }
             if self.previous.is_none() && self.layers.is_empty() {
-                anyhow::bail!("--max-moved needs --previous (the plan a rerun starts from)");
+                anyhow::bail!(
+                    "--max-moved 需要同时给出 --previous（上一版方案） / --max-moved needs --previous (the plan a rerun starts from)"
+                );
             }
         }
         Ok(())
     }
 
     /// Applies `--max-moved` to the plan.
-    pub fn apply(&self, plan: &mut gridplan::config::Plan) -> anyhow::Result<()> {
+    pub fn apply(&self, plan: &mut gridplan::config::Plan) {
         if let Some(pct) = self.max_moved {
             plan.config.replan.max_moved_pct = Some(pct);
         }
-        Ok(())
     }
 
     /// The previous plan (or a merge's layers, the base chosen), read in the plan's coordinate systems and the
@@ -71,12 +72,12 @@ impl ReplanArgs {
         let c = &plan.config.plan;
         let read = |path: &std::path::Path, what: &str| {
             gridplan::load::previous::PreviousPlan::read(path, c.crs, c.output_crs, &d.projection)
-                .with_context(|| format!("reading {what} {}", path.display()))
+                .with_context(|| format!("读取 {what} {} / reading it", path.display()))
         };
         if !self.layers.is_empty() {
             let mut read_layers = Vec::new();
             for (name, path) in &self.layers {
-                read_layers.push((name.clone(), read(path, &format!("layer {name}"))?));
+                read_layers.push((name.clone(), read(path, &format!("图层 {name}"))?));
             }
             let sites = gridplan::partition::sites_of(d).0;
             let matched: Vec<gridplan::partition::replan::layers::Legacy> = read_layers
@@ -86,13 +87,17 @@ impl ReplanArgs {
             let choice = gridplan::partition::replan::layers::choose_base(&sites, &matched, self.base.as_deref());
             let Some(i) = read_layers.iter().position(|(n, _)| *n == choice.base) else {
                 let names: Vec<&str> = read_layers.iter().map(|(n, _)| n.as_str()).collect();
-                anyhow::bail!("--base {}: no layer of that name (layers: {})", choice.base, names.join(", "));
+                anyhow::bail!(
+                    "--base {}：没有这个图层（图层：{}） / no layer of that name",
+                    choice.base,
+                    names.join(", ")
+                );
             };
             let (base_name, base) = read_layers.remove(i);
             return Ok(Some(Layers { base, base_name: Some(base_name), prefer: read_layers, choice: Some(choice) }));
         }
         let Some(path) = &self.previous else { return Ok(None) };
-        let base = read(path, "the previous plan --previous")?;
+        let base = read(path, "上一版方案 --previous")?;
         Ok(Some(Layers { base, base_name: None, prefer: Vec::new(), choice: None }))
     }
 

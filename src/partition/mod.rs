@@ -300,34 +300,12 @@ impl Ctx<'_> {
         if let Some(r) = self.replanning {
             return self.replan_street(r, street, members, rng);
         }
-        let area = &self.d.admin_areas[street];
-        let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
         let mut community_certs = Vec::new();
         let mut crossings = Vec::new();
         let mut split_compounds = Vec::new();
         let (mut communities, loose) = self.given_communities(street, members);
         // …and built from whole compounds for the rest of the street.
-        if !loose.is_empty() {
-            let band = self.config.bands.community;
-            let parts = self.split(&loose, band, u32::MAX, "community", rng);
-            crossings.extend(parts.crossings);
-            for (n, (sites, cert)) in parts.parts.into_iter().enumerate() {
-                let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
-                let certificate = cert.map(|c| {
-                    community_certs.push(c);
-                    community_certs.len() - 1
-                });
-                communities.push(Community {
-                    id: format!("{street_key}-C{:02}", n + 1),
-                    name: self.config.admin.community_name(&area.name, n + 1),
-                    street,
-                    admin_area: None,
-                    sites,
-                    households,
-                    certificate,
-                });
-            }
-        }
+        crossings.extend(self.build_communities(street, &loose, 0, &mut communities, &mut community_certs, rng));
         let basic = self.config.bands.basic;
         let mut grids = Vec::new();
         for (ci, c) in communities.iter().enumerate() {
@@ -347,6 +325,42 @@ impl Ctx<'_> {
             bound: 0,
             stopped_by_budget: false,
         }
+    }
+
+    /// Communities built from whole compounds of `sites` in the community band, numbered from `after + 1`
+    /// (`STREET-C01`, …), appended with their certificates; returns the barriers crossed by policy.
+    fn build_communities(
+        &self,
+        street: usize,
+        sites: &[usize],
+        after: usize,
+        communities: &mut Vec<Community>,
+        certificates: &mut Vec<Certificate>,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<PolicyCrossing> {
+        if sites.is_empty() {
+            return Vec::new();
+        }
+        let area = &self.d.admin_areas[street];
+        let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
+        let parts = self.split(sites, self.config.bands.community, u32::MAX, "community", rng);
+        for (n, (sites, cert)) in (after + 1..).zip(parts.parts) {
+            let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
+            let certificate = cert.map(|c| {
+                certificates.push(c);
+                certificates.len() - 1
+            });
+            communities.push(Community {
+                id: format!("{street_key}-C{n:02}"),
+                name: self.config.admin.community_name(&area.name, n),
+                street,
+                admin_area: None,
+                sites,
+                households,
+                certificate,
+            });
+        }
+        parts.crossings
     }
 
     /// The communities the data give in a street, and the sites in none of them.

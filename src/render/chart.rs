@@ -139,6 +139,12 @@ impl MapFrame {
     }
 }
 
+/// The frame of a 1400 × 1250 grid map: the outlines with a 100 m margin, the legend to the right.
+pub fn grid_map_frame<'a>(outlines: impl Iterator<Item = &'a MultiPolygon>) -> MapFrame {
+    let bounds = bounds_of(outlines.flat_map(|m| m.0.iter().flat_map(|p| p.exterior().points())), 100.0);
+    MapFrame::new(bounds, 20, 90, 1100, 1140)
+}
+
 /// The bounding box of points, grown by `pad` metres; a unit box at the origin when empty.
 pub fn bounds_of(points: impl Iterator<Item = Point>, pad: f64) -> Rect {
     let mut b: Option<(f64, f64, f64, f64)> = None;

@@ -3,7 +3,7 @@
 //! (every legacy grid divided between merged grids), and a map of the merged grids by their lowest purity.
 //! CSVs carry a UTF-8 BOM and Chinese headers for Excel and WPS.
 
-use super::chart::{self, FONT, Figure, MapFrame};
+use super::chart::{self, FONT, Figure};
 use super::csv_field;
 use super::output_dir::{StagedDir, finish};
 use crate::grids::GridRow;
@@ -81,11 +81,7 @@ impl Figure for PurityMap<'_> {
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         area.fill(&WHITE)?;
-        let bounds = chart::bounds_of(
-            self.rows.iter().flat_map(|r| r.polygon.0.iter().flat_map(|p| p.exterior().points())),
-            100.0,
-        );
-        let frame = MapFrame::new(bounds, 20, 90, 1100, 1140);
+        let frame = chart::grid_map_frame(self.rows.iter().map(|r| &r.polygon));
         let lowest = lowest_purity(self.merge);
         let fills: Vec<(geo::MultiPolygon, RGBColor)> = self
             .rows

@@ -141,9 +141,10 @@ pub fn write_partition_files(
     if let Some((change, moves)) = &grids.change {
         write_change(staged, change, moves)?;
         let mut w = staged.create("replan_unmatched.csv")?;
-        writeln!(w, "id,status,grid_id,households")?;
+        w.write_all("\u{feff}单元编号,状态,网格编号,户数\n".as_bytes())?;
         for u in &grids.unmatched {
-            writeln!(w, "{},{},{},{}", csv_field(&u.id), u.status, csv_field(&u.grid), u.households)?;
+            let status = if u.status == "new" { "新增" } else { "已无" };
+            writeln!(w, "{},{status},{},{}", csv_field(&u.id), csv_field(&u.grid), u.households)?;
         }
         finish(w)?;
     }
@@ -159,9 +160,10 @@ fn write_change(staged: &StagedDir, change: &Change, moves: &[Move]) -> std::io:
     let json = serde_json::to_string_pretty(change).map_err(std::io::Error::other)? + "\n";
     staged.write(crate::load::previous::REPLAN_FILE, json.as_bytes())?;
     let mut w = staged.create("moves.csv")?;
-    writeln!(w, "id,kind,households,from_grid,to_grid")?;
+    w.write_all("\u{feff}单元编号,类型,户数,原网格,现网格\n".as_bytes())?;
     for m in moves {
-        writeln!(w, "{},{},{},{},{}", csv_field(&m.id), m.kind, m.households, csv_field(&m.from), csv_field(&m.to))?;
+        let kind = if m.kind == "building" { "楼栋" } else { "住户" };
+        writeln!(w, "{},{kind},{},{},{}", csv_field(&m.id), m.households, csv_field(&m.from), csv_field(&m.to))?;
     }
     finish(w)
 }

@@ -3,7 +3,7 @@
 //! street outlines, the histogram of households per grid with the band, the Lorenz curve with the Gini, and
 //! box plots per street. CSVs carry a UTF-8 BOM so Excel and WPS open the Chinese text correctly.
 
-use super::chart::{self, FONT, Figure, MapFrame};
+use super::chart::{self, FONT, Figure};
 use super::output_dir::StagedDir;
 use crate::config::Band;
 use crate::coverage::Coverage;
@@ -192,9 +192,7 @@ impl Figure for GridMap<'_> {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let (rows, band) = (self.run.rows, self.run.band);
         area.fill(&WHITE)?;
-        let bounds =
-            chart::bounds_of(rows.iter().flat_map(|r| r.polygon.0.iter().flat_map(|p| p.exterior().points())), 100.0);
-        let frame = MapFrame::new(bounds, 20, 90, 1100, 1140);
+        let frame = chart::grid_map_frame(rows.iter().map(|r| &r.polygon));
         let mid = (band.min() + band.max()) / 2;
         let fills: Vec<(geo::MultiPolygon, RGBColor)> = rows
             .iter()

@@ -143,7 +143,7 @@ fn a_perturbed_rerun_moves_few_households_within_the_bound_and_never_reuses_an_i
     assert!(c["share_moved"].as_f64().unwrap() < 0.05, "{c}");
     assert!(c["households_new"].as_u64().unwrap() >= 400, "the new tower: {c}");
     let unmatched = std::fs::read_to_string(rerun.join("replan_unmatched.csv")).unwrap();
-    assert!(unmatched.lines().any(|l| l.starts_with("new-tower-1,new,") && l.ends_with(",400")), "{unmatched}");
+    assert!(unmatched.lines().any(|l| l.starts_with("new-tower-1,新增,") && l.ends_with(",400")), "{unmatched}");
     // In band wherever the plan from scratch is, and every rule kept.
     let (r, s) = (json(&rerun.join("check.json")), json(&scratch.join("check.json")));
     assert!(r["grids_in_band"].as_u64() >= s["grids_in_band"].as_u64().map(|n| n.saturating_sub(1)), "{r} {s}");

@@ -28,6 +28,13 @@ pub(super) struct Community<'a> {
     pub prefer: &'a [Vec<Option<usize>>],
 }
 
+impl Community<'_> {
+    /// A repair of `parts` in this community with `budget` households to move.
+    fn repair(&self, band: Band, parts: Vec<Part>, budget: u64) -> Repair<'_> {
+        Repair::new(self.graph, self.centres, self.previous, self.prefer, band, parts, budget)
+    }
+}
+
 /// The sites (global indices, ascending) of some units.
 pub(super) fn sites_of_units(graph: &UnitGraph, input: &Input, units: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut s: Vec<usize> = units.flat_map(|u| graph.unit_sites[u].iter().map(|&i| input.members[i])).collect();
@@ -83,15 +90,7 @@ impl Ctx<'_> {
             };
             let was = broken(&parts);
             if was > 0 {
-                let mut repair = Repair::new(
-                    graph,
-                    community.centres,
-                    community.previous,
-                    community.prefer,
-                    band,
-                    parts.clone(),
-                    *budget,
-                );
+                let mut repair = community.repair(band, parts.clone(), *budget);
                 repair.run(30);
                 if broken(&repair.parts) < was {
                     *budget = repair.budget();
@@ -168,15 +167,7 @@ impl Ctx<'_> {
         for mut parts in legal {
             if merging && *budget > 0 {
                 // A merge's soft rule: legal grids move towards the preferred layers, within the budget.
-                let mut gather = Repair::new(
-                    graph,
-                    community.centres,
-                    community.previous,
-                    community.prefer,
-                    band,
-                    parts.clone(),
-                    *budget,
-                );
+                let mut gather = community.repair(band, parts.clone(), *budget);
                 if gather.gather_layers(10) {
                     *budget = gather.budget();
                     parts = gather.parts;
@@ -192,6 +183,9 @@ impl Ctx<'_> {
     /// Units of a fresh plan sent back to their previous grid where it stays legal ([`Repair::return_home`]);
     /// grids with a certificate stay as they are, and nothing moves when a unit lies in two fresh grids.
     fn send_home(&self, community: &Community, local: &HashMap<usize, usize>, planned: &mut [Planned], band: Band) {
+        if planned.iter().any(|(_, cert, _)| cert.is_some()) {
+            return;
+        }
         let graph = community.graph;
         let mut part_of_unit: HashMap<usize, usize> = HashMap::new();
         for (p, (sites, _, _)) in planned.iter().enumerate() {
@@ -210,12 +204,7 @@ impl Ctx<'_> {
                 units: part_of_unit.iter().filter(|(_, q)| **q == p).map(|(u, _)| *u).collect(),
             })
             .collect();
-        let fixed: Vec<bool> = planned.iter().map(|(_, cert, _)| cert.is_some()).collect();
-        if fixed.iter().any(|&f| f) {
-            return;
-        }
-        let mut repair =
-            Repair::new(graph, community.centres, community.previous, community.prefer, band, parts, u64::MAX);
+        let mut repair = community.repair(band, parts, u64::MAX);
         if repair.return_home(30) {
             for (p, part) in repair.parts.iter().enumerate() {
                 planned[p].0 = sites_of_units(graph, community.input, part.units.iter().copied());

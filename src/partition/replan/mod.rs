@@ -80,7 +80,7 @@ pub(super) struct Replanning<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum ReplanError {
     /// A locked grid is not in the previous plan.
-    #[error("[replan] locked names grid {0:?}, which is not in the previous plan {1}")]
+    #[error("[replan] locked 中的网格 {0:?} 不在上一版方案 {1} 中 / names a grid that is not in the previous plan")]
     UnknownLock(String, PathBuf),
 }
 
@@ -186,7 +186,6 @@ impl Ctx<'_> {
         rng: &mut ChaCha8Rng,
     ) -> StreetResult {
         let area = &self.d.admin_areas[street];
-        let street_key = area.code.clone().unwrap_or_else(|| area.id.clone());
         let (mut communities, loose) = self.given_communities(street, members);
         let mut community_certs = Vec::new();
         // Built communities: the previous ones, new units joining a linked neighbour's.
@@ -219,34 +218,13 @@ impl Ctx<'_> {
             }
         }
         let number = |id: &str| id.rsplit_once("-C").and_then(|(_, n)| n.parse::<usize>().ok());
-        let mut next = keyed.keys().filter_map(|k| number(k)).max().unwrap_or(0);
+        let next = keyed.keys().filter_map(|k| number(k)).max().unwrap_or(0);
         for (id, sites) in keyed {
             let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
             let name = number(&id).map_or_else(|| id.clone(), |n| self.config.admin.community_name(&area.name, n));
             communities.push(Community { id, name, street, admin_area: None, sites, households, certificate: None });
         }
-        let mut crossings = Vec::new();
-        if !rest.is_empty() {
-            let parts = self.split(&rest, self.config.bands.community, u32::MAX, "community", rng);
-            crossings.extend(parts.crossings);
-            for (sites, cert) in parts.parts {
-                next += 1;
-                let households = sites.iter().map(|&s| u64::from(self.sites[s].households)).sum();
-                let certificate = cert.map(|c| {
-                    community_certs.push(c);
-                    community_certs.len() - 1
-                });
-                communities.push(Community {
-                    id: format!("{street_key}-C{next:02}"),
-                    name: self.config.admin.community_name(&area.name, next),
-                    street,
-                    admin_area: None,
-                    sites,
-                    households,
-                    certificate,
-                });
-            }
-        }
+        let crossings = self.build_communities(street, &rest, next, &mut communities, &mut community_certs, rng);
         // A previous grid now in several communities is at home in the one with most of its households.
         let mut in_community: BTreeMap<(usize, usize), u64> = BTreeMap::new();
         for (ci, c) in communities.iter().enumerate() {
