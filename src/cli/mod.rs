@@ -12,6 +12,7 @@ macro_rules! outln {
 mod compare;
 mod coverage;
 mod districts;
+mod ensemble;
 mod export_graph;
 mod import_osm;
 mod inspect;
@@ -54,6 +55,9 @@ enum Command {
     MergeLayers(merge_layers::Args),
     /// Analysts: exactly K contiguous districts within a population tolerance on a GerryChain/networkx graph.
     Districts(districts::Args),
+    /// Analysts: ReCom ensembles (cut-edges, district-pairs or reversible) with per-step statistics, BEN plans
+    /// and diagnostics across chains.
+    Ensemble(ensemble::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -110,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::MergeLayers(a) => merge_layers::run(a),
         Command::Districts(a) => districts::run(a),
+        Command::Ensemble(a) => ensemble::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

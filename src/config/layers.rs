@@ -14,6 +14,8 @@ pub enum Format {
     Csv,
     /// Parquet with lon/lat columns.
     Parquet,
+    /// ESRI Shapefile (`.shp` with its `.dbf`; the `.cpg` names the text encoding).
+    Shapefile,
 }
 
 impl Format {
@@ -27,6 +29,8 @@ impl Format {
             Some(Format::Csv)
         } else if name.ends_with(".parquet") || name.ends_with(".pq") {
             Some(Format::Parquet)
+        } else if name.ends_with(".shp") {
+            Some(Format::Shapefile)
         } else {
             None
         }

@@ -20,6 +20,8 @@ pub struct GraphJson {
     pub attributes: Vec<Map<String, Value>>,
     /// Undirected edges `(a, b)` with `a < b`, ascending, no duplicates or self-loops.
     pub edges: Vec<(usize, usize)>,
+    /// Attributes of every edge as first listed (`shared_perim`, …; the `id` key removed).
+    pub edge_attributes: Vec<Map<String, Value>>,
 }
 
 impl GraphJson {
@@ -36,6 +38,12 @@ impl GraphJson {
             message: e.to_string(),
         })?;
         let bad = |field: &str, rule: String| LoadError::data(path, None, Some(field), None, rule);
+        if v["type"] == "FeatureCollection" {
+            return Err(bad(
+                "type",
+                "a GeoJSON layer, not a networkx graph: give it with --adjacency rook|queen (and --id-col) to build the graph from its polygons".into(),
+            ));
+        }
         let nodes = v["nodes"].as_array().ok_or_else(|| {
             bad(
                 "nodes",
@@ -82,13 +90,52 @@ impl GraphJson {
                     ));
                 };
                 if i != j {
-                    edges.push((i.min(j), i.max(j)));
+                    let mut attrs = entry.as_object().cloned().unwrap_or_default();
+                    attrs.remove("id");
+                    edges.push(((i.min(j), i.max(j)), attrs));
                 }
             }
         }
-        edges.sort_unstable();
-        edges.dedup();
-        Ok(GraphJson { path: path.to_path_buf(), ids, attributes, edges })
+        // Stable: the first listing of an edge keeps its attributes.
+        edges.sort_by_key(|e| e.0);
+        edges.dedup_by_key(|e| e.0);
+        let (edges, edge_attributes) = edges.into_iter().unzip();
+        Ok(GraphJson { path: path.to_path_buf(), ids, attributes, edges, edge_attributes })
+    }
+
+    /// A numeric node attribute, `None` where it is missing or not a number.
+    pub fn node_numbers(&self, column: &str) -> Vec<Option<f64>> {
+        self.attributes.iter().map(|a| a.get(column).and_then(number)).collect()
+    }
+
+    /// A numeric edge attribute, `None` where it is missing or not a number.
+    pub fn edge_numbers(&self, column: &str) -> Vec<Option<f64>> {
+        self.edge_attributes.iter().map(|a| a.get(column).and_then(number)).collect()
+    }
+
+    /// The population of every node from `column`; with `round` fractional values (prorated populations)
+    /// are rounded by largest remainder so that the total is the rounded total, else they are refused.
+    pub fn population_rounded(&self, column: &str, round: bool) -> Result<Vec<u64>, LoadError> {
+        if !round {
+            return self.population(column);
+        }
+        let values: Vec<f64> = self
+            .attributes
+            .iter()
+            .zip(&self.ids)
+            .map(|(attrs, id)| match attrs.get(column).and_then(number) {
+                Some(x) if (0.0..=4.0e9).contains(&x) => Ok(x),
+                other => Err(LoadError::data(
+                    &self.path,
+                    None,
+                    Some(column),
+                    other.map(|x| x.to_string()),
+                    format!("node {id}: missing, NaN, negative or above 4,000,000,000: a population is needed"),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        let total = values.iter().sum::<f64>().round() as u64;
+        Ok(crate::estimate::apportion_rounded(&values, total).into_iter().map(u64::from).collect())
     }
 
     /// The whole, non-negative population of every node from attribute `column` (a number, or a number
@@ -105,18 +152,25 @@ impl GraphJson {
                     let names: Vec<&str> = attrs.keys().map(String::as_str).take(30).collect();
                     err(None, &format!("no such attribute (attributes: {})", names.join(", ")))
                 })?;
-                let n = match value {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse::<f64>().ok(),
-                    _ => None,
-                };
-                match n {
+                match number(value) {
                     Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9.0e15 => Ok(x as u64),
-                    Some(x) => Err(err(Some(x.to_string()), "a population is a whole number ≥ 0")),
+                    Some(x) => Err(err(
+                        Some(x.to_string()),
+                        "a population is a whole number ≥ 0 (prorated populations: --round-population rounds them, keeping the rounded total)",
+                    )),
                     None => Err(err(Some(value.to_string()), "missing or not a number (NaN?): a population is needed")),
                 }
             })
             .collect()
+    }
+}
+
+/// A number, or a number written as text.
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
     }
 }
 

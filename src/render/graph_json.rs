@@ -58,3 +58,33 @@ pub fn graph_json(d: &Dataset, config: &PlanConfig, street: Option<usize>) -> Va
         "adjacency": adjacency,
     })
 }
+
+/// An analyst's graph (read, or built from polygons) as networkx adjacency JSON: node ids as read, every
+/// attribute, `shared_perim` and other edge attributes on both directions of each edge.
+pub fn analyst_graph_json(g: &crate::load::graph_json::GraphJson, built_by: &str) -> Value {
+    let nodes: Vec<Value> = g
+        .ids
+        .iter()
+        .zip(&g.attributes)
+        .map(|(id, attrs)| {
+            let mut node = attrs.clone();
+            node.insert("id".into(), Value::String(id.clone()));
+            Value::Object(node)
+        })
+        .collect();
+    let mut adjacency: Vec<Vec<Value>> = vec![Vec::new(); g.ids.len()];
+    for (&(a, b), attrs) in g.edges.iter().zip(&g.edge_attributes) {
+        for (x, y) in [(a, b), (b, a)] {
+            let mut e = attrs.clone();
+            e.insert("id".into(), Value::String(g.ids[y].clone()));
+            adjacency[x].push(Value::Object(e));
+        }
+    }
+    json!({
+        "directed": false,
+        "multigraph": false,
+        "graph": {"written_by": built_by, "source": g.path.display().to_string()},
+        "nodes": nodes,
+        "adjacency": adjacency,
+    })
+}

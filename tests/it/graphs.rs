@@ -71,3 +71,21 @@ fn districts_on_arkansas_are_exactly_35_contiguous_within_two_percent_and_seeded
     let o = run(&dir.path().join("c"), "3000");
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("1 ≤ K ≤ 2294"));
 }
+
+#[test]
+fn prorated_populations_round_by_largest_remainder_and_islands_get_a_proof_not_a_different_k() {
+    let g = GraphJson::read(&dataset("redistricting/RI_precincts.rook.json.gz"), 1 << 30).unwrap();
+    let rounded = g.population_rounded("TOTPOP", true).unwrap();
+    let exact: f64 = g.node_numbers("TOTPOP").iter().map(|x| x.unwrap()).sum();
+    assert_eq!(rounded.iter().sum::<u64>(), exact.round() as u64, "the rounded total kept");
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("districts")
+        .arg(dataset("redistricting/RI_precincts.rook.json.gz"))
+        .args(["--pop-col", "TOTPOP", "--round-population", "--districts", "2", "--out"])
+        .arg(dir.path().join("ri"))
+        .output()
+        .unwrap();
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && msg.contains("5 connected components") && msg.contains("proof"), "{msg}");
+}

@@ -6,6 +6,7 @@ mod checker;
 mod cli;
 mod coverage;
 mod crs_real;
+mod ensemble;
 mod formats;
 mod fuzz_replay;
 mod golden;

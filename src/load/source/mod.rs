@@ -6,10 +6,12 @@ mod geojson;
 mod parquet;
 mod parquet_footer;
 mod parquet_thrift;
+mod shapefile;
 
 pub use self::csv::read_csv;
 pub use self::geojson::read_geojson;
 pub use self::parquet::read_parquet;
+pub use self::shapefile::read_shapefile;
 
 use super::error::{Item, LoadError};
 use crate::config::{DecimalMark, Delimiter, Encoding, Format, LayerSpec};
@@ -130,7 +132,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, LoadError
                 None,
                 None,
                 None,
-                "unknown file type: name the format in the plan (format = \"geojson\" | \"csv\" | \"parquet\")",
+                "unknown file type: name the format in the plan (format = \"geojson\" | \"csv\" | \"parquet\" | \"shapefile\")",
             ));
         }
     };
@@ -138,6 +140,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, LoadError
         Format::Geojson => read_geojson(path, options),
         Format::Csv => read_csv(path, options),
         Format::Parquet => read_parquet(path, options),
+        Format::Shapefile => read_shapefile(path, options),
     }
 }
 

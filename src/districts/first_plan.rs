@@ -155,7 +155,7 @@ fn share_districts(graph: &UnitGraph, components: &[Vec<usize>], k: u64, band: B
 }
 
 /// Populations, deviation, cut edges and contiguity of a plan, from the edges alone.
-fn score(
+pub fn score(
     district: Vec<usize>,
     edges: &[(usize, usize)],
     population: &[u64],
