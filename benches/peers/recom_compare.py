@@ -35,6 +35,7 @@ GRAPHS = [
     ("DE precincts", SHARED / "DE_precincts.rook.json.gz", "TOTPOP", 21),
     ("RI precincts", Path("datasets/redistricting/RI_precincts.rook.json.gz"), "TOTPOP", 2),
     ("IA counties", SHARED / "IA_counties.rook.json.gz", "TOTPOP", 4),
+    ("NH wards", SHARED / "NH_wards.rook.json.gz", "TOTPOP", 2),
 ]
 VARIANTS = [("cut-edges", "cut-edges-ust", "cut_edges"), ("district-pairs", "district-pairs-ust", "district_pairs"),
             ("reversible", "reversible", None)]
@@ -99,12 +100,16 @@ def score(doc, assignment, k, eps):
             "contiguous": contiguous and len(dist_pop) == k, "within_eps": dev <= eps + 1e-12}
 
 
+class Failed(Exception):
+    pass
+
+
 def run(cmd):
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{p.stderr}")
+        raise Failed(p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}")
     return wall
 
 
@@ -174,8 +179,13 @@ def main():
         gp_times, gp_scores, gc_times, gc_scores = [], [], [], []
         for s in range(1, args.seeds + 1):
             out = work / f"first_{name.replace(' ', '_')}_{s}"
-            wall = run([BIN, "districts", doc_path, "--pop-col", "pop", "--districts", str(k), "--tolerance",
-                        str(args.eps), "--seed", str(s), "--out", out])
+            try:
+                wall = run([BIN, "districts", doc_path, "--pop-col", "pop", "--districts", str(k), "--tolerance",
+                            str(args.eps), "--seed", str(s), "--out", out])
+            except Failed as e:  # a proof that no plan exists (islands): recorded, not hidden
+                gp_scores.append({"error": str(e)[:300]})
+                gp_times.append(None)
+                break
             run_json = json.loads((out / "run.json").read_text())
             gp_times.append(run_json["timings_s"]["districts"])
             with open(out / "assignment.csv") as f:
@@ -194,6 +204,14 @@ def main():
                 gc_scores.append({"error": f"{type(e).__name__}: {e}"[:200]})
         row["first_plan"] = {"gridplan_s": gp_times, "gridplan": gp_scores, "gerrychain_s": gc_times,
                              "gerrychain": gc_scores}
+        if gp_times[0] is None:
+            try:
+                gc_times.append(gerrychain_first(doc_path, k, args.eps, 1)[0])
+            except Exception as e:
+                gc_scores.append({"error": f"{type(e).__name__}: {e}"[:200]})
+            rows.append(row)
+            print(name, json.dumps(row["first_plan"]), flush=True)
+            continue
         # Chains from the same starting plan.
         for ours, theirs, gc_variant in VARIANTS:
             entry = {}

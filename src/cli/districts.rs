@@ -28,6 +28,70 @@ pub struct GraphArgs {
     pub round_population: bool,
 }
 
+/// Hard constraints on the plans (both commands).
+#[derive(Debug, clap::Args)]
+pub struct ConstraintArgs {
+    /// Keep units whole: node attributes whose values together name a group (e.g. `COUNTYFP20` or
+    /// `COUNTYFP20,TRACTCE20`); each group connected on the edges lies in one district.
+    #[arg(long, value_delimiter = ',')]
+    pub keep_whole: Vec<String>,
+    /// Nest in a parent layer: a node attribute naming each unit's parent (e.g. a congressional district);
+    /// no district crosses two parents, each parent gets a whole number of districts.
+    #[arg(long)]
+    pub nest_in: Option<String>,
+    /// Edges that may not be cut: a CSV with columns `a,b` (node ids).
+    #[arg(long)]
+    pub uncuttable: Option<PathBuf>,
+}
+
+impl ConstraintArgs {
+    /// The constraints on this graph, with the graph's node attributes and ids.
+    pub fn build(&self, g: &GraphJson) -> anyhow::Result<gridplan::districts::constraints::Constraints> {
+        let whole = (!self.keep_whole.is_empty()).then(|| labels(g, &self.keep_whole)).transpose()?;
+        let nest = self.nest_in.as_ref().map(|c| labels(g, std::slice::from_ref(c))).transpose()?;
+        let mut uncuttable = Vec::new();
+        if let Some(path) = &self.uncuttable {
+            let index: std::collections::HashMap<&str, usize> =
+                g.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            for (a, b) in gridplan::load::run::read_pairs(path, "a", "b")? {
+                let node = |id: &str| {
+                    index
+                        .get(id)
+                        .copied()
+                        .with_context(|| format!("{}: {id} is not a node of the graph", path.display()))
+                };
+                let (x, y) = (node(&a)?, node(&b)?);
+                let e = g
+                    .edges
+                    .binary_search(&(x.min(y), x.max(y)))
+                    .map_err(|_| anyhow::anyhow!("{}: {a} – {b} is not an edge of the graph", path.display()))?;
+                uncuttable.push(e);
+            }
+        }
+        Ok(gridplan::districts::constraints::Constraints { uncuttable, whole, nest })
+    }
+}
+
+/// Dense labels from the values of `columns` (joined), every node needing one.
+fn labels(g: &GraphJson, columns: &[String]) -> anyhow::Result<Vec<u32>> {
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    g.attributes
+        .iter()
+        .zip(&g.ids)
+        .map(|(attrs, id)| {
+            let key: Vec<String> = columns
+                .iter()
+                .map(|c| match attrs.get(c) {
+                    Some(v) if !v.is_null() => Ok(v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+                    _ => anyhow::bail!("{}: node {id}: {c}: missing (every node needs a value)", g.path.display()),
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let next = index.len() as u32;
+            Ok(*index.entry(key.join("\u{1f}")).or_insert(next))
+        })
+        .collect()
+}
+
 /// An analyst's graph, read.
 pub struct Loaded {
     /// The graph as read.
@@ -73,6 +137,8 @@ impl GraphArgs {
 pub struct Args {
     #[command(flatten)]
     input: GraphArgs,
+    #[command(flatten)]
+    constraints: ConstraintArgs,
     /// How many districts (exactly this many, or an error).
     #[arg(long)]
     districts: u64,
@@ -95,16 +161,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let staged = super::output::open(&args.out, "districts", None, vec![graph_path.clone()], Vec::new())?;
     let g = args.input.load()?;
     let t1 = std::time::Instant::now();
-    let plan = gridplan::districts::districts(
-        g.json.ids.len(),
-        &g.json.edges,
-        &g.population,
+    let constraints = args.constraints.build(&g.json)?;
+    let reduced =
+        gridplan::districts::constraints::reduce(g.json.ids.len(), &g.json.edges, &g.population, &constraints)
+            .map_err(anyhow::Error::msg)?;
+    for (group, pieces) in &reduced.split_groups {
+        eprintln!(
+            "note: --keep-whole group {group} is in {pieces} pieces on the graph's edges: each piece is kept whole"
+        );
+    }
+    let nested = if args.constraints.nest_in.is_some() { " (nested: every parent is a separate piece)" } else { "" };
+    let first = gridplan::districts::districts(
+        reduced.population.len(),
+        &reduced.edges,
+        &reduced.population,
         args.districts,
         args.tolerance,
         args.seed,
         args.attempts,
     )
-    .with_context(|| format!("{} districts on {}", args.districts, graph_path.display()))?;
+    .with_context(|| format!("{} districts on {}{nested}", args.districts, graph_path.display()))?;
+    let plan = gridplan::districts::score(
+        reduced.expand(&first.district),
+        &g.json.edges,
+        &g.population,
+        args.districts,
+        first.ideal,
+        first.per_component,
+    );
     let t_plan = t1.elapsed();
     args.input.write_built_graph(&g, &staged)?;
     let mut w = staged.create("assignment.csv")?;
@@ -119,6 +203,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "pop_col": args.input.pop_col,
         "adjacency": args.input.adjacency,
         "population_rounded": args.input.round_population,
+        "constraints": {
+            "keep_whole": args.constraints.keep_whole,
+            "nest_in": args.constraints.nest_in,
+            "uncuttable_edges": constraints.uncuttable.len(),
+            "units_after_contraction": reduced.population.len(),
+            "edges_between_parents": reduced.between_parents.len(),
+            "groups_in_pieces": reduced.split_groups.len(),
+        },
         "nodes": g.json.ids.len(),
         "edges": g.json.edges.len(),
         "districts": args.districts,

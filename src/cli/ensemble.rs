@@ -3,10 +3,11 @@
 use super::districts::{GraphArgs, Loaded};
 use anyhow::{Context, bail};
 use gridplan::districts::ben::{HEADER, PlanFormat, PlanWriter};
+use gridplan::districts::constraints::{Reduced, chain_graph, reduce};
+use gridplan::districts::districts;
 use gridplan::districts::ensemble::{self, Setup};
 use gridplan::districts::recom::{PairRetry, Params, Variant};
 use gridplan::districts::stats::{Geometry, NodeData};
-use gridplan::districts::{Graph, districts};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(flatten)]
     input: GraphArgs,
+    #[command(flatten)]
+    constraints: super::districts::ConstraintArgs,
     /// Number of districts; each chain starts from its own first plan (`gridplan districts`, seed + chain).
     #[arg(long, required_unless_present = "initial")]
     districts: Option<u64>,
@@ -72,21 +75,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let staged = super::output::open(&args.out, "ensemble", None, vec![args.input.graph.clone()], Vec::new())?;
     let g = args.input.load()?;
     args.input.write_built_graph(&g, &staged)?;
-    let population: Vec<u32> = g
-        .population
-        .iter()
-        .map(|&p| u32::try_from(p))
-        .collect::<Result<_, _>>()
-        .context("a node's population above 4,294,967,295")?;
-    let graph = Graph::new(population, &g.json.edges).map_err(anyhow::Error::msg)?;
-    let data = node_data(&g, &args)?;
+    let constraints = args.constraints.build(&g.json)?;
+    let reduced = reduce(g.json.ids.len(), &g.json.edges, &g.population, &constraints).map_err(anyhow::Error::msg)?;
+    let graph = chain_graph(&reduced).map_err(anyhow::Error::msg)?;
+    let data = node_data(&g, &args, &reduced)?;
     let t_first = std::time::Instant::now();
-    let (k, initial) = starting_plans(&g, &args)?;
+    let (k, initial) = starting_plans(&g, &args, &reduced)?;
     let first_plan_s = t_first.elapsed().as_secs_f64();
     let ideal = graph.total_population() as f64 / k as f64;
     let (min, max) = ((ideal * (1.0 - args.tolerance)).ceil() as u64, (ideal * (1.0 + args.tolerance)).floor() as u64);
     let params = Params { variant: args.variant, min, max, balance_ub: args.balance_ub, retry: args.pair_retry };
-    let setup = Setup { graph: &graph, data: &data, k, params, steps: args.steps, seed: args.seed, thin: args.thin };
+    let expand = (!reduced.is_identity()).then_some(reduced.node_of.as_slice());
+    let setup =
+        Setup { graph: &graph, data: &data, k, params, steps: args.steps, seed: args.seed, thin: args.thin, expand };
     let plans_name = match args.plans {
         PlanFormat::Ben => Some("plans.ben"),
         PlanFormat::Jsonl => Some("plans.jsonl"),
@@ -124,8 +125,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "pop_col": args.input.pop_col,
         "adjacency": args.input.adjacency,
         "population_rounded": args.input.round_population,
-        "nodes": graph.len(),
-        "edges": graph.edges.len(),
+        "nodes": g.json.ids.len(),
+        "edges": g.json.edges.len(),
+        "constraints": {
+            "keep_whole": args.constraints.keep_whole,
+            "nest_in": args.constraints.nest_in,
+            "uncuttable_edges": constraints.uncuttable.len(),
+            "units_after_contraction": graph.len(),
+            "edges_between_parents": reduced.between_parents.len(),
+        },
         "districts": k,
         "tolerance": args.tolerance,
         "population_bounds": [min, max],
@@ -182,8 +190,9 @@ fn concatenate(
     Ok(())
 }
 
-/// Sums, geometry (when the graph carries GerryChain's `area`, `boundary_perim` and `shared_perim`) and counties.
-fn node_data(g: &Loaded, args: &Args) -> anyhow::Result<NodeData> {
+/// Sums, geometry (when the graph carries GerryChain's `area`, `boundary_perim` and `shared_perim`) and
+/// counties, on the chain's (reduced) nodes.
+fn node_data(g: &Loaded, args: &Args, r: &Reduced) -> anyhow::Result<NodeData> {
     let json = &g.json;
     let mut sums = Vec::new();
     for col in &args.sums {
@@ -191,37 +200,55 @@ fn node_data(g: &Loaded, args: &Args) -> anyhow::Result<NodeData> {
         if let Some(i) = values.iter().position(Option::is_none) {
             bail!("{}: node {}: --sum {col}: missing or not a number", json.path.display(), json.ids[i]);
         }
-        sums.push((col.clone(), values.into_iter().map(|v| v.unwrap_or(0.0)).collect()));
+        let values: Vec<f64> = values.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+        sums.push((col.clone(), r.sum(&values)));
     }
     let all = |v: Vec<Option<f64>>| v.into_iter().collect::<Option<Vec<f64>>>();
     // GerryChain gives `boundary_perim` to boundary nodes only: elsewhere it is 0.
-    let boundary_perim = json.node_numbers("boundary_perim").into_iter().map(|b| b.unwrap_or(0.0)).collect();
+    let boundary: Vec<f64> = json.node_numbers("boundary_perim").into_iter().map(|b| b.unwrap_or(0.0)).collect();
     let geometry = match (all(json.node_numbers("area")), all(json.edge_numbers("shared_perim"))) {
-        (Some(area), Some(shared_perim)) => Some(Geometry { area, boundary_perim, shared_perim }),
+        (Some(area), Some(shared)) => {
+            // Edges between parents are outside the chain's graph and always cut: their length is boundary.
+            let mut boundary_perim = r.sum(&boundary);
+            for &e in &r.between_parents {
+                let (a, b) = json.edges[e];
+                boundary_perim[r.node_of[a] as usize] += shared[e];
+                boundary_perim[r.node_of[b] as usize] += shared[e];
+            }
+            let shared_perim = r.origin.iter().map(|&e| shared[e]).collect();
+            Some(Geometry { area: r.sum(&area), boundary_perim, shared_perim })
+        }
         _ => None,
     };
     let county = match &args.county {
         None => None,
         Some(col) => {
             let mut labels: HashMap<String, u32> = HashMap::new();
-            let mut out = Vec::with_capacity(json.ids.len());
-            for (attrs, id) in json.attributes.iter().zip(&json.ids) {
-                let v = attrs
+            let mut out = vec![u32::MAX; r.population.len()];
+            for (v, (attrs, id)) in json.attributes.iter().zip(&json.ids).enumerate() {
+                let value = attrs
                     .get(col)
                     .filter(|v| !v.is_null())
                     .ok_or_else(|| anyhow::anyhow!("{}: node {id}: --county {col}: missing", json.path.display()))?;
-                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
                 let next = labels.len() as u32;
-                out.push(*labels.entry(text).or_insert(next));
+                let label = *labels.entry(text).or_insert(next);
+                let slot = &mut out[r.node_of[v] as usize];
+                if *slot != u32::MAX && *slot != label {
+                    bail!(
+                        "--county {col}: node {id} was made one unit with nodes of another county (--keep-whole / --uncuttable): county splits are counted on whole units only"
+                    );
+                }
+                *slot = label;
             }
             Some((out, labels.len()))
         }
     };
-    Ok(NodeData { sums, geometry, county })
+    Ok(NodeData { sums, geometry, county, cut_offset: r.between_parents.len() })
 }
 
 /// K and each chain's starting plan (0-based districts).
-fn starting_plans(g: &Loaded, args: &Args) -> anyhow::Result<(usize, Vec<Vec<u32>>)> {
+fn starting_plans(g: &Loaded, args: &Args, r: &Reduced) -> anyhow::Result<(usize, Vec<Vec<u32>>)> {
     let json = &g.json;
     if let Some(initial) = &args.initial {
         let labels: Vec<String> = if std::path::Path::new(initial).is_file() {
@@ -247,7 +274,17 @@ fn starting_plans(g: &Loaded, args: &Args) -> anyhow::Result<(usize, Vec<Vec<u32
         distinct.sort_by(|a, b| natural(a, b));
         distinct.dedup();
         let index: HashMap<&String, u32> = distinct.iter().enumerate().map(|(i, &l)| (l, i as u32)).collect();
-        let plan = labels.iter().map(|l| index[l]).collect();
+        let mut plan = vec![u32::MAX; r.population.len()];
+        for (v, l) in labels.iter().enumerate() {
+            let slot = &mut plan[r.node_of[v] as usize];
+            if *slot != u32::MAX && *slot != index[l] {
+                bail!(
+                    "--initial {initial}: node {} is split from a unit it must stay with (--keep-whole / --uncuttable / --nest-in)",
+                    json.ids[v]
+                );
+            }
+            *slot = index[l];
+        }
         if args.districts.is_some_and(|k| k as usize != distinct.len()) {
             bail!(
                 "--initial {initial} has {} districts, --districts says {}",
@@ -261,7 +298,7 @@ fn starting_plans(g: &Loaded, args: &Args) -> anyhow::Result<(usize, Vec<Vec<u32
     let plans = (0..args.chains)
         .map(|c| {
             let d =
-                districts(json.ids.len(), &json.edges, &g.population, k, args.tolerance, args.seed + c as u64, 1000)
+                districts(r.population.len(), &r.edges, &r.population, k, args.tolerance, args.seed + c as u64, 1000)
                     .with_context(|| format!("the first plan of chain {c}"))?;
             Ok(d.district.iter().map(|&x| x as u32 - 1).collect())
         })

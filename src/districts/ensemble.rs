@@ -69,6 +69,9 @@ pub struct Setup<'a> {
     pub seed: u64,
     /// Write the plan every `thin` steps (the starting plan always).
     pub thin: u64,
+    /// The chain's node of every original node, when constraints contracted the graph: plans are written
+    /// for the original nodes.
+    pub expand: Option<&'a [u32]>,
 }
 
 /// Runs one chain from `initial`, writing statistics to `stats` and plans to `plans`.
@@ -89,13 +92,22 @@ pub fn run_chain<S: Write, P: Write>(
     let mut line = String::with_capacity(1 << 16);
     let mut scalars = tally.scalars(&chain, setup.data, ideal);
     tally.write_line(&mut line, chain_index, 0, None, &chain, setup.data, &scalars);
-    plans.sample(&chain.assignment).map_err(io)?;
+    let mut expanded = Vec::new();
+    let mut write_plan = |plans: &mut PlanWriter<P>, assignment: &[u32]| match setup.expand {
+        None => plans.sample(assignment),
+        Some(node_of) => {
+            expanded.clear();
+            expanded.extend(node_of.iter().map(|&r| assignment[r as usize]));
+            plans.sample(&expanded)
+        }
+    };
+    write_plan(plans, &chain.assignment).map_err(io)?;
     let mut report = ChainReport {
         steps: setup.steps,
         accepted: 0,
         self_loops: SelfLoops::default(),
         trees: 0,
-        cut_edges_first: chain.cut_edges(),
+        cut_edges_first: chain.cut_edges() + setup.data.cut_offset,
         cut_edges_last: 0,
         seconds: 0.0,
         steps_per_s: 0.0,
@@ -127,12 +139,12 @@ pub fn run_chain<S: Write, P: Write>(
             line.clear();
         }
         if s % setup.thin.max(1) == 0 {
-            plans.sample(&chain.assignment).map_err(io)?;
+            write_plan(plans, &chain.assignment).map_err(io)?;
         }
     }
     stats.write_all(line.as_bytes()).and_then(|()| stats.flush()).map_err(io)?;
     report.trees = chain.trees;
-    report.cut_edges_last = chain.cut_edges();
+    report.cut_edges_last = chain.cut_edges() + setup.data.cut_offset;
     report.seconds = t0.elapsed().as_secs_f64();
     report.steps_per_s = setup.steps as f64 / report.seconds.max(1e-9);
     Ok(report)

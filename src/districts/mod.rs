@@ -5,6 +5,7 @@
 
 pub mod adjacency;
 pub mod ben;
+pub mod constraints;
 pub mod diagnostics;
 pub mod ensemble;
 mod first_plan;

@@ -15,6 +15,8 @@ pub struct NodeData {
     pub geometry: Option<Geometry>,
     /// Group of every node (county) for split counts, as dense labels `0..groups`.
     pub county: Option<(Vec<u32>, usize)>,
+    /// Edges cut in every plan and not in the chain's graph (between the parents of a nested plan).
+    pub cut_offset: usize,
 }
 
 /// Area and perimeters in one unit of length.
@@ -143,7 +145,7 @@ impl Tally {
     pub fn scalars(&self, chain: &Chain, data: &NodeData, ideal: f64) -> Scalars {
         let max_deviation = chain.populations.iter().map(|&p| (p as f64 - ideal).abs() / ideal).fold(0.0, f64::max);
         Scalars {
-            cut_edges: chain.cut_edges() as f64,
+            cut_edges: (chain.cut_edges() + data.cut_offset) as f64,
             max_deviation,
             county_splits: if data.county.is_some() { f64::from(self.county_splits) } else { f64::NAN },
             polsby_popper_mean: if data.geometry.is_some() {
@@ -177,7 +179,12 @@ impl Tally {
                 let _ = write!(out, ",\"accepted\":false,\"self_loop\":\"{}\"", r.name());
             }
         }
-        let _ = write!(out, ",\"cut_edges\":{},\"max_deviation\":{}", chain.cut_edges(), finite(scalars.max_deviation));
+        let _ = write!(
+            out,
+            ",\"cut_edges\":{},\"max_deviation\":{}",
+            chain.cut_edges() + data.cut_offset,
+            finite(scalars.max_deviation)
+        );
         out.push_str(",\"populations\":");
         list(out, chain.populations.iter().map(|&p| p as f64));
         if data.county.is_some() {

@@ -125,6 +125,31 @@ pub fn read_id_table(path: &Path, key: &str, value: &str) -> Result<HashMap<Stri
     Ok(out)
 }
 
+/// Reads the pairs of a two-column table (edges `a,b`: node ids), in file order.
+pub fn read_pairs(path: &Path, first: &str, second: &str) -> Result<Vec<(String, String)>, LoadError> {
+    let io = |cause: std::io::Error| LoadError::Io { path: path.to_path_buf(), cause };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut reader = csv::Reader::from_reader(text);
+    let headers = reader.headers().map_err(|e| LoadError::data(path, Some(Item::Row(1)), None, None, e.to_string()))?;
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| LoadError::data(path, Some(Item::Row(1)), Some(name), None, "the header needs this column"))
+    };
+    let (a, b) = (column(first)?, column(second)?);
+    reader
+        .records()
+        .enumerate()
+        .map(|(n, row)| {
+            let row = row.map_err(|e| LoadError::data(path, Some(Item::Row(n + 2)), None, None, e.to_string()))?;
+            let cell = |i: usize| csv_unescape(row.get(i).unwrap_or("").trim()).to_string();
+            Ok((cell(a), cell(b)))
+        })
+        .collect()
+}
+
 /// Reads a workers table: a CSV with `grid_id` and `workers` columns (UTF-8, optional BOM).
 pub fn read_workers(path: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadError> {
     let io = |cause: std::io::Error| LoadError::Io { path: path.to_path_buf(), cause };

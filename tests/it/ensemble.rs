@@ -245,3 +245,107 @@ fn rook_adjacency_of_the_delaware_shapefile_is_gerrychains_graph_of_it() {
     let qs: BTreeSet<_> = queen.edges.iter().collect();
     assert!(ours.edges.iter().all(|e| qs.contains(e)) && queen.edges.len() > ours.edges.len());
 }
+
+#[test]
+fn tracts_kept_whole_and_uncuttable_edges_hold_in_the_first_plan_and_in_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dataset("redistricting/AR_2020_blockgroups.gerrychain.json.gz");
+    let g = GraphJson::read(&graph, 1 << 30).unwrap();
+    // Three edges that may not be cut (between tracts, so not already inside a whole unit).
+    let tract = |v: usize| format!("{}{}", g.attributes[v]["COUNTYFP20"], g.attributes[v]["TRACTCE20"]);
+    let fixed: Vec<(usize, usize)> =
+        g.edges.iter().copied().filter(|&(a, b)| tract(a) != tract(b)).step_by(700).take(3).collect();
+    let csv = dir.path().join("fixed.csv");
+    let rows: String = fixed.iter().map(|&(a, b)| format!("{},{}\n", g.ids[a], g.ids[b])).collect();
+    std::fs::write(&csv, format!("a,b\n{rows}")).unwrap();
+    let out = dir.path().join("e");
+    let o = bin()
+        .arg("ensemble")
+        .arg(&graph)
+        .args(["--pop-col", "tot_pop_20", "--districts", "35", "--keep-whole", "COUNTYFP20,TRACTCE20", "--uncuttable"])
+        .arg(&csv)
+        .args(["--steps", "150", "--chains", "2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plans = decode_ben(&out.join("plans.ben"));
+    assert_eq!(plans.len(), 302);
+    for plan in &plans {
+        let mut district_of_tract: BTreeMap<String, u16> = BTreeMap::new();
+        for (v, &d) in plan.iter().enumerate() {
+            assert_eq!(*district_of_tract.entry(tract(v)).or_insert(d), d, "a tract split");
+        }
+        assert!(fixed.iter().all(|&(a, b)| plan[a] == plan[b]), "an uncuttable edge cut");
+    }
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["constraints"]["uncuttable_edges"], 3);
+    assert!(run["constraints"]["units_after_contraction"].as_u64().unwrap() < 823);
+}
+
+#[test]
+fn nested_districts_stay_in_their_parent_and_cut_edges_count_the_edges_between_parents() {
+    // A 10 × 6 lattice as networkx JSON, parents the left and right halves: 4 districts, 2 in each half.
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (10, 6);
+    let nodes: Vec<serde_json::Value> = (0..w * h)
+        .map(|i| serde_json::json!({"id": i, "pop": 10, "half": if i % w < w / 2 { "L" } else { "R" }}))
+        .collect();
+    let adjacency: Vec<Vec<serde_json::Value>> = (0..w * h)
+        .map(|i| {
+            let mut n = Vec::new();
+            if i % w > 0 {
+                n.push(serde_json::json!({"id": i - 1}))
+            }
+            if i % w + 1 < w {
+                n.push(serde_json::json!({"id": i + 1}))
+            }
+            if i >= w {
+                n.push(serde_json::json!({"id": i - w}))
+            }
+            if i + w < w * h {
+                n.push(serde_json::json!({"id": i + w}))
+            }
+            n
+        })
+        .collect();
+    let path = dir.path().join("lattice.json");
+    std::fs::write(&path, serde_json::json!({"directed": false, "multigraph": false, "graph": [], "nodes": nodes, "adjacency": adjacency}).to_string()).unwrap();
+    let out = dir.path().join("n");
+    let o = bin()
+        .arg("ensemble")
+        .arg(&path)
+        .args([
+            "--pop-col",
+            "pop",
+            "--districts",
+            "4",
+            "--tolerance",
+            "0.1",
+            "--nest-in",
+            "half",
+            "--steps",
+            "300",
+            "--plans",
+            "jsonl",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let g = GraphJson::read(&path, 1 << 20).unwrap();
+    let plans = std::fs::read_to_string(out.join("plans.jsonl")).unwrap();
+    let stats = std::fs::read_to_string(out.join("stats.jsonl")).unwrap();
+    for (p, s) in plans.lines().zip(stats.lines()) {
+        let p: serde_json::Value = serde_json::from_str(p).unwrap();
+        let plan: Vec<u64> = p["assignment"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+        let mut half_of: BTreeMap<u64, bool> = BTreeMap::new();
+        for (v, &d) in plan.iter().enumerate() {
+            assert_eq!(*half_of.entry(d).or_insert(v % w < w / 2), v % w < w / 2, "a district across the halves");
+        }
+        let cut = g.edges.iter().filter(|&&(a, b)| plan[a] != plan[b]).count();
+        let s: serde_json::Value = serde_json::from_str(s).unwrap();
+        assert_eq!(s["cut_edges"], cut as u64, "the 6 edges between the halves are counted");
+    }
+}
