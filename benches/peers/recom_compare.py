@@ -205,10 +205,13 @@ def main():
         row["first_plan"] = {"gridplan_s": gp_times, "gridplan": gp_scores, "gerrychain_s": gc_times,
                              "gerrychain": gc_scores}
         if gp_times[0] is None:
-            try:
-                gc_times.append(gerrychain_first(doc_path, k, args.eps, 1)[0])
-            except Exception as e:
-                gc_scores.append({"error": f"{type(e).__name__}: {e}"[:200]})
+            for s in range(1, args.seeds + 1):
+                try:
+                    secs, gc_plan = gerrychain_first(doc_path, k, args.eps, s)
+                    gc_times.append(secs)
+                    gc_scores.append(score(doc, gc_plan, k, args.eps))
+                except Exception as e:
+                    gc_scores.append({"error": f"{type(e).__name__}: {e}"[:200]})
             rows.append(row)
             print(name, json.dumps(row["first_plan"]), flush=True)
             continue
