@@ -104,6 +104,14 @@ pub fn run(
     let check = crate::partition::check::check(d, &partition, config);
     timed("partition", &mut timings, t);
 
+    let legal = (config.ensemble.steps > 0).then(|| {
+        stage("legal plans");
+        let t = Instant::now();
+        let l = crate::partition::legal_plans::legal_plans(d, config, &partition, seed);
+        timed("legal_plans", &mut timings, t);
+        l
+    });
+
     stage("outlines");
     let t = Instant::now();
     let grids = crate::grids::grids(d, &partition, config);
@@ -152,6 +160,9 @@ pub fn run(
         micro_outlines: &micro_outlines,
     };
     workload_run.write_files(&staged)?;
+    if let Some(l) = &legal {
+        crate::render::legal_plans::write(&staged, l)?;
+    }
     let mut all_timings = timings.clone();
     all_timings.push(("writing", t.elapsed()));
     crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &grids, &check, seed, &all_timings)?;
@@ -168,6 +179,7 @@ pub fn run(
             sitings: &sitings,
             coverage_by_grid: &workload_run.coverage_by_grid(),
             seed,
+            legal_plans: legal.as_ref(),
         },
     )?;
     let dir = staged.commit()?;

@@ -72,6 +72,8 @@ impl Plan {
             self.in_range(&format!("dedicated.kinds.{kind}.min_area_m2"), k.min_area_m2, incl(0.0, 1e8))?;
         }
         self.check_coverage()?;
+        self.in_range("ensemble.steps", c.ensemble.steps as f64, incl(0.0, 10_000_000.0))?;
+        self.in_range("ensemble.chains", c.ensemble.chains as f64, incl(1.0, 64.0))?;
         if let Some(pct) = c.replan.max_moved_pct {
             self.in_range("replan.max_moved_pct", pct, incl(0.0, 100.0))?;
         }

@@ -3,10 +3,12 @@
 //! checked against its documented range (`check`).
 
 mod check;
+mod ensemble;
 mod layers;
 mod params;
 mod replan;
 
+pub use ensemble::*;
 pub use layers::*;
 pub use params::*;
 pub use replan::*;
@@ -99,6 +101,9 @@ pub struct PlanConfig {
     /// Rerunning from a previous plan.
     #[serde(default)]
     pub replan: ReplanParams,
+    /// The legal plans the plan is compared with.
+    #[serde(default)]
+    pub ensemble: EnsembleParams,
 }
 
 /// `[plan]`: name, coordinate systems, seed.

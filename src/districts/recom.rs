@@ -118,6 +118,8 @@ pub struct Chain<'g> {
     pub moved: Vec<(u32, u32)>,
     /// Spanning trees drawn so far.
     pub trees: u64,
+    /// Districts the chain never redraws (kept as the starting plan has them).
+    frozen: Vec<bool>,
     rng: ChaCha8Rng,
 }
 
@@ -131,6 +133,22 @@ impl<'g> Chain<'g> {
         params: Params,
         rng: ChaCha8Rng,
     ) -> Result<Self, String> {
+        Self::with_frozen(graph, assignment, k, params, rng, vec![false; k])
+    }
+
+    /// A chain that never redraws the districts marked in `frozen` (they need not be in bounds or connected);
+    /// every other district must be non-empty, connected and within the bounds.
+    pub fn with_frozen(
+        graph: &'g Graph,
+        assignment: Vec<u32>,
+        k: usize,
+        params: Params,
+        rng: ChaCha8Rng,
+        frozen: Vec<bool>,
+    ) -> Result<Self, String> {
+        if frozen.len() != k {
+            return Err(format!("{} frozen marks for {k} districts", frozen.len()));
+        }
         if k < 2 {
             return Err(format!("a chain needs at least 2 districts, not {k}"));
         }
@@ -150,7 +168,7 @@ impl<'g> Chain<'g> {
             populations[d as usize] += u64::from(graph.population[v]);
         }
         let (min, max) = (params.min, params.max);
-        if let Some((d, p)) = populations.iter().enumerate().find(|&(_, &p)| p < min || p > max) {
+        if let Some((d, p)) = populations.iter().enumerate().find(|&(d, &p)| !frozen[d] && (p < min || p > max)) {
             return Err(format!(
                 "the starting plan's district {} has {p} people, outside {min}–{max}: a chain starts from a plan within the tolerance",
                 d + 1
@@ -169,15 +187,18 @@ impl<'g> Chain<'g> {
             split: Splitter::new(graph),
             moved: Vec::new(),
             trees: 0,
+            frozen,
             rng,
         };
         for e in 0..graph.edges.len() as u32 {
             chain.mark_cut(e);
         }
-        if chain.cut_list.is_empty() {
-            return Err("no two districts of the starting plan touch: ReCom has no pair to merge".into());
+        if !chain.cut_list.iter().any(|&e| chain.movable(e)) {
+            return Err(
+                "no two districts of the starting plan that may change touch: ReCom has no pair to merge".into()
+            );
         }
-        if let Some(d) = (0..k).find(|&d| !chain.district_connected(d)) {
+        if let Some(d) = (0..k).find(|&d| !chain.frozen[d] && !chain.district_connected(d)) {
             return Err(format!(
                 "the starting plan's district {} is not connected on the graph's edges: ReCom needs contiguous districts",
                 d + 1
@@ -261,21 +282,25 @@ impl<'g> Chain<'g> {
     fn choose_pair(&mut self) -> Option<(u32, u32)> {
         let k = self.k as u32;
         match self.params.variant {
-            Variant::CutEdges => {
+            // Some movable pair touches (checked in `new`, and a move keeps the merged pair touching): a
+            // uniform draw over the cut edges between movable districts, by rejection.
+            Variant::CutEdges => loop {
                 let e = self.cut_list[self.rng.random_range(0..self.cut_list.len())];
-                let (u, v) = self.graph.edges[e as usize];
-                Some((self.assignment[u as usize], self.assignment[v as usize]))
-            }
-            // Some pair touches (checked in `new`, and a move keeps the merged pair touching).
+                if self.movable(e) {
+                    let (u, v) = self.graph.edges[e as usize];
+                    return Some((self.assignment[u as usize], self.assignment[v as usize]));
+                }
+            },
             Variant::DistrictPairs => loop {
                 let (a, b) = (self.rng.random_range(0..k), self.rng.random_range(0..k));
-                if self.pair_cut[(a * k + b) as usize] > 0 {
+                if self.pair_cut[(a * k + b) as usize] > 0 && !self.frozen[a as usize] && !self.frozen[b as usize] {
                     return Some((a, b));
                 }
             },
             Variant::Reversible => {
                 let (a, b) = (self.rng.random_range(0..k), self.rng.random_range(0..k));
-                (self.pair_cut[(a * k + b) as usize] > 0).then_some((a, b))
+                let touch = self.pair_cut[(a * k + b) as usize] > 0;
+                (touch && !self.frozen[a as usize] && !self.frozen[b as usize]).then_some((a, b))
             }
         }
     }
@@ -315,6 +340,17 @@ impl<'g> Chain<'g> {
                 }
             }
         }
+    }
+
+    /// Whether cut edge `e` joins two districts that may change.
+    fn movable(&self, e: u32) -> bool {
+        let (u, v) = self.graph.edges[e as usize];
+        !self.frozen[self.assignment[u as usize] as usize] && !self.frozen[self.assignment[v as usize] as usize]
+    }
+
+    /// The cut edges (edge ids, in no particular order).
+    pub fn cut_edge_ids(&self) -> &[u32] {
+        &self.cut_list
     }
 
     /// Adds edge `e` to the cut set if its ends are in different districts.

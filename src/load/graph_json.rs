@@ -254,6 +254,9 @@ mod tests {
         assert_eq!(GraphJson::read(&p, 1 << 20).unwrap().population("TOTPOP").unwrap(), [120, 5, 30]);
         std::fs::write(&p, r#"{"type": "FeatureCollection", "features": []}"#).unwrap();
         let e = GraphJson::read(&p, 1 << 20).unwrap_err().to_string();
+        assert!(e.contains("not a networkx graph") && e.contains("--adjacency"), "{e}");
+        std::fs::write(&p, r#"{"nodes": []}"#).unwrap();
+        let e = GraphJson::read(&p, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("networkx adjacency graph"), "{e}");
     }
 }

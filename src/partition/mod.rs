@@ -12,6 +12,7 @@ pub mod graph;
 pub mod grow;
 pub mod improve;
 pub mod kmeans;
+pub mod legal_plans;
 pub mod metrics;
 pub mod micro;
 mod piece;

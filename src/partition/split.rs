@@ -4,7 +4,7 @@
 
 use super::graph::{BarrierIndex, SiteLink, UnionFind, UnitGraph, site_links};
 use super::piece::{self, Solved};
-use super::{Certificate, Ctx, Proof, SplitCompound, improve};
+use super::{Certificate, Ctx, Proof, Site, SplitCompound, improve};
 use crate::config::{Band, CompoundPolicy, UndersizePolicy};
 use geo::Point;
 use rand_chacha::ChaCha8Rng;
@@ -56,10 +56,7 @@ impl Ctx<'_> {
     /// The graph input of a set of sites: neighbour links plus those that join each compound inside its walls;
     /// `groups` are the compounds contracted into units (a rerun leaves out those the previous plan divided).
     pub(super) fn input<'m>(&self, members: &'m [usize], groups: Vec<Option<usize>>) -> Input<'m> {
-        let points: Vec<Point> = members.iter().map(|&s| self.sites[s].point).collect();
-        let compounds: Vec<Option<usize>> = members.iter().map(|&s| self.sites[s].compound).collect();
-        let mut links = site_links(&points, self.config.partition.max_edge_m, self.barriers);
-        links.extend(compound_links(&points, &compounds, &links, self.barriers));
+        let (points, links) = links_of(self.sites, members, self.config.partition.max_edge_m, self.barriers);
         let households = members.iter().map(|&s| self.sites[s].households).collect();
         let stacks = members.iter().map(|&s| self.sites[s].stack).collect();
         let mut same_block = UnionFind::new(points.len());
@@ -339,6 +336,22 @@ pub(super) fn unit_centres(graph: &UnitGraph, points: &[Point], households: &[u3
 /// Links that join the buildings of one compound where the neighbour links do not: a compound is one walkable
 /// whole inside its walls, so two of its buildings with another building between them (no Delaunay link) are
 /// still neighbours — unless a hard barrier runs between them. The closest pair of each two classes is tried.
+/// The links the partition walks on between `members` (indices into `sites`): neighbour links within
+/// `max_edge_m` (those crossing a hard barrier marked) plus the links that join each compound inside its walls;
+/// with the members' points.
+pub fn links_of(
+    sites: &[Site],
+    members: &[usize],
+    max_edge_m: f64,
+    barriers: &BarrierIndex,
+) -> (Vec<Point>, Vec<SiteLink>) {
+    let points: Vec<Point> = members.iter().map(|&s| sites[s].point).collect();
+    let compounds: Vec<Option<usize>> = members.iter().map(|&s| sites[s].compound).collect();
+    let mut links = site_links(&points, max_edge_m, barriers);
+    links.extend(compound_links(&points, &compounds, &links, barriers));
+    (points, links)
+}
+
 fn compound_links(
     points: &[Point],
     groups: &[Option<usize>],

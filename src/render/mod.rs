@@ -5,6 +5,7 @@ pub mod chart;
 pub mod coverage_dir;
 pub mod geojson;
 pub mod graph_json;
+pub mod legal_plans;
 pub mod merge_dir;
 pub mod output_dir;
 pub mod plan_file;

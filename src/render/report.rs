@@ -38,6 +38,8 @@ pub struct Report<'a> {
     pub coverage_by_grid: &'a [(String, Vec<f64>)],
     /// The seed.
     pub seed: u64,
+    /// The plan among random legal plans (`None` when `[ensemble] steps = 0`).
+    pub legal_plans: Option<&'a Result<crate::partition::legal_plans::LegalPlans, String>>,
 }
 
 /// Escapes text for HTML element content and quoted attributes.
@@ -406,6 +408,12 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     h.push_str(&image(staged, "charts/households_histogram.png", "每格户数直方图")?);
     h.push_str(&image(staged, "charts/lorenz.png", "洛伦兹曲线")?);
     h.push_str(&image(staged, "charts/households_by_street.png", "各街道网格户数箱线图")?);
+    if let Some(l) = r.legal_plans {
+        let _ = write!(h, "<p>{}</p>", escape(&crate::render::legal_plans::sentence(l)));
+        if l.is_ok() {
+            h.push_str(&image(staged, "charts/legal_plans.png", "本方案在随机合规方案中的位置")?);
+        }
+    }
     // Coverage maps of the kinds that have facilities (the others are all red), at most eight.
     for k in r.coverage.kinds.iter().filter(|k| !k.facilities.is_empty()).take(8) {
         let alt = format!("{}覆盖地图", crate::osm_tags::kind_label_zh(&k.kind.name));

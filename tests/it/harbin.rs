@@ -184,4 +184,20 @@ fn the_readme_main_command_runs_on_harbin() {
         .map(|k| k["households_by_method"]["network_farther_edge"].as_u64().unwrap_or(0))
         .sum();
     eprintln!("Harbin: {farther} household × kind pairs measured from a farther edge");
+    // The plan among random legal plans: the chains start from the plan itself, so the plan's figure is the
+    // partition's own mean distance to the grid centre, computed by other code.
+    let legal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("legal_plans.json")).expect("legal_plans.json")).expect("json");
+    let run_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).expect("run.json")).expect("json");
+    let plan_distance = legal["mean_distance_m"]["plan"].as_f64().expect("plan figure");
+    let metric = run_json["metrics"]["distance_to_centre_mean_m"].as_f64().unwrap_or(f64::NAN);
+    assert!((plan_distance - metric).abs() < 1e-6, "{plan_distance} vs {metric}");
+    let grids = legal["grids"].as_u64().expect("grids");
+    let frozen = legal["frozen_out_of_band"].as_u64().expect("n") + legal["frozen_not_connected"].as_u64().expect("n");
+    assert_eq!(legal["movable_grids"].as_u64().expect("n") + frozen, grids);
+    assert_eq!(legal["mean_distance_m"]["samples"].as_array().expect("samples").len(), 1000);
+    assert!(out.join("charts/legal_plans.png").is_file());
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(report.contains("与同样合规的 1000 个随机方案比较"), "the comparison in the report");
 }

@@ -1,0 +1,251 @@
+//! Where a plan sits among the legal plans: ReCom chains (the analysts' engine, `districts::recom`) run on the
+//! plan's own graph — the buildings of its basic grids, the links the partition walks on (none across a hard
+//! barrier, compounds joined inside their walls), no link between communities, every compound the plan keeps
+//! whole contracted into one unit — with every grid in the household band. Each step redraws two neighbouring
+//! grids of one community, so every sample is a plan the same rules allow. Grids the chains cannot move are
+//! kept as they are: those out of band (certified) and those not connected on these links (a grid joined
+//! across a minor barrier by the undersize policy). Two figures are compared, for the plan and every sample:
+//! the household-weighted mean distance to the grid's centre (就近就便) and the length of the links between
+//! grids (a boundary length; a plan whose lines follow roads cuts the long links across them).
+//!
+//! Not a proof of anything: a picture of how typical the plan is among legal plans, with the caveat that
+//! ReCom's samples favour some plans over others (spanning-tree weights) and the outlines' rules (blocks,
+//! roads) are not part of them.
+
+use super::graph::BarrierIndex;
+use super::result::Partition;
+use crate::config::PlanConfig;
+use crate::districts::constraints::{Constraints, chain_graph, reduce};
+use crate::districts::recom::{Chain, PairRetry, Params, Variant};
+use crate::model::Dataset;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Samples kept per chain (the figures are read every `steps ÷ this` steps).
+const SAMPLES_PER_CHAIN: u64 = 1000;
+
+/// One figure of the plan against the samples (lower is better for both figures used here).
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    /// The plan's value.
+    pub plan: f64,
+    /// Every sample's value (chain after chain; the second half of each chain, after its burn-in).
+    pub samples: Vec<f64>,
+    /// Share of samples better (lower) than the plan.
+    pub share_better: f64,
+    /// Mean of the samples.
+    pub mean: f64,
+    /// Standard deviation of the samples.
+    pub sd: f64,
+    /// Split-R̂ across the chains (< 1.05: the chains agree; above, the picture is not settled).
+    pub rhat: Option<f64>,
+}
+
+impl Figure {
+    fn new(plan: f64, per_chain: Vec<Vec<f64>>) -> Figure {
+        let rhat = crate::districts::diagnostics::diagnose(&per_chain).rhat;
+        let samples: Vec<f64> = per_chain.concat();
+        let n = samples.len().max(1) as f64;
+        let mean = samples.iter().sum::<f64>() / n;
+        let sd = (samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let share_better = samples.iter().filter(|&&x| x < plan).count() as f64 / n;
+        Figure { plan, samples, share_better, mean, sd, rhat }
+    }
+}
+
+/// The plan among the legal plans.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegalPlans {
+    /// Steps per chain.
+    pub steps: u64,
+    /// Chains.
+    pub chains: usize,
+    /// Basic grids.
+    pub grids: usize,
+    /// Grids the chains redraw.
+    pub movable_grids: usize,
+    /// Grids kept as they are because they are out of band.
+    pub frozen_out_of_band: usize,
+    /// Grids kept as they are because they are not connected on the links the chains use.
+    pub frozen_not_connected: usize,
+    /// Units of the chains' graph (buildings, compounds contracted) and its links.
+    pub units: usize,
+    /// Links between units (within communities, none across a hard barrier).
+    pub links: usize,
+    /// Household-weighted mean distance from a building to its grid's household-weighted centre, metres
+    /// (就近就便: lower is more compact).
+    pub mean_distance_m: Figure,
+    /// Total length of the links between grids, metres (a boundary length: lower is more compact).
+    pub boundary_m: Figure,
+    /// Links between the plan's grids.
+    pub plan_cut_links: usize,
+    /// Steps that redrew two grids, over all chains.
+    pub accepted: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Runs the chains; `Err` says why the comparison could not be made (it never stops a plan).
+pub fn legal_plans(d: &Dataset, config: &PlanConfig, p: &Partition, seed: u64) -> Result<LegalPlans, String> {
+    let t0 = std::time::Instant::now();
+    let (steps, chains) = (config.ensemble.steps, config.ensemble.chains.max(1));
+    let band = config.bands.basic;
+    // Nodes: the sites of basic grids, grid by grid.
+    let mut node_of_site = vec![u32::MAX; p.sites.len()];
+    let mut grid_of_node = Vec::new();
+    let mut site_of_node = Vec::new();
+    for (g, grid) in p.grids.iter().enumerate() {
+        for &s in &grid.sites {
+            node_of_site[s] = site_of_node.len() as u32;
+            site_of_node.push(s);
+            grid_of_node.push(g as u32);
+        }
+    }
+    let barriers = BarrierIndex::hard(d, &config.barriers.classes);
+    let mut edges: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for community in 0..p.communities.len() {
+        let members: Vec<usize> =
+            p.grids.iter().filter(|g| g.community == community).flat_map(|g| g.sites.iter().copied()).collect();
+        let (_, links) = super::split::links_of(&p.sites, &members, config.partition.max_edge_m, &barriers);
+        for l in links.iter().filter(|l| l.barrier.is_none()) {
+            let (a, b) = (node_of_site[members[l.a]] as usize, node_of_site[members[l.b]] as usize);
+            let e = edges.entry((a.min(b), a.max(b))).or_insert(l.length_m);
+            *e = e.min(l.length_m);
+        }
+    }
+    let (edge_list, lengths): (Vec<(usize, usize)>, Vec<f64>) = edges.into_iter().unzip();
+    // Compounds the plan keeps in one grid stay whole; stacked buildings always do.
+    let mut grids_of_compound: BTreeMap<usize, std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for (v, &s) in site_of_node.iter().enumerate() {
+        if let Some(c) = p.sites[s].compound {
+            grids_of_compound.entry(c).or_default().insert(grid_of_node[v]);
+        }
+    }
+    let mut labels: BTreeMap<(u8, usize), u32> = BTreeMap::new();
+    let whole: Vec<u32> = site_of_node
+        .iter()
+        .enumerate()
+        .map(|(v, &s)| {
+            let site = &p.sites[s];
+            let key = match (site.compound, site.stack) {
+                (Some(c), _) if grids_of_compound[&c].len() == 1 => (0, c),
+                (_, Some(k)) => (1, k),
+                _ => (2, v),
+            };
+            let next = labels.len() as u32;
+            *labels.entry(key).or_insert(next)
+        })
+        .collect();
+    let households: Vec<u64> = site_of_node.iter().map(|&s| u64::from(p.sites[s].households)).collect();
+    let constraints = Constraints { whole: Some(whole), ..Default::default() };
+    let reduced = reduce(households.len(), &edge_list, &households, &constraints)?;
+    let graph = chain_graph(&reduced)?;
+    let k = p.grids.len();
+    let mut start = vec![u32::MAX; graph.len()];
+    for (v, &g) in grid_of_node.iter().enumerate() {
+        let slot = &mut start[reduced.node_of[v] as usize];
+        if *slot != u32::MAX && *slot != g {
+            return Err("a unit kept whole lies in two grids".into());
+        }
+        *slot = g;
+    }
+    // Grids kept as they are: out of band, or not one piece on the chains' links.
+    let mut uf = crate::partition::graph::UnionFind::new(graph.len());
+    for &(a, b) in &reduced.edges {
+        if start[a] == start[b] {
+            uf.union(a, b);
+        }
+    }
+    let mut root_of_grid = vec![usize::MAX; k];
+    let mut connected = vec![true; k];
+    for (u, &g) in start.iter().enumerate() {
+        let g = g as usize;
+        let r = uf.find(u);
+        if root_of_grid[g] == usize::MAX {
+            root_of_grid[g] = r;
+        } else if root_of_grid[g] != r {
+            connected[g] = false;
+        }
+    }
+    let out_of_band: Vec<bool> = p.grids.iter().map(|g| !band.contains(g.households)).collect();
+    let frozen: Vec<bool> = (0..k).map(|g| out_of_band[g] || !connected[g]).collect();
+    let params = Params {
+        variant: Variant::CutEdges,
+        min: u64::from(band.min()),
+        max: u64::from(band.max()),
+        balance_ub: 1,
+        retry: PairRetry::NewPair,
+    };
+    let boundary = |c: &Chain| c.cut_edge_ids().iter().map(|&e| lengths[reduced.origin[e as usize]]).sum::<f64>();
+    let points: Vec<geo::Point> = site_of_node.iter().map(|&s| p.sites[s].point).collect();
+    let distance = |c: &Chain| mean_distance(&c.assignment, &reduced.node_of, &points, &households, k);
+    let thin = (steps / SAMPLES_PER_CHAIN).max(1);
+    type Run = (Vec<f64>, Vec<f64>, u64, (f64, f64, usize));
+    let runs: Vec<Run> = (0..chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(c as u64 + 1);
+            let mut chain = Chain::with_frozen(&graph, start.clone(), k, params, rng, frozen.clone())?;
+            let plan = (distance(&chain), boundary(&chain), chain.cut_edges());
+            let mut dist = Vec::with_capacity((steps / thin) as usize);
+            let mut samples = Vec::with_capacity((steps / thin) as usize);
+            let mut accepted = 0;
+            for s in 1..=steps {
+                if matches!(chain.step()?, crate::districts::recom::Step::Moved { .. }) {
+                    accepted += 1;
+                }
+                if s % thin == 0 {
+                    dist.push(distance(&chain));
+                    samples.push(boundary(&chain));
+                }
+            }
+            Ok((dist, samples, accepted, plan))
+        })
+        .collect::<Result<_, String>>()?;
+    let (plan_distance, plan_boundary, plan_cut_links) = runs.first().map_or((0.0, 0.0, 0), |r| r.3);
+    // The first half of every chain is its walk away from the plan (burn-in): only the second half is kept.
+    let kept = |v: &Vec<f64>| v[v.len() / 2..].to_vec();
+    let mean_distance_m = Figure::new(plan_distance, runs.iter().map(|r| kept(&r.0)).collect());
+    let boundary_m = Figure::new(plan_boundary, runs.iter().map(|r| kept(&r.1)).collect());
+    Ok(LegalPlans {
+        steps,
+        chains,
+        grids: k,
+        movable_grids: frozen.iter().filter(|&&f| !f).count(),
+        frozen_out_of_band: out_of_band.iter().filter(|&&f| f).count(),
+        frozen_not_connected: (0..k).filter(|&g| !out_of_band[g] && !connected[g]).count(),
+        units: graph.len(),
+        links: graph.edges.len(),
+        mean_distance_m,
+        boundary_m,
+        plan_cut_links,
+        accepted: runs.iter().map(|r| r.2).sum(),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Household-weighted mean distance of the nodes to their grid's household-weighted centre.
+fn mean_distance(assignment: &[u32], node_of: &[u32], points: &[geo::Point], households: &[u64], k: usize) -> f64 {
+    let mut sums = vec![(0.0, 0.0, 0.0); k];
+    for (v, &r) in node_of.iter().enumerate() {
+        let g = assignment[r as usize] as usize;
+        let w = households[v] as f64;
+        sums[g].0 += w * points[v].x();
+        sums[g].1 += w * points[v].y();
+        sums[g].2 += w;
+    }
+    let (mut total, mut weight) = (0.0, 0.0);
+    for (v, &r) in node_of.iter().enumerate() {
+        let (x, y, w) = sums[assignment[r as usize] as usize];
+        if w > 0.0 {
+            let h = households[v] as f64;
+            total += h * (points[v].x() - x / w).hypot(points[v].y() - y / w);
+            weight += h;
+        }
+    }
+    if weight > 0.0 { total / weight } else { 0.0 }
+}
