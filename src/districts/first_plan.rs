@@ -193,19 +193,7 @@ mod tests {
 
     /// A w × h lattice, rook edges, population 10 each.
     fn lattice(w: usize, h: usize) -> (usize, Vec<(usize, usize)>, Vec<u64>) {
-        let mut edges = Vec::new();
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                if x + 1 < w {
-                    edges.push((i, i + 1));
-                }
-                if y + 1 < h {
-                    edges.push((i, i + w));
-                }
-            }
-        }
-        (w * h, edges, vec![10; w * h])
+        (w * h, super::super::graph::lattice_edges(w, h), vec![10; w * h])
     }
 
     #[test]

@@ -71,3 +71,17 @@ impl Graph {
         self.population.iter().map(|&p| u64::from(p)).sum()
     }
 }
+
+/// The rook edges of a `w` × `h` lattice (node `y · w + x`), for tests and examples.
+pub fn lattice_edges(w: usize, h: usize) -> Vec<(usize, usize)> {
+    let mut edges = Vec::new();
+    for i in 0..w * h {
+        if i % w + 1 < w {
+            edges.push((i, i + 1));
+        }
+        if i + w < w * h {
+            edges.push((i, i + w));
+        }
+    }
+    edges
+}

@@ -403,19 +403,7 @@ mod tests {
 
     /// A w × h rook lattice with population 1 a node.
     pub(crate) fn lattice(w: usize, h: usize) -> Graph {
-        let mut edges = Vec::new();
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                if x + 1 < w {
-                    edges.push((i, i + 1));
-                }
-                if y + 1 < h {
-                    edges.push((i, i + w));
-                }
-            }
-        }
-        Graph::new(vec![1; w * h], &edges).unwrap()
+        Graph::new(vec![1; w * h], &crate::districts::graph::lattice_edges(w, h)).unwrap()
     }
 
     fn stripes(w: usize, h: usize, k: usize) -> Vec<u32> {

@@ -100,32 +100,17 @@ pub fn read_grid_outlines(
 /// Reads a two-column table `key,value` (a plan such as `districts`' `assignment.csv`: `id,district`; UTF-8,
 /// optional BOM); each key once.
 pub fn read_id_table(path: &Path, key: &str, value: &str) -> Result<HashMap<String, String>, LoadError> {
-    let io = |cause: std::io::Error| LoadError::Io { path: path.to_path_buf(), cause };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    let mut reader = csv::Reader::from_reader(text);
-    let headers = reader.headers().map_err(|e| LoadError::data(path, Some(Item::Row(1)), None, None, e.to_string()))?;
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| LoadError::data(path, Some(Item::Row(1)), Some(name), None, "the header needs this column"))
-    };
-    let (k, v) = (column(key)?, column(value)?);
     let mut out = HashMap::new();
-    for (n, row) in reader.records().enumerate() {
-        let row_no = n + 2;
-        let row = row.map_err(|e| LoadError::data(path, Some(Item::Row(row_no)), None, None, e.to_string()))?;
-        let id = csv_unescape(row.get(k).unwrap_or("").trim()).to_string();
-        let val = csv_unescape(row.get(v).unwrap_or("").trim()).to_string();
-        if out.insert(id.clone(), val).is_some() {
-            return Err(LoadError::data(path, Some(Item::Row(row_no)), Some(key), Some(id), "each id appears once"));
+    for (n, (id, val)) in read_pairs(path, key, value)?.into_iter().enumerate() {
+        if let Some(id) = out.insert(id.clone(), val).map(|_| id) {
+            return Err(LoadError::data(path, Some(Item::Row(n + 2)), Some(key), Some(id), "each id appears once"));
         }
     }
     Ok(out)
 }
 
-/// Reads the pairs of a two-column table (edges `a,b`: node ids), in file order.
+/// Reads the pairs of two columns of a table (edges `a,b`: node ids; `id,district`), in file order (UTF-8,
+/// optional BOM).
 pub fn read_pairs(path: &Path, first: &str, second: &str) -> Result<Vec<(String, String)>, LoadError> {
     let io = |cause: std::io::Error| LoadError::Io { path: path.to_path_buf(), cause };
     let bytes = std::fs::read(path).map_err(io)?;

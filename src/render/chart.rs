@@ -201,3 +201,69 @@ pub fn legend<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// A histogram: `counts[i]` over `[lo + i·width, lo + (i + 1)·width)`, drawn on `x_range`, with vertical lines
+/// at `marks` in `mark_color`; x labels with `decimals` decimals.
+pub struct Bars<'a> {
+    /// Title.
+    pub caption: String,
+    /// Axis descriptions.
+    pub x_desc: &'a str,
+    /// Axis descriptions.
+    pub y_desc: &'a str,
+    /// Left edge of the first bin and the bin width.
+    pub lo: f64,
+    /// Bin width.
+    pub width: f64,
+    /// Count per bin.
+    pub counts: Vec<u32>,
+    /// The x range shown.
+    pub x_range: std::ops::Range<f64>,
+    /// Vertical lines.
+    pub marks: Vec<f64>,
+    /// Their colour.
+    pub mark_color: RGBColor,
+    /// Decimals of the x labels.
+    pub decimals: usize,
+}
+
+impl Figure for Bars<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1200, 700)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        area.fill(&WHITE)?;
+        let ymax = self.counts.iter().copied().max().unwrap_or(1).max(1);
+        let top = ymax + ymax / 10 + 1;
+        let mut c = ChartBuilder::on(area)
+            .caption(&self.caption, (FONT, 26))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(60)
+            .build_cartesian_2d(self.x_range.clone(), 0u32..top)?;
+        let decimals = self.decimals;
+        c.configure_mesh()
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .x_label_formatter(&|x| format!("{x:.decimals$}"))
+            .axis_desc_style((FONT, 20))
+            .label_style((FONT, 16))
+            .disable_x_mesh()
+            .draw()?;
+        c.draw_series(self.counts.iter().enumerate().map(|(i, &n)| {
+            let x = self.lo + i as f64 * self.width;
+            Rectangle::new([(x, 0), (x + self.width * 0.92, n)], RGBColor(66, 146, 198).filled())
+        }))?;
+        for &m in &self.marks {
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(m, 0), (m, top - 1)],
+                self.mark_color.stroke_width(3),
+            )))?;
+        }
+        Ok(())
+    }
+}

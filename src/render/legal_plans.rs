@@ -2,11 +2,10 @@
 //! `charts/legal_plans.png` (histogram of the samples' mean distance to the grid centre, the plan's marked),
 //! Chinese first.
 
-use super::chart::{FONT, Figure, write_figure};
+use super::chart::{Bars, write_figure};
 use super::output_dir::StagedDir;
 use crate::partition::legal_plans::LegalPlans;
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use plotters::style::RED;
 
 /// Writes the JSON (the comparison, or why it was not made) and, when made, the chart.
 pub fn write(staged: &StagedDir, result: &Result<LegalPlans, String>) -> std::io::Result<()> {
@@ -18,7 +17,7 @@ pub fn write(staged: &StagedDir, result: &Result<LegalPlans, String>) -> std::io
     if let Ok(l) = result
         && !l.mean_distance_m.samples.is_empty()
     {
-        write_figure(staged, "charts/legal_plans", &Outlier(l))?;
+        write_figure(staged, "charts/legal_plans", &outlier(l))?;
     }
     Ok(())
 }
@@ -51,56 +50,27 @@ pub fn sentence(result: &Result<LegalPlans, String>) -> String {
     }
 }
 
-struct Outlier<'a>(&'a LegalPlans);
-
-impl Figure for Outlier<'_> {
-    fn size(&self) -> (u32, u32) {
-        (1200, 700)
+/// The samples' mean distance to the grid centre, 40 bins, the plan marked in red.
+fn outlier(l: &LegalPlans) -> Bars<'static> {
+    let f = &l.mean_distance_m;
+    let lo = f.samples.iter().copied().fold(f.plan, f64::min);
+    let hi = f.samples.iter().copied().fold(f.plan, f64::max);
+    let bins = 40usize;
+    let width = (hi - lo).max(1e-6) / bins as f64;
+    let mut counts = vec![0u32; bins + 1];
+    for x in &f.samples {
+        counts[(((x - lo) / width) as usize).min(bins)] += 1;
     }
-
-    fn draw<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        area.fill(&WHITE)?;
-        let f = &self.0.mean_distance_m;
-        let km: Vec<f64> = f.samples.clone();
-        let plan = f.plan;
-        let lo = km.iter().copied().fold(plan, f64::min);
-        let hi = km.iter().copied().fold(plan, f64::max);
-        let span = (hi - lo).max(1e-6);
-        let bins = 40usize;
-        let width = span / bins as f64;
-        let mut counts = vec![0u32; bins + 1];
-        for x in &km {
-            counts[(((x - lo) / width) as usize).min(bins)] += 1;
-        }
-        let ymax = counts.iter().copied().max().unwrap_or(1).max(1);
-        let mut c = ChartBuilder::on(area)
-            .caption(
-                format!("本方案在随机合规方案中的位置（红线：本方案；{:.1}% 的方案更紧凑）", 100.0 * f.share_better),
-                (FONT, 26),
-            )
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(60)
-            .build_cartesian_2d(lo - width..hi + 2.0 * width, 0u32..ymax + ymax / 10 + 1)?;
-        c.configure_mesh()
-            .x_desc("住户到网格中心的平均距离（米）")
-            .y_desc("方案数")
-            .x_label_formatter(&|x| format!("{x:.1}"))
-            .axis_desc_style((FONT, 20))
-            .label_style((FONT, 16))
-            .disable_x_mesh()
-            .draw()?;
-        c.draw_series(counts.iter().enumerate().map(|(i, &n)| {
-            let x = lo + i as f64 * width;
-            Rectangle::new([(x, 0), (x + width * 0.92, n)], RGBColor(66, 146, 198).filled())
-        }))?;
-        c.draw_series(std::iter::once(PathElement::new(
-            vec![(plan, 0), (plan, ymax + ymax / 10)],
-            RED.stroke_width(3),
-        )))?;
-        Ok(())
+    Bars {
+        caption: format!("本方案在随机合规方案中的位置（红线：本方案；{:.1}% 的方案更紧凑）", 100.0 * f.share_better),
+        x_desc: "住户到网格中心的平均距离（米）",
+        y_desc: "方案数",
+        lo,
+        width,
+        counts,
+        x_range: lo - width..hi + 2.0 * width,
+        marks: vec![f.plan],
+        mark_color: RED,
+        decimals: 1,
     }
 }

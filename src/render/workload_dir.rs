@@ -164,7 +164,7 @@ impl WorkloadRun<'_> {
 
         let basic: Vec<f64> = rows.iter().filter(|r| r.dedicated.is_none()).map(|r| r.households as f64).collect();
         chart::write_figure(staged, "charts/grids_households", &GridMap { run: self })?;
-        chart::write_figure(staged, "charts/households_histogram", &Histogram { values: &basic, band: self.band })?;
+        chart::write_figure(staged, "charts/households_histogram", &histogram(&basic, self.band))?;
         chart::write_figure(staged, "charts/lorenz", &Lorenz { values: &basic, gini: w.all.gini })?;
         chart::write_figure(staged, "charts/households_by_street", &StreetBoxes { run: self })
     }
@@ -256,55 +256,25 @@ fn bin_width(top: f64, max_bins: f64) -> f64 {
 }
 
 /// Households per basic grid, bins of 25 (wider for very large grids), the band marked.
-struct Histogram<'a> {
-    values: &'a [f64],
-    band: Band,
-}
-
-impl Figure for Histogram<'_> {
-    fn size(&self) -> (u32, u32) {
-        (1200, 700)
+fn histogram(values: &[f64], band: Band) -> chart::Bars<'static> {
+    let top = values.iter().copied().filter(|v| v.is_finite()).fold(f64::from(band.max()) + 25.0, f64::max);
+    let bin = bin_width(top, 60.0);
+    let bins = (top / bin).ceil() as usize + 1;
+    let mut counts = vec![0u32; bins];
+    for v in values {
+        counts[((v / bin).floor() as usize).min(bins - 1)] += 1;
     }
-
-    fn draw<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        area.fill(&WHITE)?;
-        let top =
-            self.values.iter().copied().filter(|v| v.is_finite()).fold(f64::from(self.band.max()) + 25.0, f64::max);
-        let bin = bin_width(top, 60.0);
-        let bins = (top / bin).ceil() as usize + 1;
-        let mut counts = vec![0u32; bins];
-        for v in self.values {
-            counts[((v / bin).floor() as usize).min(bins - 1)] += 1;
-        }
-        let ymax = counts.iter().copied().max().unwrap_or(1).max(1);
-        let mut c = ChartBuilder::on(area)
-            .caption(format!("每个基础网格的户数（红线：{}–{} 户标准）", self.band.min(), self.band.max()), (FONT, 28))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..bins as f64 * bin, 0u32..ymax + ymax / 10 + 1)?;
-        c.configure_mesh()
-            .x_desc("户数")
-            .y_desc("网格数")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .axis_desc_style((FONT, 20))
-            .label_style((FONT, 16))
-            .disable_x_mesh()
-            .draw()?;
-        c.draw_series(counts.iter().enumerate().map(|(i, &n)| {
-            let x = i as f64 * bin;
-            Rectangle::new([(x, 0), (x + bin * 0.92, n)], RGBColor(66, 146, 198).filled())
-        }))?;
-        for b in [self.band.min(), self.band.max()] {
-            c.draw_series(std::iter::once(PathElement::new(
-                vec![(f64::from(b), 0), (f64::from(b), ymax + ymax / 10)],
-                ABOVE.stroke_width(3),
-            )))?;
-        }
-        Ok(())
+    chart::Bars {
+        caption: format!("每个基础网格的户数（红线：{}–{} 户标准）", band.min(), band.max()),
+        x_desc: "户数",
+        y_desc: "网格数",
+        lo: 0.0,
+        width: bin,
+        counts,
+        x_range: 0.0..bins as f64 * bin,
+        marks: vec![f64::from(band.min()), f64::from(band.max())],
+        mark_color: ABOVE,
+        decimals: 0,
     }
 }
 

@@ -152,16 +152,7 @@ fn reversible_recom_self_loops_are_counted_steps_and_repeat_the_plan_in_ben() {
 
 /// A w × h rook lattice, population 1.
 fn lattice(w: usize, h: usize) -> Graph {
-    let mut edges = Vec::new();
-    for i in 0..w * h {
-        if i % w + 1 < w {
-            edges.push((i, i + 1));
-        }
-        if i + w < w * h {
-            edges.push((i, i + w));
-        }
-    }
-    Graph::new(vec![1; w * h], &edges).unwrap()
+    Graph::new(vec![1; w * h], &gridplan::districts::graph::lattice_edges(w, h)).unwrap()
 }
 
 #[test]
