@@ -340,3 +340,46 @@ fn nested_districts_stay_in_their_parent_and_cut_edges_count_the_edges_between_p
         assert_eq!(s["cut_edges"], cut as u64, "the 6 edges between the halves are counted");
     }
 }
+
+#[test]
+fn a_gbk_shapefile_reads_by_its_cpg_and_without_it_the_field_is_named_not_garbled() {
+    // Four unit squares with Chinese names in a GBK .dbf (written by GDAL through geopandas, `.cpg` = GBK).
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gbk_shapefile");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |shp: &Path, out: &str| {
+        bin()
+            .arg("districts")
+            .arg(shp)
+            .args([
+                "--adjacency",
+                "queen",
+                "--id-col",
+                "name",
+                "--pop-col",
+                "pop",
+                "--districts",
+                "2",
+                "--tolerance",
+                "0.2",
+                "--out",
+            ])
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap()
+    };
+    let o = run(&fixture.join("gbk.shp"), "a");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(dir.path().join("a/assignment.csv")).unwrap();
+    assert!(text.contains("爱建街道,") && text.contains("香坊区,"), "{text}");
+    let graph = GraphJson::read(&dir.path().join("a/graph.json"), 1 << 20).unwrap();
+    assert_eq!(graph.edges.len(), 6, "queen: 4 sides and 2 corners");
+    for ext in ["shp", "shx", "dbf"] {
+        std::fs::copy(fixture.join(format!("gbk.{ext}")), dir.path().join(format!("nocpg.{ext}"))).unwrap();
+    }
+    let o = run(&dir.path().join("nocpg.shp"), "b");
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && msg.contains("feature 0") && msg.contains("`name`") && msg.contains(".cpg"),
+        "{msg}"
+    );
+}

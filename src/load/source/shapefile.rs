@@ -36,10 +36,17 @@ pub fn read_shapefile(path: &Path, options: &ReadOptions) -> Result<Table, LoadE
     for (n, row) in reader.iter_shapes_and_records().enumerate() {
         let item = Item::Feature(n, None);
         let (shape, record) = row.map_err(|e| {
-            bad(
-                Some(item.clone()),
-                format!("cannot read this record ({e}); is the .dbf in {}? (a .cpg names it)", encoding.name()),
-            )
+            let rule = match e {
+                shapefile::Error::DbaseError(e) => format!(
+                    "cannot read this record's attributes ({e}); is the .dbf in {}? (a .cpg beside it names the encoding)",
+                    encoding.name()
+                ),
+                shapefile::Error::IoError(e) => {
+                    format!("the .shp ends early or cannot be read here ({e}): a damaged or truncated file?")
+                }
+                e => format!("not a readable shape record ({e})"),
+            };
+            bad(Some(item.clone()), rule)
         })?;
         let geometry = match shape {
             shapefile::Shape::NullShape => None,
@@ -52,7 +59,21 @@ pub fn read_shapefile(path: &Path, options: &ReadOptions) -> Result<Table, LoadE
         let mut record = record;
         for c in &columns {
             if let Some(v) = record.remove(c) {
-                props.insert(c.clone(), field_value(v));
+                let v = field_value(v);
+                // The decoder replaces bytes it cannot read with U+FFFD: a wrong encoding, never kept.
+                if v.as_str().is_some_and(|t| t.contains('\u{FFFD}')) {
+                    return Err(LoadError::data(
+                        path,
+                        Some(item),
+                        Some(c),
+                        None,
+                        format!(
+                            "text that is not valid {}: put a .cpg beside the .shp naming the encoding (e.g. GBK)",
+                            encoding.name()
+                        ),
+                    ));
+                }
+                props.insert(c.clone(), v);
             }
         }
         records.push(Record { item, geometry, props, feature_id: None });
