@@ -193,38 +193,56 @@ impl CoverageRun<'_> {
         finish(w)
     }
 
+    /// The ledger (问题台账) of households outside a service circle, BOM and Chinese headers for Excel and WPS:
+    /// one row per unit and kind that a facility of the kind could serve; a kind with no facility anywhere in
+    /// the data is one summary row (every unit is outside it, and listing them all would drown the rest).
     fn write_uncovered(&self, staged: &StagedDir, areas: &[Areas]) -> std::io::Result<()> {
         let (d, cov) = (self.dataset, self.coverage);
         let mut w = staged.create("uncovered.csv")?;
-        writeln!(
-            w,
-            "id,unit,households,grid,community,street,kind,threshold_m,distance_m,shortfall_m,method,nearest_facility,note"
+        w.write_all(
+            "\u{feff}单元编号,单元类型,户数,网格编号,社区,街道,设施类型,服务圈距离_米,步行距离_米,超出_米,测距方法,最近设施,说明\n"
+                .as_bytes(),
         )?;
         for k in &cov.kinds {
             let t = k.kind.threshold_m;
+            let kind = crate::osm_tags::kind_label_zh(&k.kind.name);
+            if k.facilities.is_empty() {
+                let households: u64 = cov.sites.iter().map(|s| u64::from(s.households)).sum();
+                let note = format!(
+                    "数据中没有这类设施：全部 {} 个单元、{households} 户都不在服务圈内，不逐个列出",
+                    cov.sites.len()
+                );
+                writeln!(
+                    w,
+                    "（全部）,汇总,{households},,,,{},{t},,,无此类设施,,{}",
+                    csv_field(kind),
+                    csv_field(&note)
+                )?;
+                continue;
+            }
             for (i, (s, r)) in cov.sites.iter().zip(&k.reach).enumerate() {
                 if r.within(t) {
                     continue;
                 }
                 let (id, unit) = s.member.id(d);
                 let note = match (r.method, r.distance_m) {
-                    (Method::NoFacility, _) => "no facility of this kind".to_string(),
-                    (_, None) => format!("farther than the {} m search limit", cov.search_limit_m),
-                    (m, Some(_)) if m.is_fallback() => "straight line × detour factor".to_string(),
+                    (_, None) => format!("超出 {} 米的搜索范围", cov.search_limit_m),
+                    (m, Some(_)) if m.is_fallback() => "直线距离 × 绕行系数（不在步行路网上）".to_string(),
                     _ => String::new(),
                 };
                 writeln!(
                     w,
-                    "{},{unit},{},{},{},{},{},{t},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{t},{},{},{},{},{}",
                     csv_field(id),
+                    if unit == "building" { "建筑" } else { "住户点" },
                     s.households,
                     csv_field(areas[i].grid.as_deref().unwrap_or("")),
                     csv_field(areas[i].community.as_ref().map_or("", |a| a.0.as_str())),
                     csv_field(areas[i].street.as_ref().map_or("", |a| a.1.as_str())),
-                    csv_field(&k.kind.name),
+                    csv_field(kind),
                     r.distance_m.map_or(String::new(), |x| format!("{:.2}", x)),
                     r.distance_m.map_or(String::new(), |x| format!("{:.2}", x - t)),
-                    r.method.as_str(),
+                    method_zh(r.method),
                     csv_field(r.facility.map_or("", |f| d.facilities[f].id.as_str())),
                     csv_field(&note)
                 )?;
@@ -415,5 +433,16 @@ impl Figure for CoverageMap<'_> {
         )?;
         frame.scale_bar(area, (lx, h as i32 - 60))?;
         Ok(())
+    }
+}
+
+/// How a distance was measured, in the planner's words.
+fn method_zh(m: Method) -> &'static str {
+    match m {
+        Method::Network => "步行路网",
+        Method::NetworkFartherEdge => "步行路网（从较远一侧路段进入）",
+        Method::EuclideanOffNetwork => "直线估算（离路网太远）",
+        Method::EuclideanDisconnected => "直线估算（路网不连通）",
+        Method::NoFacility => "无此类设施",
     }
 }

@@ -371,6 +371,21 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         })
         .collect();
     table(&mut h, &head_refs, rows);
+    let missing: Vec<&str> = r
+        .coverage
+        .kinds
+        .iter()
+        .filter(|k| k.facilities.is_empty())
+        .map(|k| crate::osm_tags::kind_label_zh(&k.kind.name))
+        .collect();
+    if !missing.is_empty() {
+        let _ = write!(
+            h,
+            "<p>数据中完全没有以下 {} 类设施：{}。这些类型的覆盖率为 0，问题台账（uncovered.csv）中每类只列一行汇总，不逐栋列出；补充设施数据后重新运行即可。</p>",
+            missing.len(),
+            escape(&missing.join("、"))
+        );
+    }
 
     h.push_str("<h2>工作量</h2>");
     table(&mut h, &SPREAD_HEAD, std::iter::once(spread_row("全部", &w.all)));

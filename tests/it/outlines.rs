@@ -148,7 +148,7 @@ fn written_outlines_are_valid_for_geos_and_open_in_gdal() {
     let gdal = has("ogr2ogr", "--version");
     if !(shapely && gdal) {
         assert!(!required, "GRIDPLAN_REQUIRE_GEOS=1 but shapely ({shapely}) or ogr2ogr ({gdal}) is missing");
-        eprintln!("skipped: needs python3 with shapely and ogr2ogr (GDAL)");
+        skip_unless_ci(&format!("python3 with shapely ({shapely}) and ogr2ogr from GDAL ({gdal})"));
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
