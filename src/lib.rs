@@ -33,6 +33,7 @@ pub mod import;
 pub mod index;
 pub mod inspect;
 pub mod load;
+pub mod locate;
 pub mod model;
 pub mod network;
 pub mod osm_tags;

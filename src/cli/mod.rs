@@ -16,6 +16,7 @@ mod ensemble;
 mod export_graph;
 mod import_osm;
 mod inspect;
+mod locate;
 mod merge_layers;
 mod output;
 mod partition;
@@ -58,6 +59,8 @@ enum Command {
     /// Analysts: ReCom ensembles (cut-edges, district-pairs or reversible) with per-step statistics, BEN plans
     /// and diagnostics across chains.
     Ensemble(ensemble::Args),
+    /// 查询地址或建筑所在的网格、微网格、社区、街道和网格员 / which grid an address or building is in, and its workers.
+    Locate(locate::Args),
     /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
     ExportGraph(export_graph::Args),
     /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::MergeLayers(a) => merge_layers::run(a),
         Command::Districts(a) => districts::run(a),
         Command::Ensemble(a) => ensemble::run(a),
+        Command::Locate(a) => locate::run(a),
         Command::Synth(a) => synth::run(a),
         Command::ExportGraph(a) => export_graph::run(a),
     }

@@ -97,6 +97,57 @@ pub fn read_grid_outlines(
     }
     Ok(out)
 }
+/// The output CRS a run folder was written in (`run.json` → `config.plan.output_crs`; WGS84 when absent).
+pub fn read_output_crs(run_dir: &Path) -> Result<crate::crs::Crs, LoadError> {
+    let path = run_dir.join("run.json");
+    let text = std::fs::read_to_string(&path).map_err(|cause| LoadError::Io { path: path.clone(), cause })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| LoadError::data(&path, None, None, None, format!("not a gridplan run.json: {e}")))?;
+    match v["config"]["plan"]["output_crs"].as_str() {
+        None => Ok(crate::crs::Crs::Wgs84),
+        Some(name) => serde_json::from_value(serde_json::Value::String(name.into()))
+            .map_err(|e| LoadError::data(&path, None, Some("output_crs"), Some(name.into()), e.to_string())),
+    }
+}
+
+/// The polygons of a run's layer (`grids.geojson`, `micro_grids.geojson`) in WGS84 degrees, each with the text
+/// of the properties `keys` (empty when absent).
+pub fn read_polygons_with(
+    path: &Path,
+    crs: crate::crs::Crs,
+    keys: &[&str],
+) -> Result<Vec<(geo::MultiPolygon, Vec<String>)>, LoadError> {
+    use geo::MapCoords;
+    let text = std::fs::read_to_string(path).map_err(|cause| LoadError::Io { path: path.to_path_buf(), cause })?;
+    let fc: geojson::FeatureCollection =
+        text.parse().map_err(|e: geojson::Error| LoadError::data(path, None, None, None, e.to_string()))?;
+    let mut out = Vec::with_capacity(fc.features.len());
+    for (i, f) in fc.features.iter().enumerate() {
+        let bad = |rule: &str| LoadError::data(path, Some(Item::Feature(i, None)), Some("geometry"), None, rule);
+        let Some(g) = &f.geometry else { continue };
+        let geom: geo::Geometry<f64> = g.clone().try_into().map_err(|_| bad("not a geometry geo can read"))?;
+        let mp = match geom {
+            geo::Geometry::Polygon(p) => geo::MultiPolygon::new(vec![p]),
+            geo::Geometry::MultiPolygon(mp) => mp,
+            _ => return Err(bad("an outline must be a polygon")),
+        };
+        let props = keys
+            .iter()
+            .map(|k| match f.property(*k) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(v) => v.to_string(),
+            })
+            .collect();
+        let mp = mp.map_coords(|c| {
+            let (lon, lat) = crs.to_wgs84(c.x, c.y);
+            geo::Coord { x: lon, y: lat }
+        });
+        out.push((mp, props));
+    }
+    Ok(out)
+}
+
 /// Reads a two-column table `key,value` (a plan such as `districts`' `assignment.csv`: `id,district`; UTF-8,
 /// optional BOM); each key once.
 pub fn read_id_table(path: &Path, key: &str, value: &str) -> Result<HashMap<String, String>, LoadError> {

@@ -14,6 +14,7 @@ mod graphs;
 mod harbin;
 mod issue9_loaders;
 mod issue9_runs;
+mod locate;
 mod outlines;
 mod output;
 mod partition;
