@@ -64,6 +64,7 @@ impl Reader<'_> {
             crs,
             sha256: table.sha256.clone(),
             records: table.records.len(),
+            attribution: table.attribution.clone(),
         });
         Ok((table, crs))
     }

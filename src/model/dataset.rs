@@ -85,6 +85,8 @@ pub struct LayerInfo {
     pub sha256: String,
     /// Features or rows read.
     pub records: usize,
+    /// The data's attribution as its file states it (OpenStreetMap's ODbL notice for imported layers).
+    pub attribution: Option<String>,
 }
 
 /// Everything a plan loads, projected to local metres and cross-referenced.
@@ -119,6 +121,17 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The attributions the layers state, distinct, joined (`None` when no layer states one).
+    pub fn attribution(&self) -> Option<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        for a in self.layers.iter().filter_map(|l| l.attribution.as_deref()) {
+            if !seen.contains(&a) {
+                seen.push(a);
+            }
+        }
+        (!seen.is_empty()).then(|| seen.join("; "))
+    }
+
     /// Total households over buildings plus household points not linked to any building.
     pub fn total_households(&self) -> u64 {
         let in_buildings: u64 = self.buildings.iter().map(|b| u64::from(b.households)).sum();

@@ -119,12 +119,18 @@ impl MapFrame {
         Ok(())
     }
 
-    /// Draws a scale bar of a round length near the bottom-left corner of the frame.
+    /// Draws a scale bar of a round length at `at`, and under it the data's attribution (ODbL asks maps made
+    /// from OpenStreetMap to say so).
     pub fn scale_bar<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         at: (i32, i32),
+        attribution: Option<&str>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        if let Some(a) = attribution {
+            let text = if a.contains("OpenStreetMap") { format!("地图数据 {a}") } else { a.to_string() };
+            area.draw(&Text::new(text, (20, at.1 + 30), (FONT, 14).into_font().color(&RGBColor(90, 90, 90))))?;
+        }
         let target_px = 150.0;
         let metres = [100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0]
             .into_iter()

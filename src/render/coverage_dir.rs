@@ -290,7 +290,8 @@ impl CoverageRun<'_> {
         }
         finish(w)?;
         let mut w = staged.create("sites.geojson")?;
-        write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+        let attribution = self.dataset.attribution();
+        write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), attribution.as_deref(), DEGREE_DECIMALS)?;
         finish(w)
     }
 
@@ -431,7 +432,7 @@ impl Figure for CoverageMap<'_> {
                 (Marker::Square, SUGGESTED, "建议新址"),
             ],
         )?;
-        frame.scale_bar(area, (lx, h as i32 - 60))?;
+        frame.scale_bar(area, (lx, h as i32 - 60), self.run.dataset.attribution().as_deref())?;
         Ok(())
     }
 }

@@ -117,7 +117,7 @@ impl Figure for PurityMap<'_> {
                 (chart::Marker::Dot, NONE, "无匹配住户"),
             ],
         )?;
-        frame.scale_bar(area, (1140, 1180))?;
+        frame.scale_bar(area, (1140, 1180), None)?;
         Ok(())
     }
 }

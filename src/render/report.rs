@@ -435,6 +435,15 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         h.push_str(&image(staged, &format!("charts/coverage_{}.png", k.kind.name), &alt)?);
     }
 
+    if let Some(a) = r.dataset.attribution() {
+        let zh = if a.contains("OpenStreetMap") {
+            "地图数据来自 OpenStreetMap 贡献者，按开放数据库许可（ODbL 1.0）使用："
+        } else {
+            "数据来源："
+        };
+        let _ = write!(h, "<p class=\"meta\" id=\"attribution\">{zh}{}</p>", escape(&a));
+    }
+
     let script = SCRIPT
         .replace("BAND_MIN", &band.min().to_string())
         .replace("BAND_MID", &((band.min() + band.max()) / 2).to_string())

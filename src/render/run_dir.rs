@@ -53,14 +53,15 @@ pub fn write_partition_files(
     let rows = &grids.rows;
     let features: Vec<(Geometry<f64>, Map<String, Value>)> =
         rows.iter().map(|r| (Geometry::MultiPolygon(r.written.clone()), r.properties())).collect();
+    let attribution = d.attribution();
     let mut w = staged.create("grids.geojson")?;
-    write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+    write_collection(&mut w, features.iter().map(|(g, p)| (g, p)), attribution.as_deref(), DEGREE_DECIMALS)?;
     finish(w)?;
 
     let micro: Vec<(Geometry<f64>, Map<String, Value>)> =
         grids.micro.iter().map(|m| (Geometry::MultiPolygon(m.written.clone()), m.properties(rows))).collect();
     let mut w = staged.create("micro_grids.geojson")?;
-    write_collection(&mut w, micro.iter().map(|(g, p)| (g, p)), None, DEGREE_DECIMALS)?;
+    write_collection(&mut w, micro.iter().map(|(g, p)| (g, p)), attribution.as_deref(), DEGREE_DECIMALS)?;
     finish(w)?;
 
     // The micro-grid of each site; a building divided by stairwells lists all of its own.

@@ -242,7 +242,7 @@ impl Figure for GridMap<'_> {
                 (chart::Marker::Dot, DEDICATED, "专属网格"),
             ],
         )?;
-        frame.scale_bar(area, (1140, 1180))?;
+        frame.scale_bar(area, (1140, 1180), self.run.dataset.attribution().as_deref())?;
         Ok(())
     }
 }

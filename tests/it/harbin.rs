@@ -200,4 +200,13 @@ fn the_readme_main_command_runs_on_harbin() {
     assert!(out.join("charts/legal_plans.png").is_file());
     let report = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert!(report.contains("与同样合规的 1000 个随机方案比较"), "the comparison in the report");
+    // Maps made from OpenStreetMap say so (ODbL 1.0): the report, and the GeoJSON outputs as a member.
+    assert!(report.contains("id=\"attribution\">地图数据来自 OpenStreetMap 贡献者"), "attribution in the report");
+    for f in ["grids.geojson", "micro_grids.geojson", "sites.geojson"] {
+        let head = std::fs::read_to_string(out.join(f)).expect("geojson");
+        assert!(
+            head[..300.min(head.len())].contains("\"attribution\":\"© OpenStreetMap contributors, ODbL 1.0"),
+            "{f}"
+        );
+    }
 }

@@ -89,6 +89,7 @@ pub fn read_csv(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> 
         decimal,
         unreadable: Vec::new(),
         notes,
+        attribution: None,
     })
 }
 

@@ -20,6 +20,8 @@ struct RawRoot<'a> {
     kind: Option<Value>,
     #[serde(borrow, default)]
     features: Option<Vec<&'a RawValue>>,
+    #[serde(default)]
+    attribution: Option<Value>,
 }
 
 #[derive(serde::Deserialize)]
@@ -89,6 +91,7 @@ pub fn read_geojson(path: &Path, options: &ReadOptions) -> Result<Table, LoadErr
         decimal: options.decimal.unwrap_or(DecimalMark::Point),
         unreadable: Vec::new(),
         notes: Vec::new(),
+        attribution: root.attribution.as_ref().and_then(Value::as_str).map(str::to_string),
     })
 }
 

@@ -53,6 +53,9 @@ pub struct Table {
     pub unreadable: Vec<(String, String)>,
     /// What was guessed about the file (delimiter, decimal mark, a suspect encoding), for the warnings.
     pub notes: Vec<String>,
+    /// The data's attribution as the file states it (GeoJSON's top-level `attribution`, which `import-osm`
+    /// writes for OpenStreetMap data), carried to every output derived from it.
+    pub attribution: Option<String>,
 }
 
 impl Table {

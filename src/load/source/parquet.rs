@@ -178,5 +178,6 @@ fn parquet_table(path: &Path, bytes: Vec<u8>, sha256: String, options: &ReadOpti
         decimal: options.decimal.unwrap_or(DecimalMark::Point),
         unreadable,
         notes: Vec::new(),
+        attribution: None,
     })
 }

@@ -90,6 +90,7 @@ pub fn read_shapefile(path: &Path, options: &ReadOptions) -> Result<Table, LoadE
         decimal: DecimalMark::Point,
         unreadable: Vec::new(),
         notes,
+        attribution: None,
     })
 }
 
