@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The first run directory.
+    /// 第一次运行的结果文件夹 / the first run folder.
     a: PathBuf,
-    /// The second run directory.
+    /// 第二次运行的结果文件夹 / the second run folder.
     b: PathBuf,
-    /// Print JSON instead of a table.
+    /// 以 JSON 输出 / print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The plan file.
+    /// 方案文件 plan.toml / the plan file.
     plan: PathBuf,
     /// Run directory. Given the same folder as `--grids`, the partition files are kept; every other file of
     /// the last run there is replaced.

@@ -7,21 +7,22 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The .osm.pbf extract.
+    /// OpenStreetMap 地图文件 .osm.pbf / the .osm.pbf extract.
     pbf: PathBuf,
-    /// Output directory (replaced as a whole only when the import succeeds).
+    /// 输出文件夹（只有导入成功才整体替换）/ output folder (replaced as a whole only when the import succeeds).
     #[arg(long)]
     out: PathBuf,
-    /// OSM admin_level of streets (街道/镇).
+    /// 街道/镇 在 OSM 中的 admin_level / OSM admin_level of streets.
     #[arg(long, default_value_t = 8)]
     street_level: u8,
-    /// OSM admin_level of communities (社区/村).
+    /// 社区/村 在 OSM 中的 admin_level / OSM admin_level of communities.
     #[arg(long, default_value_t = 10)]
     community_level: u8,
-    /// Levels of residential buildings with neither levels nor height, written into the plan.
+    /// 没有层数和高度的住宅楼按几层估算（写入方案文件）/ levels of residential buildings with neither levels nor
+    /// height, written into the plan.
     #[arg(long)]
     default_levels: Option<f64>,
-    /// Print the inspect report as JSON.
+    /// 以 JSON 输出检查结果 / print the inspect report as JSON.
     #[arg(long)]
     json: bool,
 }

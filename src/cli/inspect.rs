@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The plan file.
+    /// 方案文件 plan.toml / the plan file.
     plan: PathBuf,
-    /// Print JSON instead of text.
+    /// 以 JSON 输出 / print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// List every warning, not the first five of each kind.
+    /// 列出全部提示（默认每类只列前五条）/ list every warning, not the first five of each kind.
     #[arg(long)]
     all_warnings: bool,
 }

@@ -26,9 +26,10 @@ mod synth;
 
 use clap::{Parser, Subcommand};
 
-/// gridplan — 网格规划与分析: grid planning and analysis for urban grassroots governance.
+/// gridplan 网格规划与分析：把社区划成网格、查15分钟服务圈、看网格员工作量。
+/// Grid planning for urban grassroots governance: grids, 15-minute service circles, workload.
 #[derive(Debug, Parser)]
-#[command(name = "gridplan", version, about, long_about = None)]
+#[command(name = "gridplan", version, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,34 +37,37 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Read an OpenStreetMap .osm.pbf into normalized WGS84 GeoJSON layers and a ready-to-edit plan.toml.
+    /// 导入 OpenStreetMap 地图文件（.osm.pbf），生成各图层和可编辑的方案文件 plan.toml /
+    /// import an OpenStreetMap file into layers and an editable plan.toml.
     ImportOsm(import_osm::Args),
-    /// Load a plan's layers and report counts, households, persons, bounding boxes, CRS and every warning.
+    /// 检查数据：各图层的数量、户数、人数、范围和所有提示 / check the data: counts, households, warnings.
     Inspect(inspect::Args),
-    /// The whole job in one run directory: partition, coverage and new sites, workload, charts, report.html.
+    /// 一次完成全部工作：划网格、服务圈覆盖和新设施选址、工作量、图表和报告 report.html /
+    /// the whole job: grids, coverage and new sites, workload, charts and the report.
     Plan(plan::Args),
-    /// Partition every community into basic grids in band, never across a hard barrier, compounds whole unless
-    /// the band needs otherwise; every grid out of band comes with a proof.
+    /// 只划网格：每个社区划成 300–500 户的基础网格，不跨主干道和河流，小区尽量完整；达不到标准的网格写明原因 /
+    /// grids only: basic grids of 300–500 households, never across main roads or rivers, with reasons for any
+    /// grid outside the band.
     Partition(partition::Args),
-    /// Walking coverage (15-minute service circles) per household and facility kind, the uncovered ledger,
-    /// and suggested new sites.
+    /// 15分钟服务圈：每户步行到各类设施的距离、未覆盖的问题台账、建议新址 /
+    /// walking coverage per household and facility kind, the ledger of households not covered, new sites.
     Coverage(coverage::Args),
-    /// Two run directories side by side: workload figures and stability (households that changed grid,
-    /// grids unchanged).
+    /// 比较两次规划：工作量和变动（换了网格的户数、没变的网格）/ compare two runs: workload and what changed.
     Compare(compare::Args),
-    /// 多网合一: one plan from several departments' grid layers, re-planned from the best-matching one with the
-    /// others kept together where moves allow; how pure every grid is against each layer.
+    /// 多网合一：把几个部门的网格图层合成一套网格，尽量保持各部门原网格完整 /
+    /// merge several departments' grid layers into one plan, keeping their grids together where possible.
     MergeLayers(merge_layers::Args),
-    /// Analysts: exactly K contiguous districts within a population tolerance on a GerryChain/networkx graph.
+    /// 分析人员：在自己的图（GerryChain/networkx 或多边形图层）上划出 K 个连通、人口均衡的区 /
+    /// analysts: exactly K contiguous districts within a population tolerance on their own graph.
     Districts(districts::Args),
-    /// Analysts: ReCom ensembles (cut-edges, district-pairs or reversible) with per-step statistics, BEN plans
-    /// and diagnostics across chains.
+    /// 分析人员：ReCom 马尔可夫链方案集，逐步统计、BEN 方案文件和收敛诊断 /
+    /// analysts: ReCom ensembles with per-step statistics, BEN plans and diagnostics across chains.
     Ensemble(ensemble::Args),
     /// 查询地址或建筑所在的网格、微网格、社区、街道和网格员 / which grid an address or building is in, and its workers.
     Locate(locate::Args),
-    /// Write the unit graph as networkx/GerryChain adjacency JSON (for the peer comparison).
+    /// 导出建筑邻接图（networkx/GerryChain 格式，用于与其他工具比较）/ export the building graph as networkx JSON.
     ExportGraph(export_graph::Args),
-    /// Write a seeded synthetic city (streets, communities, compounds, roads, a river, facilities) with a plan.
+    /// 生成一座模拟城市（用于测试和性能评估）/ write a synthetic city with a plan (for tests and benchmarks).
     Synth(synth::Args),
 }
 

@@ -5,15 +5,16 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The plan file.
+    /// 方案文件 plan.toml / the plan file.
     plan: PathBuf,
-    /// Run directory (replaced as a whole only when the run succeeds).
+    /// 结果文件夹（只有运行成功才整体替换上一次的结果）/ run folder (replaced as a whole only when the run succeeds).
     #[arg(long)]
     out: PathBuf,
-    /// Seed (default: the plan's).
+    /// 随机种子（默认用方案文件里的）/ seed (default: the plan's).
     #[arg(long)]
     seed: Option<u64>,
-    /// Algorithm: `tree` (recommended: recursive bounded spanning-tree bipartition) or `kmeans` (baseline).
+    /// 划分方法：tree（推荐）或 kmeans（仅作对照）/ algorithm: `tree` (recommended) or `kmeans` (a baseline; see the
+    /// README's algorithm section).
     #[arg(long, default_value = "tree")]
     algorithm: String,
     #[command(flatten)]

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The plan file, or an OpenStreetMap `.osm.pbf` (imported first into RUN_DIR/input with a default plan).
+    /// 方案文件 plan.toml，或 OpenStreetMap 地图文件 .osm.pbf（先导入到 结果文件夹/input）/ the plan file, or an
+    /// OpenStreetMap `.osm.pbf` (imported first into RUN_DIR/input with a default plan).
     pub(super) plan: PathBuf,
-    /// Run directory (replaced as a whole only when the run succeeds).
+    /// 结果文件夹（只有运行成功才整体替换上一次的结果）/ run folder (replaced as a whole only when the run succeeds).
     #[arg(long)]
     pub(super) out: PathBuf,
-    /// Seed (default: the plan's).
+    /// 随机种子（默认用方案文件里的）/ seed (default: the plan's).
     #[arg(long)]
     pub(super) seed: Option<u64>,
     #[command(flatten)]

@@ -214,8 +214,12 @@ impl Plan {
 fn data_file_kind(path: &Path, body: &[u8]) -> Option<&'static str> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let start = body.iter().position(|b| !b.is_ascii_whitespace()).map_or(&body[..0], |i| &body[i..]);
-    if name.ends_with(".pbf") || body.get(4..13) == Some(b"\x0a\x09OSMHeader") {
+    if name.ends_with(".pbf") {
         Some("an OpenStreetMap extract")
+    } else if body.get(4..15) == Some(b"\x0a\x09OSMHeader") {
+        Some(
+            "an OpenStreetMap extract whose name does not end in .osm.pbf (rename it so, and `gridplan plan` imports it)",
+        )
     } else if body.starts_with(b"PAR1") {
         Some("a Parquet file")
     } else if body.starts_with(&[0x1f, 0x8b]) {

@@ -120,3 +120,14 @@ fn a_panic_is_an_internal_error_naming_the_command_with_exit_2() {
 fn import_sample_into(dir: &std::path::Path) -> std::path::PathBuf {
     super::util::import_sample(dir, "data")
 }
+
+#[test]
+fn a_mistyped_pbf_name_is_recognised_by_its_bytes_and_the_fix_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("harbin.osm.pbff");
+    std::fs::copy(dataset("harbin-sample/harbin-sample.osm.pbf"), &odd).unwrap();
+    let o = bin().arg("plan").arg(&odd).arg("--out").arg(dir.path().join("run")).output().unwrap();
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && msg.contains("does not end in .osm.pbf"), "{msg}");
+    assert_eq!(msg.matches("error").count(), 1, "said once: {msg}");
+}
