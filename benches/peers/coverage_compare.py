@@ -370,7 +370,7 @@ def siting(work, data, seed):
     t_cmd = time.perf_counter() - t
     manifest = json.loads((inst / "run" / "coverage.json").read_text())
     ids = {c[0]: j for j, c in enumerate(cand_xy)}
-    with open(inst / "run" / "sites.csv", newline="", encoding="utf-8") as f:
+    with open(inst / "run" / "sites.csv", newline="", encoding="utf-8-sig") as f:
         picked = [ids[r["candidate_id"]] for r in csv.DictReader(f)]
     ours = int(weights[(cost[:, picked] <= 500).any(1)].sum())
     return {

@@ -24,7 +24,8 @@ pub fn csv_unescape(s: &str) -> &str {
 pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, LoadError> {
     let path = run_dir.join("assignment.csv");
     let io = |cause: std::io::Error| LoadError::Io { path: path.clone(), cause };
-    let mut reader = csv::Reader::from_reader(std::fs::File::open(&path).map_err(io)?);
+    let bytes = std::fs::read(&path).map_err(io)?;
+    let mut reader = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes));
     let headers =
         reader.headers().map_err(|e| LoadError::data(&path, Some(Item::Row(1)), None, None, e.to_string()))?;
     let column = |name: &str| {

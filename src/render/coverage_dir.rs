@@ -152,7 +152,7 @@ impl CoverageRun<'_> {
         let mut w = staged.create("coverage_summary.csv")?;
         writeln!(
             w,
-            "kind,threshold_m,level,area_id,area_name,households,households_covered,share_covered,persons_covered,households_fallback"
+            "\u{feff}kind,threshold_m,level,area_id,area_name,households,households_covered,share_covered,persons_covered,households_fallback"
         )?;
         type AreaOf<'b> = Box<dyn Fn(usize) -> Option<(String, String)> + 'b>;
         let mut levels: Vec<(&str, AreaOf)> = vec![
@@ -256,7 +256,7 @@ impl CoverageRun<'_> {
         let mut w = staged.create("sites.csv")?;
         writeln!(
             w,
-            "kind,rank,candidate_id,name,lon,lat,households_gained,sites_gained,households_uncovered_before,households_uncoverable"
+            "\u{feff}kind,rank,candidate_id,name,lon,lat,households_gained,sites_gained,households_uncovered_before,households_uncoverable"
         )?;
         let mut features = Vec::new();
         for siting in self.sitings {

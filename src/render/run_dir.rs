@@ -72,7 +72,8 @@ pub fn write_partition_files(
         }
     }
     let mut w = staged.create("assignment.csv")?;
-    writeln!(w, "id,kind,households,grid_id,community,street,micro_grid")?;
+    // A BOM, so Excel and WPS open the Chinese names as such (every planner-facing CSV has one).
+    writeln!(w, "\u{feff}id,kind,households,grid_id,community,street,micro_grid")?;
     // Every site in a grid, basic or dedicated, in site order.
     let mut sites: Vec<(usize, &GridRow)> = rows.iter().flat_map(|r| r.sites.iter().map(move |&s| (s, r))).collect();
     sites.sort_unstable_by_key(|&(s, _)| s);
@@ -94,7 +95,7 @@ pub fn write_partition_files(
     finish(w)?;
 
     let mut w = staged.create("unassigned.csv")?;
-    writeln!(w, "id,kind,households,reason")?;
+    writeln!(w, "\u{feff}id,kind,households,reason")?;
     for u in &p.unassigned {
         let (id, kind) = u.member.id(d);
         writeln!(w, "{},{kind},{},{}", csv_field(id), u.households, csv_field(&u.reason))?;

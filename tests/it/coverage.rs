@@ -360,7 +360,9 @@ fn coverage_run_directory_on_the_sample() {
     let svg = std::fs::read_to_string(runs[0].join("charts/coverage_park.svg")).expect("svg");
     assert!(svg.contains("公园与游园") && svg.contains("已覆盖住户"), "Chinese title and legend in the SVG");
     let d = gridplan::load::load_plan(&plan).expect("load");
-    let mut r = csv::Reader::from_path(runs[0].join("coverage_summary.csv")).expect("summary");
+    let bytes = std::fs::read(runs[0].join("coverage_summary.csv")).expect("summary");
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a BOM for Excel");
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
     let mut all_rows = 0;
     for row in r.records() {
         let row = row.expect("row");
@@ -417,7 +419,8 @@ fn suggestions_come_from_the_candidates_layer() {
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut r = csv::Reader::from_path(run.join("sites.csv")).expect("sites");
+    let bytes = std::fs::read(run.join("sites.csv")).expect("sites");
+    let mut r = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).expect("a BOM"));
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
     assert!(!rows.is_empty());
     for row in &rows {

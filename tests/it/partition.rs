@@ -75,7 +75,8 @@ fn partition_run_directory_is_deterministic() {
     let mut seen = std::collections::HashSet::new();
     let mut totals = [0u64; 2];
     for (i, file) in ["assignment.csv", "unassigned.csv"].iter().enumerate() {
-        let mut r = csv::Reader::from_path(runs[0].join(file)).expect(file);
+        let bytes = std::fs::read(runs[0].join(file)).expect(file);
+        let mut r = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).expect("a BOM"));
         let headers = r.headers().expect("headers").clone();
         let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
         let (id, households) = (col("id"), col("households"));
