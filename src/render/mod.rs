@@ -11,6 +11,7 @@ pub mod output_dir;
 pub mod plan_file;
 pub mod report;
 pub mod run_dir;
+pub mod workbook;
 pub mod workload_dir;
 
 use crate::crs::Crs;

@@ -176,3 +176,27 @@ fn the_notebook_reproduces_the_charts_from_the_parquet_tables() {
         assert!(run.join("charts").join(f).is_file(), "{f}");
     }
 }
+
+/// `tables.xlsx` holds the planner's tables as sheets, with the rows of the CSVs they come from; GDAL (the XLSX
+/// driver, which QGIS uses too) opens every sheet.
+#[test]
+fn the_workbook_has_every_table_as_a_sheet_that_gdal_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = sample_run(dir.path());
+    assert!(run.join("tables.xlsx").is_file());
+    let Ok(out) =
+        std::process::Command::new("ogrinfo").args(["-ro", "-so", "-al"]).arg(run.join("tables.xlsx")).output()
+    else {
+        skip_unless_ci("ogrinfo from GDAL");
+        return;
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = String::from_utf8_lossy(&out.stdout);
+    for (sheet, csv) in gridplan::render::workbook::SHEETS {
+        let rows = std::fs::read_to_string(run.join(csv)).expect("csv").lines().count() - 1;
+        let block =
+            info.split("Layer name: ").find(|b| b.starts_with(sheet)).unwrap_or_else(|| panic!("{sheet}: {info}"));
+        assert!(block.contains(&format!("Feature Count: {rows}")), "{sheet}: {rows} rows expected\n{block}");
+    }
+    assert!(info.contains("户数: Real") || info.contains("households: Real"), "numbers are numbers");
+}
