@@ -73,7 +73,7 @@ impl ConstraintArgs {
 }
 
 /// Dense labels from the values of `columns` (joined), every node needing one.
-fn labels(g: &GraphJson, columns: &[String]) -> anyhow::Result<Vec<u32>> {
+pub(super) fn labels(g: &GraphJson, columns: &[String]) -> anyhow::Result<Vec<u32>> {
     let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     g.attributes
         .iter()

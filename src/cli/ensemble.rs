@@ -223,25 +223,21 @@ fn node_data(g: &Loaded, args: &Args, r: &Reduced) -> anyhow::Result<NodeData> {
     let county = match &args.county {
         None => None,
         Some(col) => {
-            let mut labels: HashMap<String, u32> = HashMap::new();
+            // The same dense labels as --keep-whole, carried to the chain's units (one county each).
+            let labels = super::districts::labels(json, std::slice::from_ref(col))?;
+            let groups = labels.iter().max().map_or(0, |&m| m as usize + 1);
             let mut out = vec![u32::MAX; r.population.len()];
-            for (v, (attrs, id)) in json.attributes.iter().zip(&json.ids).enumerate() {
-                let value = attrs
-                    .get(col)
-                    .filter(|v| !v.is_null())
-                    .ok_or_else(|| anyhow::anyhow!("{}: node {id}: --county {col}: missing", json.path.display()))?;
-                let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-                let next = labels.len() as u32;
-                let label = *labels.entry(text).or_insert(next);
+            for (v, &label) in labels.iter().enumerate() {
                 let slot = &mut out[r.node_of[v] as usize];
                 if *slot != u32::MAX && *slot != label {
                     bail!(
-                        "--county {col}: node {id} was made one unit with nodes of another county (--keep-whole / --uncuttable): county splits are counted on whole units only"
+                        "--county {col}: node {} was made one unit with nodes of another county (--keep-whole / --uncuttable): county splits are counted on whole units only",
+                        json.ids[v]
                     );
                 }
                 *slot = label;
             }
-            Some((out, labels.len()))
+            Some((out, groups))
         }
     };
     Ok(NodeData { sums, geometry, county, cut_offset: r.between_parents.len() })

@@ -116,7 +116,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         w.flush()?;
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
-    std::fs::rename(&tmp, &args.out)?;
+    // A hard link cannot replace a file that appeared meanwhile (rename would): the result stays a new file.
+    std::fs::hard_link(&tmp, &args.out)
+        .with_context(|| format!("{} 已存在或无法写入 / exists or cannot be written", args.out.display()))?;
+    std::fs::remove_file(&tmp)?;
     let located = found.iter().filter(|l| !l.grid.is_empty()).count();
     eprintln!(
         "{located} / {} 已定位到网格（{:.2} 秒）；写入 {} / located in a grid, wrote the table",
