@@ -185,6 +185,7 @@ pub fn run(
                 &crate::render::report::Report {
                     plan,
                     dataset: d,
+                    partition: &partition,
                     rows,
                     check: &check,
                     grids: &grids,

@@ -411,7 +411,7 @@ fn partly_dedicated(sites: &[Site], in_pool: &[bool]) -> BTreeMap<usize, SplitCo
     seen.into_iter()
         .filter(|(_, (pool, inside, _))| *pool && *inside)
         .map(|(c, (_, _, households))| {
-            let reason = "part of it lies inside a dedicated grid (专属网格), the rest in basic grids".to_string();
+            let reason = "小区一部分在专属网格内，其余在基础网格 / part of it lies inside a dedicated grid (专属网格), the rest in basic grids".to_string();
             (c, SplitCompound { compound: c, households, kind: "dedicated", reason })
         })
         .collect()

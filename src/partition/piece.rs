@@ -104,31 +104,34 @@ pub fn solve(
 
 /// The reason a certificate gives for `proof` on a piece of `h` households.
 pub fn reason(proof: Proof, h: u64, band: Band, opened: &[String]) -> String {
-    let rules = if opened.is_empty() {
-        "compounds kept whole".to_string()
+    let (rules_zh, rules) = if opened.is_empty() {
+        ("小区保持完整".to_string(), "compounds kept whole".to_string())
     } else {
-        format!("compounds {} opened to their buildings", opened.join(", "))
+        (
+            format!("已拆开小区 {}", opened.join("、")),
+            format!("compounds {} opened to their buildings", opened.join(", ")),
+        )
     };
+    let (min, max) = (u64::from(band.min()), u64::from(band.max()));
     match proof {
-        Proof::KWindow if h < u64::from(band.min()) => {
-            format!("{h} households cut off by barriers, fewer than the lower bound of {}", band.min())
-        }
+        Proof::KWindow if h < min => format!(
+            "被主干道、河流等隔开的 {h} 户，少于下限 {min} 户 / {h} households cut off by barriers, fewer than the lower bound of {min}"
+        ),
         Proof::KWindow => format!(
-            "{h} households cut off by barriers: too many for one grid (> {}) and too few for two (< {})",
-            band.max(),
-            2 * band.min()
+            "被主干道、河流等隔开的 {h} 户：一个网格容纳不下（> {max}），分成两个又不够（< {}） / {h} households cut off by barriers: too many for one grid (> {max}) and too few for two (< {})",
+            2 * min,
+            2 * min
         ),
         Proof::FewerUnitsThanGrids => format!(
-            "these {h} households need at least {} grids of at most {} but form fewer units (compounds kept whole count as one)",
-            h.div_ceil(u64::from(band.max())),
-            band.max()
+            "这 {h} 户至少需要 {} 个不超过 {max} 户的网格，但可分的单元（完整小区算一个）不够 / these {h} households need at least {} grids of at most {max} but form fewer units (compounds kept whole count as one)",
+            h.div_ceil(max),
+            h.div_ceil(max)
         ),
         Proof::UnitOverUpper => format!(
-            "one building of {h} households, above the upper bound of {}; a building is never split",
-            band.max()
+            "一栋楼就有 {h} 户，超过上限 {max} 户；楼栋不拆分 / one building of {h} households, above the upper bound of {max}; a building is never split"
         ),
         Proof::Exhaustive { searched } => format!(
-            "no connected in-band plan exists for these {h} households ({rules}): exhaustive search of {searched} candidate grids"
+            "这 {h} 户不存在连片且在规模内的划分（{rules_zh}）：已穷举 {searched} 个候选网格 / no connected in-band plan exists for these {h} households ({rules}): exhaustive search of {searched} candidate grids"
         ),
         Proof::Locked => format!(
             "网格已锁定（[replan] locked），重新规划时保持不变 / locked by the planner ([replan] locked): kept as it is with {h} households"
@@ -137,7 +140,7 @@ pub fn reason(proof: Proof, h: u64, band: Band, opened: &[String]) -> String {
             "调整户数已达上限（--max-moved），未能修复 / the rerun's budget of households moved (--max-moved) was spent before this grid of {h} households could be repaired"
         ),
         Proof::NotProved { searched, trees } => format!(
-            "not proved: no in-band plan found for these {h} households in {trees} spanning trees and {searched} candidate grids of exact search ({rules})"
+            "未证明：在 {trees} 棵生成树和 {searched} 个候选网格的精确搜索中没有找到在规模内的划分（{rules_zh}），但不能断定不存在 / not proved: no in-band plan found for these {h} households in {trees} spanning trees and {searched} candidate grids of exact search ({rules})"
         ),
     }
 }

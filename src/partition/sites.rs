@@ -51,9 +51,9 @@ pub fn all_sites(d: &Dataset) -> Vec<Site> {
 pub fn sites_of(d: &Dataset) -> (Vec<Site>, Vec<Unassigned>) {
     let (sites, outside): (Vec<Site>, Vec<Site>) = all_sites(d).into_iter().partition(|s| s.street.is_some());
     let reason = if d.admin_areas.iter().any(|a| a.level == crate::model::AdminLevel::Street) {
-        "outside every street (街道) polygon"
+        "不在任何街道范围内 / outside every street (街道) polygon"
     } else {
-        "in no street: the data have no street (街道) polygons (give an admin_areas layer, or check [admin] street_levels)"
+        "数据中没有街道边界，无法归入街道（请提供行政区划图层，或检查 [admin] street_levels） / in no street: the data have no street (街道) polygons (give an admin_areas layer, or check [admin] street_levels)"
     };
     let unassigned = outside
         .into_iter()

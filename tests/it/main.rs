@@ -21,4 +21,5 @@ mod partition;
 mod plan;
 mod props;
 mod replan;
+mod report_browser;
 mod util;

@@ -1,7 +1,10 @@
-//! `report.html`: one self-contained offline file per run — summary, the partition invariants, coverage,
-//! workload tables, the charts (embedded as data URIs) and an interactive map of the grids (pan, zoom, click a
-//! grid for its figures) drawn by a small script from embedded GeoJSON. Nothing is fetched: no request leaves
-//! the file. Every value that comes from the data is escaped.
+//! `report.html`: one self-contained offline file per run, in Chinese — what was planned and what was not, an
+//! interactive map (`map.rs` data, `map.js`: legend, roads, barriers, street names, search, micro-grids, a
+//! grid's figures in words), the partition checks in plain words (`labels.rs`), coverage, workload tables and the
+//! charts (data URIs). Nothing is fetched: no request leaves the file. Every value from the data is escaped.
+
+mod labels;
+mod map;
 
 use super::output_dir::StagedDir;
 use crate::config::Plan;
@@ -12,7 +15,7 @@ use crate::model::Dataset;
 use crate::partition::check::Check;
 use crate::workload::{Spread, Workload};
 use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 /// What the report shows.
@@ -22,6 +25,8 @@ pub struct Report<'a> {
     pub plan: &'a Plan,
     /// The data.
     pub dataset: &'a Dataset,
+    /// The partition the grids were drawn from.
+    pub partition: &'a crate::partition::Partition,
     /// The grids.
     pub rows: &'a [GridRow],
     /// The partition invariants.
@@ -128,53 +133,6 @@ fn image(staged: &StagedDir, name: &str, alt: &str) -> std::io::Result<String> {
     ))
 }
 
-/// The grids as GeoJSON for the map (WGS84, 6 decimals ≈ 0.1 m), with the figures a click shows.
-fn grids_geojson(r: &Report) -> Value {
-    let round = |x: f64| (x * 1e6).round() / 1e6;
-    let features: Vec<Value> = r
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let polys: Vec<Value> = row
-                .polygon
-                .0
-                .iter()
-                .map(|p| {
-                    let ring = |ls: &geo::LineString| -> Value {
-                        json!(
-                            ls.0.iter()
-                                .map(|c| {
-                                    let (lon, lat) = r.dataset.projection.inverse(c.x, c.y);
-                                    [round(lon), round(lat)]
-                                })
-                                .collect::<Vec<_>>()
-                        )
-                    };
-                    json!(std::iter::once(ring(p.exterior())).chain(p.interiors().iter().map(ring)).collect::<Vec<_>>())
-                })
-                .collect();
-            let load = &r.workload.grids[i];
-            let mut props = json!({
-                "grid_id": row.grid_id,
-                "kind": row.kind(),
-                "street": row.street_name,
-                "community": row.community,
-                "households": row.households,
-                "persons": row.persons,
-                "buildings": row.buildings,
-                "workers": load.workers,
-                "status": load.status.as_str(),
-            });
-            for (kind, shares) in r.coverage_by_grid {
-                props[format!("covered_{kind}")] = json!(shares[i]);
-            }
-            json!({"type": "Feature", "properties": props, "geometry": {"type": "MultiPolygon", "coordinates": polys}})
-        })
-        .collect();
-    json!({"type": "FeatureCollection", "features": features})
-}
-
 /// 微网格: how many, how many in band, and the reasons of those outside it, most frequent first.
 fn micro_section(h: &mut String, r: &Report) {
     let band = r.plan.config.bands.micro;
@@ -192,7 +150,14 @@ fn micro_section(h: &mut String, r: &Report) {
     let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for m in micro.iter().filter_map(|m| m.out_of_band.as_deref()) {
         // The reason without its figures, so like cases count together.
-        let kind: String = m.chars().filter(|c| !c.is_ascii_digit()).collect();
+        let mut kind = String::with_capacity(m.len());
+        for c in m.chars() {
+            match c {
+                '0'..='9' if kind.ends_with('N') => {}
+                '0'..='9' => kind.push('N'),
+                c => kind.push(c),
+            }
+        }
         *reasons.entry(kind).or_default() += 1;
     }
     let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
@@ -281,9 +246,81 @@ fn merge_section(h: &mut String, merge: &crate::partition::replan::layers::Merge
     );
 }
 
+/// The headline: households planned and not, with the reasons of those not planned.
+fn headline(h: &mut String, r: &Report) {
+    let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
+    let share = |n: u64| if c.households_in == 0 { "—".to_string() } else { pct(n as f64 / c.households_in as f64) };
+    let _ = writeln!(
+        h,
+        "<div class=\"cards\"><div id=\"planned\"><b>{}</b>户已划入网格（占全部 {} 户的 {}）</div>\
+         <div id=\"unplanned\"><b>{}</b>户未划入网格（{}）</div><div><b>{}</b>个基础网格</div>\
+         <div><b>{}</b>的网格在 {}–{} 户</div><div><b>{:.3}</b>变异系数（越小越均衡）</div>\
+         <div><b>{}</b>个专属网格</div><div><b>{}</b>个微网格（{} 个在 {}–{} 户）</div></div>",
+        fmt_int(c.households_assigned),
+        fmt_int(c.households_in),
+        share(c.households_assigned),
+        fmt_int(c.households_unassigned),
+        share(c.households_unassigned),
+        w.all.grids,
+        pct(w.all.share_in_band),
+        band.min(),
+        band.max(),
+        w.all.cv,
+        r.rows.iter().filter(|x| x.dedicated.is_some()).count(),
+        r.grids.micro.len(),
+        r.grids.micro.iter().filter(|m| m.out_of_band.is_none()).count(),
+        r.plan.config.bands.micro.min(),
+        r.plan.config.bands.micro.max()
+    );
+    if r.partition.unassigned.is_empty() {
+        h.push_str("<p>数据中的每一户都已划入网格。</p>\n");
+        return;
+    }
+    let mut by: std::collections::BTreeMap<&str, (u64, usize)> = std::collections::BTreeMap::new();
+    for u in &r.partition.unassigned {
+        let e = by.entry(labels::chinese(&u.reason)).or_default();
+        e.0 += u64::from(u.households);
+        e.1 += 1;
+    }
+    let mut by: Vec<(&str, (u64, usize))> = by.into_iter().collect();
+    by.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let _ = write!(h, "<p id=\"unplanned-reasons\">未划入网格的 {} 户：", fmt_int(c.households_unassigned));
+    let parts: Vec<String> = by
+        .iter()
+        .map(|(reason, (n, sites))| format!("{}（{} 户，{} 处）", escape(reason), fmt_int(*n), sites))
+        .collect();
+    h.push_str(&parts.join("；"));
+    h.push_str("。逐栋清单见 unassigned.csv；补齐街道、社区边界后重新运行即可纳入。</p>\n");
+}
+
+/// A whole number with thousands separators, as planners read it.
+fn fmt_int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The map: search, legend, canvas and the details panel.
+fn map_section(h: &mut String) {
+    h.push_str(
+        "<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放；点击网格查看情况；图例中的勾选框可隐藏或显示某类网格和图层。</p>\
+         <p><input id=\"search\" type=\"search\" placeholder=\"搜索网格编号、街道、社区、楼栋或小区名称\" autocomplete=\"off\"> \
+         <button id=\"zin\">放大</button> <button id=\"zout\">缩小</button> <button id=\"zreset\">复位</button></p>\
+         <div id=\"results\"></div>\
+         <div id=\"mapwrap\"><canvas id=\"map\" width=\"960\" height=\"680\"></canvas>\
+         <div id=\"side\"><div id=\"legend\"></div><div id=\"info\"></div></div></div>\n",
+    );
+}
+
 /// Writes `report.html` into the staged run directory (after the charts).
 pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
-    let (c, w, band) = (r.check, r.workload, r.plan.config.bands.basic);
+    let (c, w) = (r.check, r.workload);
     let mut h = String::new();
     let title = format!("网格规划报告 · {}", r.plan.config.plan.name);
     let _ = write!(
@@ -301,24 +338,7 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         escape(&r.plan.path.display().to_string()),
         r.seed
     );
-    let _ = writeln!(
-        h,
-        "<div class=\"cards\"><div><b>{}</b>户</div><div><b>{}</b>个基础网格</div><div><b>{}</b>在 {}–{} 户</div>\
-         <div><b>{:.3}</b>变异系数</div><div><b>{:.3}</b>基尼系数</div><div><b>{}</b>个专属网格</div>\
-         <div><b>{}</b>个微网格（{} 个在 {}–{} 户）</div></div>",
-        c.households_in,
-        w.all.grids,
-        pct(w.all.share_in_band),
-        band.min(),
-        band.max(),
-        w.all.cv,
-        w.all.gini,
-        r.rows.iter().filter(|x| x.dedicated.is_some()).count(),
-        r.grids.micro.len(),
-        r.grids.micro.iter().filter(|m| m.out_of_band.is_none()).count(),
-        r.plan.config.bands.micro.min(),
-        r.plan.config.bands.micro.max()
-    );
+    headline(&mut h, r);
 
     if let Some((change, moves)) = &r.grids.change {
         replan_section(&mut h, change, moves.len());
@@ -326,26 +346,38 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     if let Some(merge) = &r.grids.merge {
         merge_section(&mut h, merge);
     }
-    h.push_str("<h2>网格地图</h2><p>拖动平移，滚轮或按钮缩放，点击网格查看数据。</p>\
-        <div id=\"mapwrap\"><canvas id=\"map\" width=\"900\" height=\"640\"></canvas><div id=\"info\">点击一个网格</div></div>\
-        <p><button id=\"zin\">放大</button> <button id=\"zout\">缩小</button> <button id=\"zreset\">复位</button></p>\n");
+    map_section(&mut h);
 
-    h.push_str("<h2>划分检查（check.json）</h2>");
+    h.push_str("<h2>划分检查</h2><p>由独立的检查程序重新计算（check.json）。“应为 0”的项目不为 0 时须核查。</p><div class=\"check\">");
     let check = crate::render::run_dir::check_json(c, r.grids).map_err(std::io::Error::other)?;
     table(
         &mut h,
-        &["指标", "值"],
-        check.as_object().into_iter().flatten().map(|(k, v)| vec![k.clone(), v.to_string()]),
+        &["检查项目", "数值", "结论", "键名"],
+        check.as_object().into_iter().flatten().map(|(k, v)| {
+            let (label, zero) = labels::check_label(k);
+            let value = match v.as_f64() {
+                Some(x) if v.is_f64() && k.ends_with("_share") => pct(x),
+                Some(x) if v.is_f64() => format!("{x:.1}"),
+                _ => v.to_string(),
+            };
+            let verdict = match (zero, v.as_f64() == Some(0.0)) {
+                (true, true) => "应为 0：通过",
+                (true, false) => "应为 0：须核查",
+                (false, _) => "",
+            };
+            vec![if label.is_empty() { k.clone() } else { label.to_string() }, value, verdict.into(), k.clone()]
+        }),
     );
+    h.push_str("</div>");
 
     micro_section(&mut h, r);
 
     h.push_str("<h2>15分钟服务圈覆盖</h2>");
     let persons = vec![0; r.coverage.sites.len()];
     let levels = r.coverage.levels_m.clone();
-    let mut head: Vec<String> = vec!["设施".into(), "类型".into(), "设施数".into(), "标准 (m)".into(), "标准内".into()];
-    head.extend(levels.iter().map(|l| format!("{l} m 内")));
-    head.extend(["建议新址".to_string(), "新增覆盖户数".to_string()]);
+    let mut head: Vec<String> = vec!["设施".into(), "设施数".into(), "步行标准（米）".into(), "标准内住户".into()];
+    head.extend(levels.iter().map(|l| format!("{l} 米内")));
+    head.extend(["建议新址".to_string(), "新址可新增覆盖户数".to_string()]);
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
     let rows: Vec<Vec<String>> = r
         .coverage
@@ -358,7 +390,6 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
             };
             let mut row = vec![
                 crate::osm_tags::kind_label_zh(&k.kind.name).to_string(),
-                k.kind.name.clone(),
                 k.facilities.len().to_string(),
                 k.kind.threshold_m.to_string(),
                 pct(share(k.kind.threshold_m)),
@@ -386,6 +417,7 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
             escape(&missing.join("、"))
         );
     }
+    h.push_str("<p>各类设施的覆盖地图见 charts/ 文件夹（coverage_*.png），在上方地图的“着色”中也可逐类查看。</p>");
 
     h.push_str("<h2>工作量</h2>");
     table(&mut h, &SPREAD_HEAD, std::iter::once(spread_row("全部", &w.all)));
@@ -409,8 +441,8 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
                 row.households.to_string(),
                 w.grids[i].workers.to_string(),
                 format!("{:.0}", w.grids[i].households_per_worker),
-                w.grids[i].status.as_str().to_string(),
-                row.out_of_band.clone().unwrap_or_default(),
+                labels::status_zh(w.grids[i].status.as_str()).to_string(),
+                row.out_of_band.as_deref().map(labels::chinese).unwrap_or_default().to_string(),
             ]
         }),
     );
@@ -429,11 +461,6 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
             h.push_str(&image(staged, "charts/legal_plans.png", "本方案在随机合规方案中的位置")?);
         }
     }
-    // Coverage maps of the kinds that have facilities (the others are all red), at most eight.
-    for k in r.coverage.kinds.iter().filter(|k| !k.facilities.is_empty()).take(8) {
-        let alt = format!("{}覆盖地图", crate::osm_tags::kind_label_zh(&k.kind.name));
-        h.push_str(&image(staged, &format!("charts/coverage_{}.png", k.kind.name), &alt)?);
-    }
 
     if let Some(a) = r.dataset.attribution() {
         let zh = if a.contains("OpenStreetMap") {
@@ -444,88 +471,14 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         let _ = write!(h, "<p class=\"meta\" id=\"attribution\">{zh}{}</p>", escape(&a));
     }
 
-    let script = SCRIPT
-        .replace("BAND_MIN", &band.min().to_string())
-        .replace("BAND_MID", &((band.min() + band.max()) / 2).to_string())
-        .replace("BAND_MAX", &band.max().to_string());
     let _ = write!(
         h,
-        "<script type=\"application/json\" id=\"grids\">{}</script>\n<script>{script}</script>\n</body></html>\n",
-        script_json(&grids_geojson(r))
+        "<script type=\"application/json\" id=\"mapdata\">{}</script>\n<script>{SCRIPT}</script>\n</body></html>\n",
+        script_json(&map::map_data(r))
     );
     staged.write("report.html", h.as_bytes())
 }
 
-const CSS: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#222}\
-table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
-th{background:#f2f2f2}td:first-child{text-align:left}.cards{display:flex;gap:12px;flex-wrap:wrap}\
-.cards div{border:1px solid #ddd;border-radius:6px;padding:8px 14px}.cards b{display:block;font-size:22px}\
-.meta{color:#666}#mapwrap{display:flex;gap:12px}#map{border:1px solid #999;cursor:grab;touch-action:none}\
-#info{min-width:260px;font-size:13px;white-space:pre-line}figure{margin:16px 0}img{max-width:100%;border:1px solid #eee}";
+const CSS: &str = include_str!("report.css");
 
-const SCRIPT: &str = r#"
-window.onerror = function (m) { document.body.dataset.error = String(m); };
-(function () {
-  var data = JSON.parse(document.getElementById('grids').textContent);
-  var canvas = document.getElementById('map'), ctx = canvas.getContext('2d'), info = document.getElementById('info');
-  var feats = data.features, lat0 = 0, n = 0;
-  feats.forEach(function (f) { f.geometry.coordinates.forEach(function (p) { p[0].forEach(function (c) { lat0 += c[1]; n++; }); }); });
-  lat0 = n ? lat0 / n : 0;
-  var k = Math.cos(lat0 * Math.PI / 180);
-  function xy(c) { return [c[0] * k, -c[1]]; }
-  var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
-  feats.forEach(function (f) {
-    var b = [Infinity, Infinity, -Infinity, -Infinity];
-    f.geometry.coordinates.forEach(function (p) { p[0].forEach(function (c) { var q = xy(c);
-      b[0] = Math.min(b[0], q[0]); b[1] = Math.min(b[1], q[1]); b[2] = Math.max(b[2], q[0]); b[3] = Math.max(b[3], q[1]); }); });
-    f.bbox = b; minx = Math.min(minx, b[0]); miny = Math.min(miny, b[1]); maxx = Math.max(maxx, b[2]); maxy = Math.max(maxy, b[3]);
-  });
-  var view;
-  function reset() { var s = Math.min(canvas.width / (maxx - minx), canvas.height / (maxy - miny)) * 0.95;
-    view = { s: s, x: (canvas.width - (maxx - minx) * s) / 2 - minx * s, y: (canvas.height - (maxy - miny) * s) / 2 - miny * s }; }
-  function colour(p) {
-    if (p.kind === 'dedicated') return '#bc80bd';
-    var h = p.households;
-    return h < BAND_MIN ? '#9ecae1' : h <= BAND_MID ? '#a1d99b' : h <= BAND_MAX ? '#31a354' : '#f03b20';
-  }
-  var selected = null;
-  function draw() {
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    feats.forEach(function (f) {
-      ctx.beginPath();
-      f.geometry.coordinates.forEach(function (p) { p.forEach(function (ring) { ring.forEach(function (c, i) {
-        var q = xy(c), X = q[0] * view.s + view.x, Y = q[1] * view.s + view.y; if (i) ctx.lineTo(X, Y); else ctx.moveTo(X, Y); }); ctx.closePath(); }); });
-      ctx.fillStyle = colour(f.properties); ctx.fill('evenodd');
-      ctx.strokeStyle = f === selected ? '#000' : '#fff'; ctx.lineWidth = f === selected ? 2.5 : 0.6; ctx.stroke();
-    });
-    document.body.dataset.map = 'drawn:' + feats.length;
-  }
-  function inside(ring, x, y) { var r = false; for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    var a = xy(ring[i]), b = xy(ring[j]);
-    if ((a[1] > y) !== (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) r = !r; } return r; }
-  function pick(px, py) {
-    var x = (px - view.x) / view.s, y = (py - view.y) / view.s;
-    for (var i = feats.length - 1; i >= 0; i--) { var f = feats[i], b = f.bbox;
-      if (x < b[0] || x > b[2] || y < b[1] || y > b[3]) continue;
-      var hit = false; f.geometry.coordinates.forEach(function (p) { var c = 0; p.forEach(function (ring) { if (inside(ring, x, y)) c++; }); if (c % 2) hit = true; });
-      if (hit) return f; }
-    return null;
-  }
-  var drag = null, moved = false;
-  canvas.addEventListener('mousedown', function (e) { drag = [e.offsetX, e.offsetY]; moved = false; });
-  window.addEventListener('mouseup', function () { drag = null; });
-  canvas.addEventListener('mousemove', function (e) { if (!drag) return; var dx = e.offsetX - drag[0], dy = e.offsetY - drag[1];
-    if (Math.abs(dx) + Math.abs(dy) > 2) moved = true; view.x += dx; view.y += dy; drag = [e.offsetX, e.offsetY]; draw(); });
-  function zoom(f, cx, cy) { view.x = cx - (cx - view.x) * f; view.y = cy - (cy - view.y) * f; view.s *= f; draw(); }
-  canvas.addEventListener('wheel', function (e) { e.preventDefault(); zoom(e.deltaY < 0 ? 1.25 : 0.8, e.offsetX, e.offsetY); }, { passive: false });
-  document.getElementById('zin').onclick = function () { zoom(1.5, canvas.width / 2, canvas.height / 2); };
-  document.getElementById('zout').onclick = function () { zoom(1 / 1.5, canvas.width / 2, canvas.height / 2); };
-  document.getElementById('zreset').onclick = function () { reset(); draw(); };
-  canvas.addEventListener('click', function (e) { if (moved) return; selected = pick(e.offsetX, e.offsetY); draw();
-    if (!selected) { info.textContent = '点击一个网格'; return; }
-    var p = selected.properties, lines = [];
-    for (var key in p) { if (Object.prototype.hasOwnProperty.call(p, key)) lines.push(key + ': ' + (p[key] === null ? '—' : p[key])); }
-    info.textContent = lines.join('\n'); });
-  reset(); draw();
-})();
-"#;
+const SCRIPT: &str = include_str!("map.js");
