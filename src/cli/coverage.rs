@@ -30,7 +30,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Coverage into the partition run it groups by keeps that partition: its figures are consistent with it.
     let keep = match &args.grids {
         Some(g) if super::output::same_folder(g, &args.out) => {
-            gridplan::render::run_dir::PARTITION_FILES.iter().map(|f| f.to_string()).collect()
+            let run_dir = gridplan::render::run_dir::PARTITION_FILES.iter();
+            run_dir.chain(gridplan::render::run_dir::GIS_FILES.iter()).map(|f| f.to_string()).collect()
         }
         _ => Vec::new(),
     };

@@ -16,6 +16,13 @@ pub enum Format {
     Parquet,
     /// ESRI Shapefile (`.shp` with its `.dbf`; the `.cpg` names the text encoding).
     Shapefile,
+    /// GeoPackage (`.gpkg`, QGIS's default): one feature table, named by `layer` when the file has several.
+    #[serde(alias = "gpkg")]
+    Geopackage,
+    /// Excel or WPS workbook (`.xlsx`, `.xls`, `.ods`): one sheet with a header row and lon/lat columns, named
+    /// by `layer` when not the first.
+    #[serde(alias = "xlsx")]
+    Excel,
 }
 
 impl Format {
@@ -31,6 +38,10 @@ impl Format {
             Some(Format::Parquet)
         } else if name.ends_with(".shp") {
             Some(Format::Shapefile)
+        } else if name.ends_with(".gpkg") {
+            Some(Format::Geopackage)
+        } else if name.ends_with(".xlsx") || name.ends_with(".xls") || name.ends_with(".ods") {
+            Some(Format::Excel)
         } else {
             None
         }
@@ -165,6 +176,9 @@ pub struct LayerSpec<F> {
     /// Decimal mark of numbers written as text; when absent `,` for `;`-separated CSV (with a note), else `.`.
     #[serde(default)]
     pub decimal: Option<DecimalMark>,
+    /// The table of a GeoPackage or the sheet of a workbook; when absent the only table, or the first sheet.
+    #[serde(default)]
+    pub layer: Option<String>,
     /// Field names in the file.
     #[serde(default)]
     pub fields: F,

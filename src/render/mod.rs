@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod coverage_dir;
 pub mod geojson;
+pub mod gis;
 pub mod graph_json;
 pub mod legal_plans;
 pub mod merge_dir;

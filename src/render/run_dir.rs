@@ -20,6 +20,41 @@ use std::time::Duration;
 pub const PARTITION_FILES: [&str; 6] =
     ["grids.geojson", "micro_grids.geojson", "assignment.csv", "unassigned.csv", "check.json", "run.json"];
 
+/// The grids for GIS tools, beside the GeoJSON (`render::gis`): kept with the partition's files.
+pub const GIS_FILES: [&str; 11] = [
+    "grids.gpkg",
+    "shp/grids.shp",
+    "shp/grids.shx",
+    "shp/grids.dbf",
+    "shp/grids.prj",
+    "shp/grids.cpg",
+    "shp/micro_grids.shp",
+    "shp/micro_grids.shx",
+    "shp/micro_grids.dbf",
+    "shp/micro_grids.prj",
+    "shp/micro_grids.cpg",
+];
+
+/// `grids.gpkg` (layers `grids` and `micro_grids`) and the Shapefile sets under `shp/`, with the properties of
+/// the GeoJSON files.
+fn write_gis_files(staged: &StagedDir, crs: crate::crs::Crs, grids: &Grids) -> std::io::Result<()> {
+    use super::gis::{Layer, write_geopackage, write_shapefile};
+    let rows = &grids.rows;
+    let layers = [
+        Layer { name: "grids", features: rows.iter().map(|r| (&r.written, r.properties())).collect(), crs },
+        Layer {
+            name: "micro_grids",
+            features: grids.micro.iter().map(|m| (&m.written, m.properties(rows))).collect(),
+            crs,
+        },
+    ];
+    write_geopackage(&staged.path("grids.gpkg"), &layers)?;
+    for layer in &layers {
+        write_shapefile(&staged.path("shp"), layer)?;
+    }
+    Ok(())
+}
+
 /// Writes the partition into the staged run folder and commits it; returns the run folder.
 pub fn write_partition(
     staged: StagedDir,
@@ -63,6 +98,7 @@ pub fn write_partition_files(
     let mut w = staged.create("micro_grids.geojson")?;
     write_collection(&mut w, micro.iter().map(|(g, p)| (g, p)), attribution.as_deref(), DEGREE_DECIMALS)?;
     finish(w)?;
+    write_gis_files(staged, plan.config.plan.output_crs, grids)?;
 
     // The micro-grid of each site; a building divided by stairwells lists all of its own.
     let mut micro_of_site: std::collections::HashMap<usize, Vec<&str>> = std::collections::HashMap::new();

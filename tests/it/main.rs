@@ -9,6 +9,7 @@ mod crs_real;
 mod ensemble;
 mod formats;
 mod fuzz_replay;
+mod gis_files;
 mod golden;
 mod graphs;
 mod harbin;

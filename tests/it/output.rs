@@ -204,7 +204,7 @@ fn a_mount_point_is_written_in_place_and_a_full_disk_keeps_the_last_run() {
     let vol = dir.path().join("vol");
     fs::create_dir(&vol).unwrap();
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
         .arg(&vol)
         .output()
         .is_ok_and(|o| o.status.success());
@@ -229,7 +229,7 @@ fn a_mount_point_is_written_in_place_and_a_full_disk_keeps_the_last_run() {
         assert!(stderr(&out).contains("completed"), "{}", stderr(&out));
         assert_eq!(stable(snapshot(&vol)), stable(good.clone()));
         let good = snapshot(&vol);
-        // The whole plan does not fit in 3 MB: the run fails and the last one is whole.
+        // The whole plan does not fit in 6 MB: the run fails and the last one is whole.
         let out = gridplan(dir.path(), &["plan", plan, "--out", "vol"]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert!(stderr(&out).contains("No space left"), "{}", stderr(&out));

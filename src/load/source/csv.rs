@@ -94,7 +94,7 @@ pub fn read_csv(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> 
 }
 
 /// Excel's name of a 0-based column (`A`, `B`, … `AA`).
-fn column_letter(mut i: usize) -> String {
+pub(super) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);

@@ -2,14 +2,18 @@
 //! source CRS, degrees) and a property map. Layer-specific meaning is given later by [`super::layers`].
 
 mod csv;
+mod excel;
 mod geojson;
+mod geopackage;
 mod parquet;
 mod parquet_footer;
 mod parquet_thrift;
 mod shapefile;
 
 pub use self::csv::read_csv;
+pub use self::excel::read_excel;
 pub use self::geojson::read_geojson;
+pub use self::geopackage::read_geopackage;
 pub use self::parquet::read_parquet;
 pub use self::shapefile::read_shapefile;
 
@@ -86,7 +90,7 @@ impl Table {
 }
 
 /// How to read one file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// Format; guessed from the name when absent.
     pub format: Option<Format>,
@@ -98,6 +102,8 @@ pub struct ReadOptions {
     pub decimal: Option<DecimalMark>,
     /// Largest size a gzip file may unpack to, bytes.
     pub max_decompressed: u64,
+    /// The GeoPackage table or workbook sheet.
+    pub layer: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -108,6 +114,7 @@ impl Default for ReadOptions {
             delimiter: None,
             decimal: None,
             max_decompressed: 1 << 30,
+            layer: None,
         }
     }
 }
@@ -121,6 +128,7 @@ impl ReadOptions {
             delimiter: spec.delimiter,
             decimal: spec.decimal,
             max_decompressed: max_decompressed_mib.saturating_mul(1 << 20),
+            layer: spec.layer.clone(),
         }
     }
 }
@@ -135,7 +143,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, LoadError
                 None,
                 None,
                 None,
-                "unknown file type: name the format in the plan (format = \"geojson\" | \"csv\" | \"parquet\" | \"shapefile\")",
+                "unknown file type: name the format in the plan (format = \"geojson\" | \"csv\" | \"parquet\" | \"shapefile\" | \"geopackage\" | \"excel\")",
             ));
         }
     };
@@ -144,6 +152,8 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, LoadError
         Format::Csv => read_csv(path, options),
         Format::Parquet => read_parquet(path, options),
         Format::Shapefile => read_shapefile(path, options),
+        Format::Geopackage => read_geopackage(path, options),
+        Format::Excel => read_excel(path, options),
     }
 }
 
