@@ -73,6 +73,18 @@ pub fn import_into(
         "gridplan plan, written by `gridplan import-osm {source}`. Edit freely: unknown keys are errors.\nLayers are OpenStreetMap data: {OSM_ATTRIBUTION}."
     );
     let mut config = config.clone();
+    // Division lists given to the import are copied beside the plan, which names them relative to itself.
+    let mut lists = Vec::new();
+    for (i, list) in config.admin.division_codes.iter().enumerate() {
+        let bytes = std::fs::read(list).map_err(|cause| {
+            OutputError::from(std::io::Error::new(cause.kind(), format!("{}: {cause}", list.display())))
+        })?;
+        let name = list.file_name().map_or_else(|| format!("divisions_{i}.csv"), |n| n.to_string_lossy().into_owned());
+        let rel = format!("divisions/{name}");
+        staged.write(&format!("{prefix}{rel}"), &bytes).map_err(OutputError::from)?;
+        lists.push(std::path::PathBuf::from(rel));
+    }
+    config.admin.division_codes = lists;
     if config.plan.name == crate::config::PlanSection::default().name {
         config.plan.name = source.trim_end_matches(".osm.pbf").to_string();
     }

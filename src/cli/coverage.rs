@@ -31,7 +31,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let keep = match &args.grids {
         Some(g) if super::output::same_folder(g, &args.out) => {
             let run_dir = gridplan::render::run_dir::PARTITION_FILES.iter();
-            run_dir.chain(gridplan::render::run_dir::GIS_FILES.iter()).map(|f| f.to_string()).collect()
+            let extra = gridplan::render::run_dir::GIS_FILES.iter().chain([&gridplan::render::run_dir::DIVISION_FILE]);
+            run_dir.chain(extra).map(|f| f.to_string()).collect()
         }
         _ => Vec::new(),
     };

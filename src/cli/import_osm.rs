@@ -22,6 +22,10 @@ pub struct Args {
     /// height, written into the plan.
     #[arg(long)]
     default_levels: Option<f64>,
+    /// 统计用区划代码表（CSV，含 code、name 列，可多个），复制到输出文件夹并写入方案 / official division lists
+    /// (CSV with code and name), copied beside the plan and named in it.
+    #[arg(long, value_delimiter = ',')]
+    division_codes: Vec<PathBuf>,
     /// 以 JSON 输出检查结果 / print the inspect report as JSON.
     #[arg(long)]
     json: bool,
@@ -33,7 +37,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(l) = args.default_levels {
         config.estimate.default_levels = l;
     }
-    let staged = super::output::open(&args.out, "import-osm", None, vec![args.pbf.clone()], Vec::new())?;
+    config.admin.division_codes = args.division_codes.clone();
+    let mut reads = vec![args.pbf.clone()];
+    reads.extend(args.division_codes.iter().cloned());
+    let staged = super::output::open(&args.out, "import-osm", None, reads, Vec::new())?;
     let report = gridplan::import::import_into(&args.pbf, &staged, "", &options, &config)
         .with_context(|| format!("importing {}", args.pbf.display()))?;
     staged.commit()?;

@@ -50,5 +50,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--base {b}：没有这个图层（图层：{}） / no layer of that name", names.join(", "));
     }
     let replan = super::replan::ReplanArgs { layers, base: args.base, max_moved: args.max_moved, ..Default::default() };
-    super::plan::run(super::plan::Args { plan: args.plan, out: args.out, seed: args.seed, replan })
+    super::plan::run(super::plan::Args {
+        plan: args.plan,
+        out: args.out,
+        seed: args.seed,
+        division_codes: Vec::new(),
+        replan,
+    })
 }

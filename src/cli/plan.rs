@@ -14,6 +14,11 @@ pub struct Args {
     /// 随机种子（默认用方案文件里的）/ seed (default: the plan's).
     #[arg(long)]
     pub(super) seed: Option<u64>,
+    /// 统计用区划代码表（CSV，含 code、name 列，可多个，逗号分隔），导入 .osm.pbf 时按名称给街道、社区配上代码 /
+    /// official division lists (CSV with code and name) copied in when importing a .osm.pbf: streets and
+    /// communities take their codes by name.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) division_codes: Vec<PathBuf>,
     #[command(flatten)]
     pub(super) replan: super::replan::ReplanArgs,
 }
@@ -31,14 +36,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // last good one whole, inputs included.
     let (staged, plan) = if args.plan.extension().is_some_and(|e| e == "pbf") {
         let mut reads = vec![args.plan.clone()];
+        reads.extend(args.division_codes.iter().cloned());
         reads.extend(args.replan.reads(&args.out));
         let staged = super::output::open(&args.out, "plan", None, reads, Vec::new())?;
         bar.set_message("importing OpenStreetMap");
-        gridplan::import::import_into(&args.plan, &staged, "input/", &Default::default(), &Default::default())
+        let mut config = gridplan::config::PlanConfig::default();
+        config.admin.division_codes = args.division_codes.clone();
+        gridplan::import::import_into(&args.plan, &staged, "input/", &Default::default(), &config)
             .with_context(|| format!("importing {}", args.plan.display()))?;
         let plan = gridplan::config::Plan::from_path(&staged.path("input/plan.toml"))?;
         (staged, plan)
     } else {
+        anyhow::ensure!(
+            args.division_codes.is_empty(),
+            "--division-codes 只用于导入 .osm.pbf；已有方案文件时请在 [admin] division_codes 中填写 / --division-codes is for importing a .osm.pbf; a plan names its lists in [admin] division_codes"
+        );
         let plan = gridplan::config::Plan::from_path(&args.plan)?;
         (super::output::open(&args.out, "plan", Some(&plan), args.replan.reads(&args.out), Vec::new())?, plan)
     };

@@ -193,7 +193,10 @@ impl Plan {
             ("registers", l.registers.as_ref().map(|s| &s.path)),
             ("candidates", l.candidates.as_ref().map(|s| &s.path)),
         ];
-        layers.into_iter().filter_map(|(k, p)| p.map(|p| (format!("layers.{k}.path"), p.as_path()))).collect()
+        let mut out: Vec<(String, &Path)> =
+            layers.into_iter().filter_map(|(k, p)| p.map(|p| (format!("layers.{k}.path"), p.as_path()))).collect();
+        out.extend(self.config.admin.division_codes.iter().map(|p| ("admin.division_codes".to_string(), p.as_path())));
+        out
     }
 
     /// Every file the plan reads: the plan itself, each layer, the workers table.

@@ -160,6 +160,12 @@ pub struct AdminParams {
     /// Name of a community built from compounds: `{street}` and `{n}` are replaced. Unset: `{street}第{n}社区`
     /// when the street's name is Chinese, else `{street} – community {n}`.
     pub community_name: Option<String>,
+    /// Official division lists (CSV with `code` and `name` columns, as the National Bureau of Statistics
+    /// publishes them): streets and communities without a code in the data take the code of the one entry of
+    /// the same name within the city (`load::divisions`).
+    pub division_codes: Vec<std::path::PathBuf>,
+    /// The city's code prefix (e.g. `2301` for Harbin) names are matched within; inferred when absent.
+    pub division_city: Option<String>,
 }
 
 impl Default for AdminParams {
@@ -170,6 +176,8 @@ impl Default for AdminParams {
             community_levels: s(&["9", "10"]),
             district_levels: s(&["5", "6"]),
             community_name: None,
+            division_codes: Vec::new(),
+            division_city: None,
         }
     }
 }

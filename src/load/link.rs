@@ -52,6 +52,7 @@ impl<'c> Linker<'c> {
             registers: Vec::new(),
             layers: Vec::new(),
             warnings: Vec::new(),
+            division_codes: None,
         };
         Linker { config, data }
     }

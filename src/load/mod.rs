@@ -3,6 +3,7 @@
 //! (buildings → compound, community, street; households → building) and estimate households.
 //! Files are read here and nowhere else; `.osm.pbf` import is in [`osm`].
 
+pub mod divisions;
 pub mod error;
 pub mod fields;
 pub mod geometry;
@@ -145,6 +146,17 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
     ctx.warn_outside_admin_and_empty(&mut warnings);
 
     let mut dataset = ctx.finish();
+    let admin_cfg = &plan.config.admin;
+    if !admin_cfg.division_codes.is_empty() {
+        // Before anything is named after them: grid ids and codes are built from these codes.
+        let m = divisions::assign_codes(
+            &mut dataset.admin_areas,
+            &admin_cfg.division_codes,
+            admin_cfg.division_city.as_deref(),
+            |p| plan.resolve(p),
+        )?;
+        dataset.division_codes = Some(m);
+    }
     stacked::stack_buildings(&mut dataset.buildings, &mut warnings);
     dataset.facilities = facilities.map(|(p, _)| p.items).unwrap_or_default();
     dataset.barriers = barriers.map(|(p, _)| p.items).unwrap_or_default();

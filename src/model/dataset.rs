@@ -118,6 +118,8 @@ pub struct Dataset {
     pub layers: Vec<LayerInfo>,
     /// Everything that was repaired, defaulted or reported on the way.
     pub warnings: Vec<Warning>,
+    /// How streets and communities got official division codes (`[admin] division_codes`).
+    pub division_codes: Option<crate::load::divisions::DivisionMatch>,
 }
 
 impl Dataset {

@@ -132,7 +132,9 @@ community = {{ min = {cmin}, max = {cmax} }}   # communities built from compound
 street_levels = {street_levels}
 community_levels = {community_levels}
 district_levels = {district_levels}
-{community_name}
+{community_name}# Official division lists (CSV with code and name, e.g. the NBS 统计用区划代码): streets and communities without
+# a code take the code of the one entry of their name within the city; division_city fixes the city's prefix.
+{division_codes}
 # Barrier classes no grid may cross (classes of the barriers layer).
 [barriers]
 classes = {classes}
@@ -148,6 +150,19 @@ classes = {classes}
         community_name = match &config.admin.community_name {
             Some(n) => format!("community_name = {}\n", string(n)),
             None => "# community_name = \"{street}第{n}社区\"\n".to_string(),
+        },
+        division_codes = {
+            let a = &config.admin;
+            let files: Vec<String> = a.division_codes.iter().map(|p| p.display().to_string()).collect();
+            let city = a
+                .division_city
+                .as_ref()
+                .map_or("# division_city = \"2301\"\n".into(), |c| format!("division_city = {}\n", string(c)));
+            if files.is_empty() {
+                format!("# division_codes = [\"divisions.csv\"]\n{city}")
+            } else {
+                format!("division_codes = {}\n{city}", list(&files))
+            }
         },
     );
     let pp = &config.partition;

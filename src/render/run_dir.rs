@@ -35,6 +35,32 @@ pub const GIS_FILES: [&str; 11] = [
     "shp/micro_grids.cpg",
 ];
 
+/// The matching of streets and communities to the official division codes, one row each (BOM, Chinese headers).
+pub const DIVISION_FILE: &str = "admin_codes.csv";
+
+fn write_division_codes(staged: &StagedDir, m: &crate::load::divisions::DivisionMatch) -> std::io::Result<()> {
+    let mut w = staged.create(DIVISION_FILE)?;
+    writeln!(w, "\u{feff}行政区编号,名称,级别,统计用区划代码,匹配方式,说明")?;
+    for a in &m.areas {
+        let level = if a.level == "street" { "街道" } else { "社区" };
+        let how = match a.how {
+            "given" => "数据自带",
+            "name" => "按名称匹配",
+            "ambiguous" => "同名多处，未匹配",
+            _ => "代码表中无此名称",
+        };
+        writeln!(
+            w,
+            "{},{},{level},{},{how},{}",
+            csv_field(&a.id),
+            csv_field(&a.name),
+            a.code.as_deref().unwrap_or(""),
+            csv_field(&a.note)
+        )?;
+    }
+    finish(w)
+}
+
 /// `grids.gpkg` (layers `grids` and `micro_grids`) and the Shapefile sets under `shp/`, with the properties of
 /// the GeoJSON files.
 fn write_gis_files(staged: &StagedDir, crs: crate::crs::Crs, grids: &Grids) -> std::io::Result<()> {
@@ -173,9 +199,20 @@ pub fn write_partition_files(
         "policy_crossings": p.policy_crossings,
         "replan": grids.change.as_ref().map(|(c, _)| c),
         "merge": grids.merge.as_ref().map(|m| json!({"choice": m.choice, "layers": m.layers})),
+        "division_codes": d.division_codes.as_ref().map(|m| json!({
+            "files": m.files,
+            "city": m.city,
+            "city_configured": m.city_configured,
+            "streets_coded": m.streets_coded,
+            "communities_coded": m.communities_coded,
+            "communities_built_from_compounds": p.communities.iter().filter(|c| c.admin_area.is_none()).count(),
+        })),
         "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
     staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
+    if let Some(m) = &d.division_codes {
+        write_division_codes(staged, m)?;
+    }
     if let Some((change, moves)) = &grids.change {
         write_change(staged, change, moves)?;
         let mut w = staged.create("replan_unmatched.csv")?;

@@ -44,6 +44,7 @@ fn toy(ways: Vec<WalkWay>, households: &[(f64, f64)], facilities: &[(f64, f64)])
         registers: Vec::new(),
         layers: Vec::new(),
         warnings: Vec::new(),
+        division_codes: None,
     }
 }
 

@@ -167,7 +167,15 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
 fn the_readme_main_command_runs_on_harbin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("harbin");
-    let run = bin().arg("plan").arg(dataset("harbin/harbin.osm.pbf")).arg("--out").arg(&out).output().expect("run");
+    let run = bin()
+        .arg("plan")
+        .arg(dataset("harbin/harbin.osm.pbf"))
+        .arg("--division-codes")
+        .arg(dataset("china-admin/heilongjiang_divisions.csv"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let check: serde_json::Value = serde_json::from_slice(&run.stdout).expect("check.json on stdout");
     assert_eq!(check["barrier_crossings"], 0);
@@ -200,6 +208,17 @@ fn the_readme_main_command_runs_on_harbin() {
     assert!(out.join("charts/legal_plans.png").is_file());
     let report = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert!(report.contains("与同样合规的 1000 个随机方案比较"), "the comparison in the report");
+    // Every one of Harbin's 77 OSM streets carries its NBS code (names matched within city 2301), and the grid
+    // ids start with it; the communities are built from compounds (OSM has no community outlines), so have none.
+    let codes = &run_json["division_codes"];
+    assert_eq!(codes["city"], "2301", "{codes}");
+    assert_eq!(codes["streets_coded"], serde_json::json!([77, 77]), "{codes}");
+    let workload = std::fs::read_to_string(out.join("workload.csv")).expect("workload");
+    let first = workload.lines().nth(1).expect("a grid");
+    assert!(first.len() > 9 && first[..9].chars().all(|c| c.is_ascii_digit()), "grid ids begin with the code: {first}");
+    let ledger = std::fs::read_to_string(out.join("admin_codes.csv")).expect("admin_codes.csv");
+    assert!(ledger.starts_with("\u{feff}行政区编号,名称,级别,统计用区划代码") && ledger.lines().count() == 78);
+    assert!(report.contains("id=\"division-codes\">统计用区划代码"), "the match in the report");
     // Maps made from OpenStreetMap say so (ODbL 1.0): the report, and the GeoJSON outputs as a member.
     assert!(report.contains("id=\"attribution\">地图数据来自 OpenStreetMap 贡献者"), "attribution in the report");
     for f in ["grids.geojson", "micro_grids.geojson", "sites.geojson"] {

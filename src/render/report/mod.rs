@@ -293,6 +293,28 @@ fn headline(h: &mut String, r: &Report) {
     h.push_str("。逐栋清单见 unassigned.csv；补齐街道、社区边界后重新运行即可纳入。</p>\n");
 }
 
+/// 统计用区划代码: how many streets and communities carry the official code, and why the others do not.
+fn division_sentence(h: &mut String, m: &crate::load::divisions::DivisionMatch, p: &crate::partition::Partition) {
+    let built = p.communities.iter().filter(|c| c.admin_area.is_none()).count();
+    let city = m.city.as_deref().map_or(String::new(), |c| format!("（在代码 {c} 开头的城市内按名称匹配）"));
+    let _ = write!(
+        h,
+        "<p id=\"division-codes\">统计用区划代码{}：街道 {} / {} 个配上代码，数据中的社区 {} / {} 个配上代码",
+        escape(&city),
+        m.streets_coded.0,
+        m.streets_coded.1,
+        m.communities_coded.0,
+        m.communities_coded.1
+    );
+    if built > 0 {
+        let _ = write!(
+            h,
+            "；另有 {built} 个社区由小区拼合而成（数据没有社区边界），没有官方代码，编号用所在街道的代码加 C01、C02……"
+        );
+    }
+    h.push_str("。网格编号以这些代码开头，逐条匹配结果见 admin_codes.csv。</p>\n");
+}
+
 /// A whole number with thousands separators, as planners read it.
 fn fmt_int(n: u64) -> String {
     let s = n.to_string();
@@ -340,6 +362,9 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
     );
     headline(&mut h, r);
 
+    if let Some(m) = &r.dataset.division_codes {
+        division_sentence(&mut h, m, r.partition);
+    }
     if let Some((change, moves)) = &r.grids.change {
         replan_section(&mut h, change, moves.len());
     }
