@@ -73,6 +73,11 @@ pub fn kind_label_zh(kind: &str) -> &str {
     }
 }
 
+/// The kind a Chinese name stands for ([`kind_label_zh`] read back); a kind with no Chinese name is its own.
+pub fn kind_of_label_zh(label: &str) -> Option<&str> {
+    FACILITY_KINDS.iter().copied().find(|k| kind_label_zh(k) == label).or(Some(label).filter(|l| l.is_ascii()))
+}
+
 /// The facility kind of an element (for coverage), or `None`.
 ///
 /// | tags | kind |

@@ -158,6 +158,7 @@ pub fn run(
         coverage: Some(&cov),
         band: config.bands.basic,
         micro_outlines: &micro_outlines,
+        csv_headers: config.plan.csv_headers,
     };
     workload_run.write_files(&staged)?;
     if let Some(l) = &legal {

@@ -100,10 +100,12 @@ def gridplan_plan(g, inst):
     elapsed = time.perf_counter() - t
     unit_to_node = {d["unit"]: n for n, d in g.nodes(data=True)}
     assignment = {}
-    with open(inst / "run" / "assignment.csv", newline="", encoding="utf-8") as f:
+    with open(inst / "run" / "assignment.csv", newline="", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
-            if row["id"] in unit_to_node:
-                assignment[unit_to_node[row["id"]]] = row["grid_id"]
+            # Chinese column names by default ([plan] csv_headers = "zh"), the keys with "en".
+            unit, grid = row.get("id", row.get("单元编号")), row.get("grid_id", row.get("网格编号"))
+            if unit in unit_to_node:
+                assignment[unit_to_node[unit]] = grid
     return assignment, elapsed
 
 

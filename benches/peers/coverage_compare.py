@@ -371,7 +371,7 @@ def siting(work, data, seed):
     manifest = json.loads((inst / "run" / "coverage.json").read_text())
     ids = {c[0]: j for j, c in enumerate(cand_xy)}
     with open(inst / "run" / "sites.csv", newline="", encoding="utf-8-sig") as f:
-        picked = [ids[r["candidate_id"]] for r in csv.DictReader(f)]
+        picked = [ids[r.get("candidate_id", r.get("候选点编号"))] for r in csv.DictReader(f)]
     ours = int(weights[(cost[:, picked] <= 500).any(1)].sum())
     return {
         "households": int(weights.sum()), "optimum": optimum, "spopt_mclp_s": round(t_spopt, 3),

@@ -123,6 +123,19 @@ pub struct PlanSection {
     pub allow_outside_paths: bool,
     /// Largest size a gzip layer may unpack to, MiB (a guard against decompression bombs).
     pub max_decompressed_mib: u64,
+    /// Column names of the CSV tables: `zh` (Chinese, for planners) or `en` (the keys, for scripts).
+    pub csv_headers: CsvHeaders,
+}
+
+/// The language of CSV column names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvHeaders {
+    /// Chinese names (`网格编号`, `户数`, …).
+    #[default]
+    Zh,
+    /// The English keys (`grid_id`, `households`, …), as in the Parquet files.
+    En,
 }
 
 impl Default for PlanSection {
@@ -134,6 +147,7 @@ impl Default for PlanSection {
             seed: 1,
             allow_outside_paths: false,
             max_decompressed_mib: 1024,
+            csv_headers: CsvHeaders::Zh,
         }
     }
 }

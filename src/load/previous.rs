@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Column names a unit id is looked for under, in order.
-const UNIT_FIELDS: &[&str] = &["id", "unit_id", "unit", "building_id", "楼栋编号", "编号"];
+const UNIT_FIELDS: &[&str] = &["id", "unit_id", "unit", "building_id", "单元编号", "楼栋编号", "编号"];
 /// Column names a grid id is looked for under, in order.
 const GRID_FIELDS: &[&str] = &["grid_id", "网格编号", "grid", "网格", "district", "part", "assignment"];
 /// The record of ids a rerun retired, kept in its run folder so that no later rerun reuses them.
@@ -159,7 +159,14 @@ fn read_run(dir: &Path, output_crs: Crs, projection: &LocalProjection) -> Result
             "not a gridplan run folder (no assignment.csv): give a run folder, a grid layer or a table unit → grid id",
         ));
     }
-    let table = read_table(&assignment, &ReadOptions::default())?;
+    let mut table = read_table(&assignment, &ReadOptions::default())?;
+    // Column names in Chinese or as keys (`[plan] csv_headers`): read as keys.
+    for r in &mut table.records {
+        r.props = std::mem::take(&mut r.props)
+            .into_iter()
+            .map(|(k, v)| (crate::render::headers::key_of(&k).into_owned(), v))
+            .collect();
+    }
     let mut plan = PreviousPlan {
         source: dir.to_path_buf(),
         kind: PreviousKind::Run,

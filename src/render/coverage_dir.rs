@@ -150,10 +150,19 @@ impl CoverageRun<'_> {
         let cov = self.coverage;
         let persons: Vec<u64> = cov.sites.iter().map(|s| s.member.persons(self.dataset)).collect();
         let mut w = staged.create("coverage_summary.csv")?;
-        writeln!(
-            w,
-            "\u{feff}kind,threshold_m,level,area_id,area_name,households,households_covered,share_covered,persons_covered,households_fallback"
-        )?;
+        let keys = [
+            "kind",
+            "threshold_m",
+            "level",
+            "area_id",
+            "area_name",
+            "households",
+            "households_covered",
+            "share_covered",
+            "persons_covered",
+            "households_fallback",
+        ];
+        writeln!(w, "{}", super::headers::line(&keys, self.plan.config.plan.csv_headers))?;
         type AreaOf<'b> = Box<dyn Fn(usize) -> Option<(String, String)> + 'b>;
         let mut levels: Vec<(&str, AreaOf)> = vec![
             ("all", Box::new(|_| Some(("all".to_string(), String::new())))),
@@ -254,10 +263,19 @@ impl CoverageRun<'_> {
     fn write_sites(&self, staged: &StagedDir) -> std::io::Result<()> {
         let crs = self.plan.config.plan.output_crs;
         let mut w = staged.create("sites.csv")?;
-        writeln!(
-            w,
-            "\u{feff}kind,rank,candidate_id,name,lon,lat,households_gained,sites_gained,households_uncovered_before,households_uncoverable"
-        )?;
+        let keys = [
+            "kind",
+            "rank",
+            "candidate_id",
+            "name",
+            "lon",
+            "lat",
+            "households_gained",
+            "sites_gained",
+            "households_uncovered_before",
+            "households_uncoverable",
+        ];
+        writeln!(w, "{}", super::headers::line(&keys, self.plan.config.plan.csv_headers))?;
         let mut features = Vec::new();
         for siting in self.sitings {
             for (rank, s) in siting.sites.iter().enumerate() {

@@ -50,6 +50,7 @@ output_crs = "{out}"         # CRS of written outputs
 seed = {seed}                   # seed of every randomised step (same seed, same plan)
 allow_outside_paths = {outside}   # may layer paths lead outside this folder (../…, /…)?
 max_decompressed_mib = {mib}     # largest size a gzip layer may unpack to
+csv_headers = "{headers}"           # CSV column names: zh (网格编号, 户数, …) | en (grid_id, households, …: for scripts)
 "#,
         name = string(&p.name),
         crs = p.crs,
@@ -57,6 +58,10 @@ max_decompressed_mib = {mib}     # largest size a gzip layer may unpack to
         seed = p.seed,
         outside = p.allow_outside_paths,
         mib = p.max_decompressed_mib,
+        headers = match p.csv_headers {
+            crate::config::CsvHeaders::Zh => "zh",
+            crate::config::CsvHeaders::En => "en",
+        },
     );
     for (layer, file) in layers {
         let _ = write!(s, "\n[layers.{}]\npath = {}\n", layer.key(), string(file));

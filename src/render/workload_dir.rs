@@ -33,9 +33,16 @@ pub struct WorkloadRun<'a> {
     pub band: Band,
     /// Micro-grid outlines, drawn thin inside the grids of the map.
     pub micro_outlines: &'a [geo::MultiPolygon],
+    /// The language of the CSV column names (the Parquet files keep the keys).
+    pub csv_headers: crate::config::CsvHeaders,
 }
 
-fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::Result<()> {
+fn write_table(
+    staged: &StagedDir,
+    stem: &str,
+    df: &mut DataFrame,
+    headers: crate::config::CsvHeaders,
+) -> std::io::Result<()> {
     use polars_io::SerWriter;
     let file = std::fs::File::create(staged.path(&format!("{stem}.parquet")))?;
     polars_io::parquet::write::ParquetWriter::new(file).finish(df).map_err(std::io::Error::other)?;
@@ -55,6 +62,12 @@ fn write_table(staged: &StagedDir, stem: &str, df: &mut DataFrame) -> std::io::R
                 csv.replace(&name, polars::prelude::Series::new(name.clone(), safe).into())
                     .map_err(std::io::Error::other)?;
             }
+        }
+    }
+    for name in df.get_column_names_owned() {
+        let named = super::headers::name(&name, headers).into_owned();
+        if named != name.as_str() {
+            csv.rename(&name, named.into()).map_err(std::io::Error::other)?;
         }
     }
     let file = std::fs::File::create(staged.path(&format!("{stem}.csv")))?;
@@ -132,7 +145,7 @@ impl WorkloadRun<'_> {
             columns.push(Column::new(format!("covered_{kind}").into(), shares));
         }
         let mut df = DataFrame::new(rows.len(), columns).map_err(std::io::Error::other)?;
-        write_table(staged, "workload", &mut df)?;
+        write_table(staged, "workload", &mut df, self.csv_headers)?;
 
         let mut areas: Vec<(&str, &str, &Spread)> = vec![("all", "all", &w.all)];
         areas.extend(w.streets.iter().map(|(k, v)| ("street", k.as_str(), v)));
@@ -160,7 +173,7 @@ impl WorkloadRun<'_> {
             col_u("red", &|s| s.red as u64),
         ];
         let mut df = DataFrame::new(areas.len(), columns).map_err(std::io::Error::other)?;
-        write_table(staged, "workload_areas", &mut df)?;
+        write_table(staged, "workload_areas", &mut df, self.csv_headers)?;
 
         let basic: Vec<f64> = rows.iter().filter(|r| r.dedicated.is_none()).map(|r| r.households as f64).collect();
         chart::write_figure(staged, "charts/grids_households", &GridMap { run: self })?;

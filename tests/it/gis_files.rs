@@ -195,3 +195,36 @@ fn a_gbk_shapefile_a_geopackage_and_a_workbook_of_the_sample_load_as_its_geojson
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("layer = ") && err.contains("设施"), "names the other sheet: {err}");
 }
+
+#[test]
+fn csv_columns_are_chinese_by_default_and_the_keys_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = import_sample(dir.path(), "data").parent().expect("dir").to_path_buf();
+    let zh = dir.path().join("zh");
+    partition(&data, &zh);
+    let head = |p: &Path| std::fs::read_to_string(p).expect("csv").lines().next().expect("header").to_string();
+    assert_eq!(head(&zh.join("assignment.csv")), "\u{feff}单元编号,类型,户数,网格编号,社区,街道,微网格编号");
+    assert_eq!(head(&zh.join("unassigned.csv")), "\u{feff}单元编号,类型,户数,原因");
+    let text = std::fs::read_to_string(data.join("plan.toml")).expect("plan");
+    assert!(text.contains("csv_headers = \"zh\""), "the plan says which");
+    write(&data, "plan.toml", text.replacen("csv_headers = \"zh\"", "csv_headers = \"en\"", 1));
+    let en = dir.path().join("en");
+    partition(&data, &en);
+    assert_eq!(head(&en.join("assignment.csv")), "\u{feff}id,kind,households,grid_id,community,street,micro_grid");
+    // Same rows either way, and a rerun reads a Chinese-headed run as its previous plan.
+    let rows =
+        |p: &Path| std::fs::read_to_string(p).expect("csv").lines().skip(1).map(String::from).collect::<Vec<_>>();
+    assert_eq!(rows(&zh.join("assignment.csv")), rows(&en.join("assignment.csv")));
+    let again = dir.path().join("again");
+    let o = bin()
+        .arg("partition")
+        .arg(data.join("plan.toml"))
+        .arg("--out")
+        .arg(&again)
+        .arg("--previous")
+        .arg(&zh)
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(rows(&again.join("assignment.csv")), rows(&en.join("assignment.csv")), "nothing moves");
+}
