@@ -146,7 +146,8 @@ pub fn run(
         candidates: &candidates,
         placements: Some(&placed),
         grid_outlines: &outlines,
-        timings: &[],
+        // The stages so far (load, coverage and siting among them); writing is in run.json.
+        timings: &timings,
     };
     coverage_run.write_files(&staged)?;
     let micro_outlines: Vec<geo::MultiPolygon> = grids.micro.iter().map(|m| m.polygon.clone()).collect();

@@ -64,6 +64,12 @@ fn plan_writes_the_whole_run_directory() {
     for c in ["households_per_worker", "status", "in_band", "covered_park", "elderly"] {
         assert!(df.column(c).is_ok(), "{c} column");
     }
+    // coverage.json of a plan run records the stages that made it.
+    let coverage: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("coverage.json")).expect("coverage")).expect("json");
+    for stage in ["load", "coverage", "siting"] {
+        assert!(coverage["timings_s"][stage].as_f64().is_some(), "coverage.json timings_s has {stage}");
+    }
     // CSVs open in Excel/WPS with Chinese text: UTF-8 with a BOM.
     for f in ["workload.csv", "workload_areas.csv"] {
         let bytes = std::fs::read(run.join(f)).expect(f);
