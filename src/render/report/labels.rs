@@ -42,6 +42,21 @@ pub fn check_label(key: &str) -> (&'static str, bool) {
     }
 }
 
+/// The Chinese name of a dedicated grid's unit kind (专属网格的单位类型), the kind itself when unknown.
+pub fn unit_kind_zh(kind: &str) -> &str {
+    match kind {
+        "school" => "学校",
+        "hospital" => "医院",
+        "university" => "高校",
+        "industrial" => "工业园区",
+        "agency" => "机关单位",
+        "enterprise" => "企业",
+        "market" => "市场",
+        "park" => "公园",
+        other => crate::osm_tags::kind_label_zh(other),
+    }
+}
+
 /// 绿 / 黄 / 红 for a workload status key.
 pub fn status_zh(status: &str) -> &'static str {
     match status {
@@ -71,6 +86,13 @@ mod tests {
         v.as_object_mut().expect("object").extend(outline.as_object().expect("object").clone());
         for key in v.as_object().expect("object").keys() {
             assert!(!check_label(key).0.is_empty(), "no Chinese label for check key {key}");
+        }
+    }
+
+    #[test]
+    fn unit_kinds_in_chinese() {
+        for k in ["school", "hospital", "university", "industrial", "agency", "enterprise", "market", "park"] {
+            assert!(!unit_kind_zh(k).is_ascii(), "{k}");
         }
     }
 

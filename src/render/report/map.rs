@@ -124,7 +124,7 @@ pub fn map_data(r: &Report) -> Value {
             json!({
                 "id": row.grid_id,
                 "code": row.code,
-                "d": row.dedicated.as_deref().map(crate::osm_tags::kind_label_zh),
+                "d": row.dedicated.as_deref().map(super::labels::unit_kind_zh),
                 "street": row.street_name,
                 "community": row.community,
                 "hh": row.households,
