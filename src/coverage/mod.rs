@@ -269,7 +269,26 @@ pub fn suggest_sites(cov: &Coverage, candidates: &[siting::Candidate], params: &
         .par_iter()
         .map(|c| (c.clone(), cov.graph.snap(c.point).filter(|s| s.offset_m <= params.snap_limit_m)))
         .collect();
-    cov.kinds.par_iter().map(|k| siting::suggest(cov, k, &snapped, params, params.new_sites)).collect()
+    // Kinds that pose the same problem as an earlier one (no facility, same threshold) take its answer. The
+    // relation is an equality, so the first kind of each class is its own first.
+    let n = cov.kinds.len();
+    let first_alike: Vec<usize> = (0..n)
+        .map(|i| (0..i).find(|&j| siting::same_problem(&cov.kinds[j], &cov.kinds[i], &snapped)).unwrap_or(i))
+        .collect();
+    let unique: Vec<usize> = (0..n).filter(|&i| first_alike[i] == i).collect();
+    let solved: Vec<siting::Siting> =
+        unique.par_iter().map(|&i| siting::suggest(cov, &cov.kinds[i], &snapped, params, params.new_sites)).collect();
+    let mut slot = vec![0usize; n];
+    for (pos, &u) in unique.iter().enumerate() {
+        slot[u] = pos;
+    }
+    (0..n)
+        .map(|i| {
+            let mut s = solved[slot[first_alike[i]]].clone();
+            s.kind = cov.kinds[i].kind.name.clone();
+            s
+        })
+        .collect()
 }
 
 /// Straight-line distances to a set of points, for the fallback.

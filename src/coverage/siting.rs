@@ -170,6 +170,18 @@ fn coverage_sets(
         .collect()
 }
 
+/// Whether two kinds give `suggest` exactly the same problem: the same threshold, the same uncovered demand,
+/// measured the same way (farther-edge snaps, straight-line fallbacks), and the same candidates allowed — as
+/// kinds with no facility at all and the same threshold do. Their suggestions are then computed once.
+pub fn same_problem(a: &KindCoverage, b: &KindCoverage, candidates: &[(Candidate, Option<Snap>)]) -> bool {
+    let t = a.kind.threshold_m;
+    let straight = |r: &super::Reach| matches!(r.method, Method::EuclideanDisconnected | Method::NoFacility);
+    t.to_bits() == b.kind.threshold_m.to_bits()
+        && a.farther_snaps == b.farther_snaps
+        && a.reach.iter().zip(&b.reach).all(|(x, y)| x.within(t) == y.within(t) && straight(x) == straight(y))
+        && candidates.iter().all(|(c, _)| c.serves(&a.kind) == c.serves(&b.kind))
+}
+
 /// Suggests up to `count` new sites for one kind.
 pub fn suggest(
     cov: &Coverage,

@@ -23,6 +23,11 @@ pub const SHEETS: [(&str, &str); 5] = [
 pub fn write_workbook(staged: &StagedDir) -> std::io::Result<()> {
     let xlsx = |e: XlsxError| std::io::Error::other(format!("tables.xlsx: {e}"));
     let mut book = Workbook::new();
+    // The workbook's creation time is fixed (as the GeoPackage's and dBase's dates are): a run's files are
+    // byte-identical whatever the day; run.json says when it ran.
+    let (y, m, d) = crate::render::gis::FIXED_DATE;
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(y as u16, m as u8, d as u8).map_err(xlsx)?;
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     for (name, file) in SHEETS {
         let path = staged.path(file);
