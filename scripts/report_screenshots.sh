@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="${1:-outputs/harbin}"
 if [ ! -f "$RUN/report.html" ]; then
-  cargo run --release -- plan datasets/harbin/harbin.osm.pbf --out "$RUN"
+  cargo run --release -- plan datasets/harbin/harbin.osm.pbf \
+    --division-codes datasets/china-admin/heilongjiang_divisions.csv --out "$RUN"
 fi
 GRIDPLAN_SCREENSHOT_RUN="$(realpath "$RUN")" GRIDPLAN_SCREENSHOTS="$PWD/docs/screenshots" \
   cargo test --test it report_screenshots -- --ignored
