@@ -169,16 +169,7 @@ pub fn load_plan(plan: &Plan) -> Result<Dataset, LoadError> {
 }
 
 fn extent<T: Geometric>(items: &[T]) -> Option<Rect> {
-    bbox_of(items.iter().map(Geometric::bbox))
-}
-
-fn bbox_of(rects: impl Iterator<Item = Option<Rect>>) -> Option<Rect> {
-    rects.flatten().filter(|r| r.min().x.is_finite()).reduce(|a, b| {
-        Rect::new(
-            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-        )
-    })
+    crate::model::bbox_of(items.iter().map(Geometric::bbox))
 }
 
 /// Checks that a layer lies near the buildings, then projects it to local metres.

@@ -164,7 +164,7 @@ fn read_run(dir: &Path, output_crs: Crs, projection: &LocalProjection) -> Result
     for r in &mut table.records {
         r.props = std::mem::take(&mut r.props)
             .into_iter()
-            .map(|(k, v)| (crate::render::headers::key_of(&k).into_owned(), v))
+            .map(|(k, v)| (crate::columns::key_of(&k).into_owned(), v))
             .collect();
     }
     let mut plan = PreviousPlan {

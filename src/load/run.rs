@@ -29,7 +29,7 @@ pub fn read_assignment(run_dir: &Path) -> Result<HashMap<String, Placement>, Loa
     let headers =
         reader.headers().map_err(|e| LoadError::data(&path, Some(Item::Row(1)), None, None, e.to_string()))?;
     let column = |name: &str| {
-        headers.iter().position(|h| crate::render::headers::key_of(h.trim()) == name).ok_or_else(|| {
+        headers.iter().position(|h| crate::columns::key_of(h.trim()) == name).ok_or_else(|| {
             LoadError::data(
                 &path,
                 Some(Item::Row(1)),
@@ -172,7 +172,7 @@ pub fn read_pairs(path: &Path, first: &str, second: &str) -> Result<Vec<(String,
     let column = |name: &str| {
         headers
             .iter()
-            .position(|h| h.trim() == name || crate::render::headers::key_of(h.trim()) == name)
+            .position(|h| h.trim() == name || crate::columns::key_of(h.trim()) == name)
             .ok_or_else(|| LoadError::data(path, Some(Item::Row(1)), Some(name), None, "the header needs this column"))
     };
     let (a, b) = (column(first)?, column(second)?);

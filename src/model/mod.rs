@@ -261,6 +261,16 @@ pub trait Geometric {
     fn map_coords(&mut self, f: &dyn Fn(geo::Coord) -> geo::Coord);
 }
 
+/// The box around every finite box given (`None` when there is none).
+pub fn bbox_of(rects: impl Iterator<Item = Option<geo::Rect>>) -> Option<geo::Rect> {
+    rects.flatten().filter(|r| r.min().x.is_finite()).reduce(|a, b| {
+        geo::Rect::new(
+            geo::Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    })
+}
+
 fn finite_rect(r: Option<geo::Rect>) -> Option<geo::Rect> {
     r.filter(|r| r.min().x.is_finite() && r.min().y.is_finite())
 }

@@ -162,7 +162,7 @@ impl CoverageRun<'_> {
             "persons_covered",
             "households_fallback",
         ];
-        writeln!(w, "{}", super::headers::line(&keys, self.plan.config.plan.csv_headers))?;
+        writeln!(w, "{}", crate::columns::line(&keys, self.plan.config.plan.csv_headers))?;
         type AreaOf<'b> = Box<dyn Fn(usize) -> Option<(String, String)> + 'b>;
         let mut levels: Vec<(&str, AreaOf)> = vec![
             ("all", Box::new(|_| Some(("all".to_string(), String::new())))),
@@ -275,7 +275,7 @@ impl CoverageRun<'_> {
             "households_uncovered_before",
             "households_uncoverable",
         ];
-        writeln!(w, "{}", super::headers::line(&keys, self.plan.config.plan.csv_headers))?;
+        writeln!(w, "{}", crate::columns::line(&keys, self.plan.config.plan.csv_headers))?;
         let mut features = Vec::new();
         for siting in self.sitings {
             for (rank, s) in siting.sites.iter().enumerate() {

@@ -6,7 +6,6 @@ pub mod coverage_dir;
 pub mod geojson;
 pub mod gis;
 pub mod graph_json;
-pub mod headers;
 pub mod legal_plans;
 pub mod merge_dir;
 pub mod output_dir;

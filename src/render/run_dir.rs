@@ -137,7 +137,7 @@ pub fn write_partition_files(
     // A BOM, so Excel and WPS open the Chinese names as such (every planner-facing CSV has one).
     let lang = plan.config.plan.csv_headers;
     let keys = ["id", "kind", "households", "grid_id", "community", "street", "micro_grid"];
-    writeln!(w, "{}", super::headers::line(&keys, lang))?;
+    writeln!(w, "{}", crate::columns::line(&keys, lang))?;
     // Every site in a grid, basic or dedicated, in site order.
     let mut sites: Vec<(usize, &GridRow)> = rows.iter().flat_map(|r| r.sites.iter().map(move |&s| (s, r))).collect();
     sites.sort_unstable_by_key(|&(s, _)| s);
@@ -159,7 +159,7 @@ pub fn write_partition_files(
     finish(w)?;
 
     let mut w = staged.create("unassigned.csv")?;
-    writeln!(w, "{}", super::headers::line(&["id", "kind", "households", "reason"], lang))?;
+    writeln!(w, "{}", crate::columns::line(&["id", "kind", "households", "reason"], lang))?;
     for u in &p.unassigned {
         let (id, kind) = u.member.id(d);
         writeln!(w, "{},{kind},{},{}", csv_field(id), u.households, csv_field(&u.reason))?;

@@ -65,7 +65,7 @@ fn write_table(
         }
     }
     for name in df.get_column_names_owned() {
-        let named = super::headers::name(&name, headers).into_owned();
+        let named = crate::columns::name(&name, headers).into_owned();
         if named != name.as_str() {
             csv.rename(&name, named.into()).map_err(std::io::Error::other)?;
         }

@@ -78,7 +78,7 @@ fn partition_run_directory_is_deterministic() {
         let bytes = std::fs::read(runs[0].join(file)).expect(file);
         let mut r = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).expect("a BOM"));
         let headers = r.headers().expect("headers").clone();
-        let col = |name: &str| headers.iter().position(|h| gridplan::render::headers::key_of(h) == name).expect(name);
+        let col = |name: &str| headers.iter().position(|h| gridplan::columns::key_of(h) == name).expect(name);
         let (id, households) = (col("id"), col("households"));
         for row in r.records() {
             let row = row.expect("row");

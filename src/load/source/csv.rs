@@ -50,20 +50,18 @@ pub fn read_csv(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> 
         LoadError::data(path, row.map(Item::Row), None, None, format!("malformed CSV: {e}{hint}"))
     };
     let headers: Vec<String> = reader.headers().map_err(csv_err)?.iter().map(|h| h.trim().to_string()).collect();
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(j) = headers[..i].iter().position(|g| g == h && !g.is_empty()) {
-            return Err(LoadError::data(
-                path,
-                Some(Item::Row(1)),
-                Some(h),
-                None,
-                format!(
-                    "the header names column {h:?} twice (columns {} and {}): rename one, so that no value is silently ignored",
-                    column_letter(j),
-                    column_letter(i)
-                ),
-            ));
-        }
+    if let Some((j, i, h)) = repeated_column(&headers) {
+        return Err(LoadError::data(
+            path,
+            Some(Item::Row(1)),
+            Some(h),
+            None,
+            format!(
+                "the header names column {h:?} twice (columns {} and {}): rename one, so that no value is silently ignored",
+                column_letter(j),
+                column_letter(i)
+            ),
+        ));
     }
     let mut records = Vec::new();
     for row in reader.records() {
@@ -94,6 +92,14 @@ pub fn read_csv(path: &Path, options: &ReadOptions) -> Result<Table, LoadError> 
 }
 
 /// Excel's name of a 0-based column (`A`, `B`, … `AA`).
+/// The first column name that repeats an earlier one: (earlier column, this column, name).
+pub(super) fn repeated_column(headers: &[String]) -> Option<(usize, usize, &str)> {
+    headers
+        .iter()
+        .enumerate()
+        .find_map(|(i, h)| headers[..i].iter().position(|g| g == h && !g.is_empty()).map(|j| (j, i, h.as_str())))
+}
+
 pub(super) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {

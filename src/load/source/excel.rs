@@ -3,7 +3,7 @@
 //! numbers stay numbers (whole ones as integers, so a 12-digit code typed as a number keeps every digit), text
 //! stays text, and a cell holding an Excel error (`#N/A`, `#VALUE!`) is an error naming the sheet, row and column.
 
-use super::csv::column_letter;
+use super::csv::{column_letter, repeated_column};
 use super::{Item, LoadError, ReadOptions, Record, Table};
 use calamine::{Data, Reader};
 use serde_json::{Map, Value};
@@ -34,19 +34,17 @@ pub fn read_excel(path: &Path, options: &ReadOptions) -> Result<Table, LoadError
         return Err(bad(None, None, None, format!("sheet {sheet} is empty: it needs a header row")));
     };
     let headers: Vec<String> = header.iter().map(|c| c.to_string().trim().to_string()).collect();
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(j) = headers[..i].iter().position(|g| g == h && !g.is_empty()) {
-            return Err(bad(
-                Some(Item::Row(first_row + 1)),
-                Some(h),
-                None,
-                format!(
-                    "sheet {sheet}: the header names column {h:?} twice (columns {} and {}): rename one",
-                    column_letter(j),
-                    column_letter(i)
-                ),
-            ));
-        }
+    if let Some((j, i, h)) = repeated_column(&headers) {
+        return Err(bad(
+            Some(Item::Row(first_row + 1)),
+            Some(h),
+            None,
+            format!(
+                "sheet {sheet}: the header names column {h:?} twice (columns {} and {}): rename one",
+                column_letter(j),
+                column_letter(i)
+            ),
+        ));
     }
     let mut records = Vec::new();
     for (n, row) in rows.enumerate() {

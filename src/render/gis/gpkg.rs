@@ -69,7 +69,7 @@ fn write(path: &Path, layers: &[Layer]) -> rusqlite::Result<()> {
             if columns.is_empty() { "" } else { ", " },
             columns.join(", ")
         ))?;
-        let mut extent: Option<geo::Rect> = None;
+        let extent = crate::model::bbox_of(layer.features.iter().map(|(mp, _)| mp.bounding_rect()));
         {
             let placeholders: Vec<String> = (0..=fields.len()).map(|i| format!("?{}", i + 1)).collect();
             let names: Vec<String> =
@@ -81,14 +81,6 @@ fn write(path: &Path, layers: &[Layer]) -> rusqlite::Result<()> {
                 placeholders.join(", ")
             ))?;
             for (mp, props) in &layer.features {
-                if let Some(b) = mp.bounding_rect() {
-                    extent = Some(extent.map_or(b, |e| {
-                        geo::Rect::new(
-                            (e.min().x.min(b.min().x), e.min().y.min(b.min().y)),
-                            (e.max().x.max(b.max().x), e.max().y.max(b.max().y)),
-                        )
-                    }));
-                }
                 let mut values: Vec<Sql> = vec![Sql::Blob(blob(mp, srs_id))];
                 for f in &fields {
                     let v = props.get(&f.name).unwrap_or(&serde_json::Value::Null);

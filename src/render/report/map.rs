@@ -80,17 +80,7 @@ fn names(r: &Report, g: usize) -> String {
 /// The map's data as one JSON value.
 pub fn map_data(r: &Report) -> Value {
     let d = r.dataset;
-    let mut bounds: Option<geo::Rect> = None;
-    for row in r.rows {
-        if let Some(b) = row.polygon.bounding_rect() {
-            bounds = Some(bounds.map_or(b, |a| {
-                geo::Rect::new(
-                    (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-                    (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-                )
-            }));
-        }
-    }
+    let bounds = crate::model::bbox_of(r.rows.iter().map(|row| row.polygon.bounding_rect()));
     let b = bounds.unwrap_or_else(|| geo::Rect::new((0.0, 0.0), (1.0, 1.0)));
     let q = Quantizer { x0: b.min().x.floor(), y0: b.min().y.floor() };
     // Roads and barriers are kept only near the grids (a margin of 300 m), so a city-wide network does not

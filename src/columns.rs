@@ -1,6 +1,6 @@
 //! The column names of the CSV tables planners open: Chinese by default, the English keys with
-//! `[plan] csv_headers = "en"` (what scripts and the Parquet files use). gridplan reads its own tables back
-//! under either name ([`key_of`]).
+//! `[plan] csv_headers = "en"` (what scripts and the Parquet files use). Shared by the writers in `render` and
+//! the readers in `load`, which read gridplan's own tables back under either name ([`key_of`]).
 
 use crate::config::CsvHeaders;
 use std::borrow::Cow;
@@ -90,7 +90,7 @@ pub fn name(key: &str, lang: CsvHeaders) -> Cow<'_, str> {
 
 /// A header line: a BOM, then the names of `keys` in the chosen language.
 pub fn line(keys: &[&str], lang: CsvHeaders) -> String {
-    let names: Vec<String> = keys.iter().map(|k| super::csv_field(&name(k, lang))).collect();
+    let names: Vec<String> = keys.iter().map(|k| crate::render::csv_field(&name(k, lang))).collect();
     format!("\u{feff}{}", names.join(","))
 }
 
