@@ -21,8 +21,14 @@ pub fn read_geopackage(path: &Path, options: &ReadOptions) -> Result<Table, Load
     drop(bytes);
     let bad = |item: Option<Item>, field: Option<&str>, rule: String| LoadError::data(path, item, field, None, rule);
     let sql = |e: rusqlite::Error| bad(None, None, format!("not a readable GeoPackage: {e}"));
-    let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(sql)?;
+    // `immutable=1`: SQLite takes no lock and creates no `-wal`/`-shm`/journal file beside the planner's file,
+    // even for a GeoPackage QGIS left in WAL mode — reading never writes into their folder.
+    let uri = format!(
+        "file:{}?immutable=1",
+        path.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
+    );
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let db = Connection::open_with_flags(uri, flags).map_err(sql)?;
     let tables: Vec<(String, String, i64)> = db
         .prepare(
             "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c \
@@ -160,7 +166,12 @@ mod tests {
             crs: crate::crs::Crs::Wgs84,
         };
         write_geopackage(&path, &[layer]).expect("write");
+        // A file in WAL mode (as QGIS may leave one): reading it creates nothing beside it.
+        Connection::open(&path).and_then(|c| c.pragma_update(None, "journal_mode", "WAL")).expect("wal");
+        let before: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("e").file_name()).collect();
         let t = read_geopackage(&path, &ReadOptions::default()).expect("read");
+        let after: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("e").file_name()).collect();
+        assert_eq!(before, after, "reading wrote nothing into the folder");
         assert_eq!(t.records.len(), 1);
         let r = &t.records[0];
         assert_eq!(r.props["id"], "G1");
