@@ -169,19 +169,9 @@ pub fn run(
     // file: ≈ 2 s for Harbin's 133,000-row ledger).
     let (book, rest) = rayon::join(
         || crate::render::workbook::write_workbook(&staged),
-        || -> std::io::Result<()> {
-            let mut all_timings = timings.clone();
-            all_timings.push(("writing", t.elapsed()));
-            crate::render::run_dir::write_partition_files(
-                &staged,
-                plan,
-                d,
-                &partition,
-                &grids,
-                &check,
-                seed,
-                &all_timings,
-            )?;
+        || -> std::io::Result<serde_json::Value> {
+            let record =
+                crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &grids, &check, seed)?;
             crate::render::report::write_report(
                 &staged,
                 &crate::render::report::Report {
@@ -199,13 +189,16 @@ pub fn run(
                     legal_plans: legal.as_ref(),
                 },
             )?;
-            Ok(())
+            Ok(record)
         },
     );
     book?;
-    rest?;
-    let dir = staged.commit()?;
     timed("writing", &mut timings, t);
+    crate::render::run_dir::write_run_json(&staged, rest?, &timings)?;
+    let t = Instant::now();
+    let dir = staged.commit()?;
+    // Not in run.json (it is written before the commit); the command's summary line shows it.
+    timed("commit", &mut timings, t);
     let change = grids.change.map(|(c, _)| c);
     Ok(PlanRun { dir, check, workload, partition, timings, change })
 }

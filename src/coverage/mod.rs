@@ -276,15 +276,21 @@ pub fn suggest_sites(cov: &Coverage, candidates: &[siting::Candidate], params: &
         .map(|i| (0..i).find(|&j| siting::same_problem(&cov.kinds[j], &cov.kinds[i], &snapped)).unwrap_or(i))
         .collect();
     let unique: Vec<usize> = (0..n).filter(|&i| first_alike[i] == i).collect();
-    let solved: Vec<siting::Siting> =
-        unique.par_iter().map(|&i| siting::suggest(cov, &cov.kinds[i], &snapped, params, params.new_sites)).collect();
-    let mut slot = vec![0usize; n];
-    for (pos, &u) in unique.iter().enumerate() {
-        slot[u] = pos;
+    // The rest share one search per candidate per threshold.
+    let mut by_threshold: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for &i in &unique {
+        by_threshold.entry(cov.kinds[i].kind.threshold_m.to_bits()).or_default().push(i);
+    }
+    let mut solved_of: BTreeMap<usize, siting::Siting> = BTreeMap::new();
+    for group in by_threshold.values() {
+        let kinds: Vec<&KindCoverage> = group.iter().map(|&i| &cov.kinds[i]).collect();
+        for (&i, s) in group.iter().zip(siting::suggest(cov, &kinds, &snapped, params, params.new_sites)) {
+            solved_of.insert(i, s);
+        }
     }
     (0..n)
         .map(|i| {
-            let mut s = solved[slot[first_alike[i]]].clone();
+            let mut s = solved_of[&first_alike[i]].clone();
             s.kind = cov.kinds[i].kind.name.clone();
             s
         })

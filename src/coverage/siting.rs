@@ -72,102 +72,201 @@ struct Buffers {
     touched: Vec<usize>,
 }
 
-/// For each candidate, the uncovered demand sites it would cover (ascending).
+/// Where one uncovered site meets the network for one or more kinds: its own snap, or a farther edge's.
+#[derive(Clone, Copy)]
+struct Entry {
+    site: usize,
+    snap: Snap,
+}
+
+/// The uncovered demand of the kinds of one threshold, as the one search per candidate sees it: each site's
+/// points on the network (an entry per distinct snap), by edge, and which entry stands for which kind.
+struct SharedDemand {
+    entries: Vec<Entry>,
+    /// Entries by edge, compressed rows.
+    edge_start: Vec<usize>,
+    on_edge: Vec<u32>,
+    /// `wanted[k][e]`: entry `e` is kind `k`'s point for a site it leaves uncovered.
+    wanted: Vec<Vec<bool>>,
+}
+
+impl SharedDemand {
+    fn new(cov: &Coverage, kinds: &[&KindCoverage], demand: &[Vec<usize>]) -> Self {
+        let g: &WalkGraph = &cov.graph;
+        let mut entries = Vec::new();
+        let mut own_entry: Vec<Option<u32>> = vec![None; cov.sites.len()];
+        let mut farther_entry: std::collections::HashMap<(usize, u32, u64, u64), u32> = Default::default();
+        let mut entry_of_kind: Vec<Vec<u32>> = Vec::with_capacity(kinds.len());
+        for (k, sites) in kinds.iter().zip(demand) {
+            let mut mine = Vec::new();
+            for &s in sites {
+                let e = if let Some(f) = k.farther_snaps.get(&s) {
+                    let key = (s, f.edge, f.along_m.to_bits(), f.offset_m.to_bits());
+                    *farther_entry.entry(key).or_insert_with(|| {
+                        entries.push(Entry { site: s, snap: *f });
+                        (entries.len() - 1) as u32
+                    })
+                } else if let Some(sn) = cov.snaps[s] {
+                    *own_entry[s].get_or_insert_with(|| {
+                        entries.push(Entry { site: s, snap: sn });
+                        (entries.len() - 1) as u32
+                    })
+                } else {
+                    continue;
+                };
+                mine.push(e);
+            }
+            entry_of_kind.push(mine);
+        }
+        let wanted = entry_of_kind
+            .iter()
+            .map(|mine| {
+                let mut w = vec![false; entries.len()];
+                for &e in mine {
+                    w[e as usize] = true;
+                }
+                w
+            })
+            .collect();
+        let mut edge_start = vec![0usize; g.edges.len() + 1];
+        for e in &entries {
+            edge_start[e.snap.edge as usize + 1] += 1;
+        }
+        for e in 0..g.edges.len() {
+            edge_start[e + 1] += edge_start[e];
+        }
+        let mut fill = edge_start.clone();
+        let mut on_edge = vec![0u32; entries.len()];
+        for (i, e) in entries.iter().enumerate() {
+            on_edge[fill[e.snap.edge as usize]] = i as u32;
+            fill[e.snap.edge as usize] += 1;
+        }
+        SharedDemand { entries, edge_start, on_edge, wanted }
+    }
+
+    /// The entries on one edge, with their indices.
+    fn on(&self, edge: u32) -> impl Iterator<Item = (usize, &Entry)> {
+        self.on_edge[self.edge_start[edge as usize]..self.edge_start[edge as usize + 1]]
+            .iter()
+            .map(|&e| (e as usize, &self.entries[e as usize]))
+    }
+}
+
+/// For each kind (all of one threshold) and each candidate, the demand sites the candidate would cover
+/// (ascending): `sets[k][c]`. One bounded search per candidate serves every kind — the kinds differ only in
+/// which sites they leave uncovered, where those sites meet the network, and which candidates may hold them.
 fn coverage_sets(
     cov: &Coverage,
-    k: &KindCoverage,
+    kinds: &[&KindCoverage],
     candidates: &[(Candidate, Option<Snap>)],
     params: &CoverageParams,
-    demand: &[usize],
-) -> Vec<Vec<usize>> {
+    demand: &[Vec<usize>],
+) -> Vec<Vec<Vec<usize>>> {
     let g: &WalkGraph = &cov.graph;
-    let t = k.kind.threshold_m;
+    let t = kinds[0].kind.threshold_m;
     let detour = params.detour_factor;
-    // Demand on the network, by edge (compressed rows); demand measured by straight line (off the network,
-    // or on a piece without the kind) by position.
-    // Where each site meets the network for this kind (a farther edge for some: Method::NetworkFartherEdge).
-    let snap_of = |s: usize| k.farther_snaps.get(&s).copied().or(cov.snaps[s]);
-    let mut edge_start = vec![0usize; g.edges.len() + 1];
-    for &s in demand {
-        if let Some(sn) = snap_of(s) {
-            edge_start[sn.edge as usize + 1] += 1;
-        }
-    }
-    for e in 0..g.edges.len() {
-        edge_start[e + 1] += edge_start[e];
-    }
-    let mut fill = edge_start.clone();
-    let mut on_edge = vec![(0usize, 0.0f64, 0.0f64); edge_start[g.edges.len()]];
-    let mut straight_line = Vec::new();
-    for &s in demand {
-        if let Some(sn) = snap_of(s) {
-            on_edge[fill[sn.edge as usize]] = (s, sn.along_m, sn.offset_m);
-            fill[sn.edge as usize] += 1;
-        }
-        if cov.snaps[s].is_none() || matches!(k.reach[s].method, Method::EuclideanDisconnected | Method::NoFacility) {
-            let p = cov.sites[s].point;
-            straight_line.push(([p.x(), p.y()], s));
-        }
-    }
-    let demand_on = |edge: u32| &on_edge[edge_start[edge as usize]..edge_start[edge as usize + 1]];
-    let all_demand = PointIndex::new(demand.iter().map(|&s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)));
-    let straight_line = PointIndex::new(straight_line.into_iter());
-    let component_of = |s: usize| snap_of(s).map(|sn| g.edge_component(sn.edge));
-    candidates
+    let shared = SharedDemand::new(cov, kinds, demand);
+    // Demand measured by straight line (off the network, or on a piece without the kind), per kind.
+    let straight_line: Vec<PointIndex> = kinds
+        .iter()
+        .zip(demand)
+        .map(|(k, sites)| {
+            PointIndex::new(
+                sites
+                    .iter()
+                    .copied()
+                    .filter(|&s| {
+                        cov.snaps[s].is_none()
+                            || matches!(k.reach[s].method, Method::EuclideanDisconnected | Method::NoFacility)
+                    })
+                    .map(|s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)),
+            )
+        })
+        .collect();
+    let mut any_demand: Vec<usize> = demand.iter().flatten().copied().collect();
+    any_demand.sort_unstable();
+    any_demand.dedup();
+    let all_demand = PointIndex::new(any_demand.iter().map(|&s| ([cov.sites[s].point.x(), cov.sites[s].point.y()], s)));
+    let component_of = |k: &KindCoverage, s: usize| {
+        k.farther_snaps.get(&s).copied().or(cov.snaps[s]).map(|sn| g.edge_component(sn.edge))
+    };
+    let per_candidate: Vec<Vec<Vec<usize>>> = candidates
         .par_iter()
         .map_init(
-            || Buffers { graph: g.scratch(), best: vec![f64::INFINITY; cov.sites.len()], touched: Vec::new() },
+            || Buffers { graph: g.scratch(), best: vec![f64::INFINITY; shared.entries.len()], touched: Vec::new() },
             |buf: &mut Buffers, (c, snap)| {
+                let serves: Vec<bool> = kinds.iter().map(|k| c.serves(&k.kind)).collect();
                 // A walk is never shorter than the straight line: no demand within t, nothing to cover.
-                if !c.serves(&k.kind) || all_demand.within(c.point, t).next().is_none() {
-                    return Vec::new();
+                if !serves.contains(&true) || all_demand.within(c.point, t).next().is_none() {
+                    return vec![Vec::new(); kinds.len()];
                 }
                 let Buffers { graph, best, touched } = buf;
-                let mut offer = |s: usize, d: f64| {
-                    if d < best[s] {
-                        if best[s].is_infinite() {
-                            touched.push(s);
+                let mut offer = |e: usize, d: f64| {
+                    if d < best[e] {
+                        if best[e].is_infinite() {
+                            touched.push(e);
                         }
-                        best[s] = d;
+                        best[e] = d;
                     }
                 };
                 if let Some(cs) = *snap {
                     for (node, d) in g.reach_within(cs, t, graph) {
                         for &(_, edge) in g.neighbours(node) {
                             let e = g.edges[edge as usize];
-                            for &(s, along, offset) in demand_on(edge) {
+                            for (i, en) in shared.on(edge) {
                                 if e.a == node {
-                                    offer(s, d + along + offset);
+                                    offer(i, d + en.snap.along_m + en.snap.offset_m);
                                 }
                                 if e.b == node {
-                                    offer(s, d + e.length_m - along + offset);
+                                    offer(i, d + e.length_m - en.snap.along_m + en.snap.offset_m);
                                 }
                             }
                         }
                     }
-                    for &(s, along, offset) in demand_on(cs.edge) {
-                        offer(s, (along - cs.along_m).abs() + offset + cs.offset_m);
+                    for (i, en) in shared.on(cs.edge) {
+                        offer(i, (en.snap.along_m - cs.along_m).abs() + en.snap.offset_m + cs.offset_m);
                     }
                 }
-                // Network distances count on the candidate's own piece of the network only (always so for
-                // sites reached through it).
-                let mut covers: Vec<usize> = touched.iter().copied().filter(|&s| best[s] <= t).collect();
-                for &s in touched.iter() {
-                    best[s] = f64::INFINITY;
+                let reached: Vec<usize> = touched.iter().copied().filter(|&e| best[e] <= t).collect();
+                for &e in touched.iter() {
+                    best[e] = f64::INFINITY;
                 }
                 touched.clear();
                 let my_component = snap.map(|s| g.edge_component(s.edge));
-                for s in straight_line.within(c.point, t / detour) {
-                    if my_component.is_none() || component_of(s) != my_component {
-                        covers.push(s);
-                    }
-                }
-                covers.sort_unstable();
-                covers.dedup();
-                covers
+                kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(ki, k)| {
+                        if !serves[ki] {
+                            return Vec::new();
+                        }
+                        // Network distances count on the candidate's own piece of the network only (always
+                        // so for sites reached through it).
+                        let mut covers: Vec<usize> = reached
+                            .iter()
+                            .filter(|&&e| shared.wanted[ki][e])
+                            .map(|&e| shared.entries[e].site)
+                            .collect();
+                        for s in straight_line[ki].within(c.point, t / detour) {
+                            if my_component.is_none() || component_of(k, s) != my_component {
+                                covers.push(s);
+                            }
+                        }
+                        covers.sort_unstable();
+                        covers.dedup();
+                        covers
+                    })
+                    .collect()
             },
         )
-        .collect()
+        .collect();
+    let mut sets: Vec<Vec<Vec<usize>>> = vec![Vec::with_capacity(candidates.len()); kinds.len()];
+    for per_kind in per_candidate {
+        for (ki, set) in per_kind.into_iter().enumerate() {
+            sets[ki].push(set);
+        }
+    }
+    sets
 }
 
 /// Whether two kinds give `suggest` exactly the same problem: the same threshold, the same uncovered demand,
@@ -182,26 +281,48 @@ pub fn same_problem(a: &KindCoverage, b: &KindCoverage, candidates: &[(Candidate
         && candidates.iter().all(|(c, _)| c.serves(&a.kind) == c.serves(&b.kind))
 }
 
-/// Suggests up to `count` new sites for one kind.
+/// Suggests up to `count` new sites for each of several kinds of one threshold (one search per candidate
+/// serves them all), in the kinds' order.
 pub fn suggest(
     cov: &Coverage,
-    k: &KindCoverage,
+    kinds: &[&KindCoverage],
     candidates: &[(Candidate, Option<Snap>)],
     params: &CoverageParams,
     count: usize,
-) -> Siting {
-    let t = k.kind.threshold_m;
-    let demand: Vec<usize> = (0..cov.sites.len()).filter(|&s| !k.reach[s].within(t)).collect();
+) -> Vec<Siting> {
+    let Some(first) = kinds.first() else { return Vec::new() };
+    let t = first.kind.threshold_m;
+    assert!(kinds.iter().all(|k| k.kind.threshold_m.to_bits() == t.to_bits()), "one threshold per call");
+    let demand: Vec<Vec<usize>> =
+        kinds.iter().map(|k| (0..cov.sites.len()).filter(|&s| !k.reach[s].within(t)).collect()).collect();
     let weight: Vec<u64> = cov.sites.iter().map(|s| u64::from(s.households)).collect();
-    let sets = coverage_sets(cov, k, candidates, params, &demand);
+    let sets = coverage_sets(cov, kinds, candidates, params, &demand);
+    kinds
+        .par_iter()
+        .zip(demand.par_iter())
+        .zip(sets.par_iter())
+        .map(|((k, demand), sets)| solve(cov, &k.kind.name, t, demand, sets, &weight, count))
+        .collect()
+}
+
+/// One kind's suggestion from its coverage sets.
+fn solve(
+    cov: &Coverage,
+    kind: &str,
+    t: f64,
+    demand: &[usize],
+    sets: &[Vec<usize>],
+    weight: &[u64],
+    count: usize,
+) -> Siting {
     let mut coverable = vec![false; cov.sites.len()];
-    for set in &sets {
+    for set in sets {
         for &s in set {
             coverable[s] = true;
         }
     }
     let uncoverable: Vec<usize> = demand.iter().copied().filter(|&s| !coverable[s]).collect();
-    let chosen = improve_by_swaps(&sets, &weight, greedy(&sets, &weight, count));
+    let chosen = improve_by_swaps(sets, weight, greedy(sets, weight, count));
     // Report in greedy order of marginal gain given the final set.
     let mut taken = vec![false; cov.sites.len()];
     let mut order = chosen.clone();
@@ -227,7 +348,7 @@ pub fn suggest(
         });
     }
     Siting {
-        kind: k.kind.name.clone(),
+        kind: kind.to_string(),
         threshold_m: t,
         households_uncovered: demand.iter().map(|&s| weight[s]).sum(),
         households_uncoverable: uncoverable.iter().map(|&s| weight[s]).sum(),

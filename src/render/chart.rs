@@ -81,6 +81,14 @@ impl MapFrame {
         )
     }
 
+    /// The pixels of a line's points, a point falling on the pixel of the one before left out: the same
+    /// picture, and SVGs a fraction of the size (a ring of a block has many points per pixel at city scale).
+    pub fn pixels(&self, points: &[geo::Coord]) -> Vec<(i32, i32)> {
+        let mut pts: Vec<(i32, i32)> = points.iter().map(|c| self.px(c.x, c.y)).collect();
+        pts.dedup();
+        pts
+    }
+
     /// Pixels per metre.
     pub fn scale(&self) -> f64 {
         self.scale
@@ -96,8 +104,7 @@ impl MapFrame {
         for mp in polygons {
             for poly in &mp.0 {
                 for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                    let pts: Vec<(i32, i32)> = ring.0.iter().map(|c| self.px(c.x, c.y)).collect();
-                    area.draw(&PathElement::new(pts, style))?;
+                    area.draw(&PathElement::new(self.pixels(&ring.0), style))?;
                 }
             }
         }
@@ -112,8 +119,7 @@ impl MapFrame {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         for (mp, colour) in polygons {
             for poly in &mp.0 {
-                let pts: Vec<(i32, i32)> = poly.exterior().0.iter().map(|c| self.px(c.x, c.y)).collect();
-                area.draw(&Polygon::new(pts, colour.filled()))?;
+                area.draw(&Polygon::new(self.pixels(&poly.exterior().0), colour.filled()))?;
             }
         }
         Ok(())

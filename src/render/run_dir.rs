@@ -92,15 +92,24 @@ pub fn write_partition(
     timings: &[(&str, Duration)],
 ) -> Result<(PathBuf, Option<Change>), OutputError> {
     let grids = crate::grids::grids(d, p, &plan.config);
-    write_partition_files(&staged, plan, d, p, &grids, check, seed, timings)?;
+    let run = write_partition_files(&staged, plan, d, p, &grids, check, seed)?;
+    write_run_json(&staged, run, timings)?;
     Ok((staged.commit()?, grids.change.map(|(c, _)| c)))
 }
 
-/// Writes the partition's files into a staged directory (shared with `gridplan plan`).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the run's parts are written together by both `partition` and `plan`; each is a separate input"
-)]
+/// Writes `run.json`, the run's record, with the stage timings: written last, so that its writing time
+/// counts every other file (only the commit — syncing, hashing and swapping the folder in — follows).
+pub fn write_run_json(staged: &StagedDir, mut run: Value, timings: &[(&str, Duration)]) -> std::io::Result<()> {
+    run["timings_s"] =
+        timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>().into();
+    run["timings_note"] = json!(
+        "秒；提交（落盘、校验和、替换文件夹）在写入 run.json 之后，不计在内 / seconds; the commit (sync, hashes, folder swap) follows run.json and is not counted"
+    );
+    staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())
+}
+
+/// Writes the partition's files into a staged directory (shared with `gridplan plan`); returns the run record
+/// for [`write_run_json`], which the caller writes once every other file is staged.
 pub fn write_partition_files(
     staged: &StagedDir,
     plan: &Plan,
@@ -109,8 +118,7 @@ pub fn write_partition_files(
     grids: &Grids,
     check: &Check,
     seed: u64,
-    timings: &[(&str, Duration)],
-) -> std::io::Result<()> {
+) -> std::io::Result<Value> {
     let rows = &grids.rows;
     let features: Vec<(Geometry<f64>, Map<String, Value>)> =
         rows.iter().map(|r| (Geometry::MultiPolygon(r.written.clone()), r.properties())).collect();
@@ -209,9 +217,7 @@ pub fn write_partition_files(
             "communities_coded": m.communities_coded,
             "communities_built_from_compounds": p.communities.iter().filter(|c| c.admin_area.is_none()).count(),
         })),
-        "timings_s": timings.iter().map(|(k, t)| (k.to_string(), json!(t.as_secs_f64()))).collect::<Map<String, Value>>(),
     });
-    staged.write("run.json", (serde_json::to_string_pretty(&run).map_err(std::io::Error::other)? + "\n").as_bytes())?;
     if let Some(m) = &d.division_codes {
         write_division_codes(staged, m)?;
     }
@@ -228,7 +234,7 @@ pub fn write_partition_files(
     if let Some(merge) = &grids.merge {
         crate::render::merge_dir::write_merge(staged, rows, merge)?;
     }
-    Ok(())
+    Ok(run)
 }
 
 /// A rerun's `replan.json` (the figures of change and the retired ids the next rerun reads) and `moves.csv`

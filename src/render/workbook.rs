@@ -28,6 +28,9 @@ pub fn write_workbook(staged: &StagedDir) -> std::io::Result<()> {
     let (y, m, d) = crate::render::gis::FIXED_DATE;
     let created = rust_xlsxwriter::ExcelDateTime::from_ymd(y as u16, m as u8, d as u8).map_err(xlsx)?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    // Deflate level 3 instead of the default 6: Harbin's workbook is written ≈ 0.5 s sooner and is 15 % larger
+    // (13.2 MB from 11.5 MB; benches/README); readers open either alike.
+    book.set_zip_compression_level(3);
     let bold = Format::new().set_bold();
     for (name, file) in SHEETS {
         let path = staged.path(file);
