@@ -43,5 +43,6 @@ pub mod partition;
 pub mod pipeline;
 pub mod projection;
 pub mod render;
+pub mod shard;
 pub mod synth;
 pub mod workload;

@@ -55,6 +55,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out: args.out,
         seed: args.seed,
         division_codes: Vec::new(),
+        shard: None,
+        shard_by: Default::default(),
         replan,
     })
 }

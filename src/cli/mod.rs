@@ -17,6 +17,7 @@ mod export_graph;
 mod import_osm;
 mod inspect;
 mod locate;
+mod merge;
 mod merge_layers;
 mod output;
 mod partition;
@@ -57,6 +58,9 @@ enum Command {
     /// 多网合一：把几个部门的网格图层合成一套网格，尽量保持各部门原网格完整 /
     /// merge several departments' grid layers into one plan, keeping their grids together where possible.
     MergeLayers(merge_layers::Args),
+    /// 合并分片：检查各分片（plan --shard I/N）后写出全省/全市的合并结果 /
+    /// join the shard runs of `plan --shard I/N` into one, after checking them against each other.
+    Merge(merge::Args),
     /// 分析人员：在自己的图（GerryChain/networkx 或多边形图层）上划出 K 个连通、人口均衡的区 /
     /// analysts: exactly K contiguous districts within a population tolerance on their own graph.
     Districts(districts::Args),
@@ -120,6 +124,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Coverage(a) => coverage::run(a),
         Command::Compare(a) => compare::run(a),
         Command::MergeLayers(a) => merge_layers::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Districts(a) => districts::run(a),
         Command::Ensemble(a) => ensemble::run(a),
         Command::Locate(a) => locate::run(a),

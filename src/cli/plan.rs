@@ -19,6 +19,14 @@ pub struct Args {
     /// communities take their codes by name.
     #[arg(long, value_delimiter = ',')]
     pub(super) division_codes: Vec<PathBuf>,
+    /// 只规划第 I 个分片（共 N 个，按街道分配，结果为完整的运行文件夹；用 gridplan merge 合并）/ plan shard I of N
+    /// only (streets dealt by households; a complete run folder; `gridplan merge` joins the shards).
+    #[arg(long, value_name = "I/N")]
+    pub(super) shard: Option<gridplan::shard::Shard>,
+    /// 分片单位：街道，或区县（同一区县的街道在同一分片）/ what shards are dealt by: streets, or districts
+    /// (a district's streets together).
+    #[arg(long, value_enum, default_value_t, requires = "shard")]
+    pub(super) shard_by: gridplan::shard::ShardBy,
     #[command(flatten)]
     pub(super) replan: super::replan::ReplanArgs,
 }
@@ -57,6 +65,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut plan = plan;
     args.replan.apply(&mut plan);
     let mut dataset = super::load_data(&plan)?;
+    if let Some(shard) = args.shard {
+        anyhow::ensure!(
+            args.replan.previous.is_none() && args.replan.layers.is_empty(),
+            "分片运行暂不支持以上次结果为基础重跑 / a shard cannot yet be rerun from a previous plan"
+        );
+        let (part, info) = gridplan::shard::restrict(dataset, shard, args.shard_by);
+        eprintln!(
+            "分片 {shard}：{} 个街道，{} 户（全部输入 {} 户）/ shard {shard}: {} streets, {} households (of {} in the input)",
+            info.streets.len(),
+            info.households,
+            info.input_households,
+            info.streets.len(),
+            info.households,
+            info.input_households
+        );
+        dataset = part;
+    }
     let previous = args.replan.read(&plan, &dataset)?;
     // Records name the inputs where they will be once the run is in place, not in the staging folder.
     plan.path = staged.final_path(&plan.path);

@@ -53,6 +53,7 @@ impl<'c> Linker<'c> {
             layers: Vec::new(),
             warnings: Vec::new(),
             division_codes: None,
+            shard: None,
         };
         Linker { config, data }
     }

@@ -120,6 +120,8 @@ pub struct Dataset {
     pub warnings: Vec<Warning>,
     /// How streets and communities got official division codes (`[admin] division_codes`).
     pub division_codes: Option<crate::load::divisions::DivisionMatch>,
+    /// When this is one shard of its input (`plan --shard I/N`): which, and what it holds.
+    pub shard: Option<crate::shard::ShardInfo>,
 }
 
 impl Dataset {

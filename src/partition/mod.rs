@@ -199,7 +199,10 @@ pub fn partition_from(
     let per_street: Vec<StreetResult> = by_street
         .par_iter()
         .map(|(&street, members)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (street as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            // Seeded by the street's id, not its place in the input: a street is planned the same alone (one
+            // shard of a province) as among all the others.
+            let key = stable_hash(&d.admin_areas[street].id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ key);
             ctx.street(street, members, &mut rng)
         })
         .collect();

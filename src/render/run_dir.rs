@@ -209,6 +209,7 @@ pub fn write_partition_files(
         "policy_crossings": p.policy_crossings,
         "replan": grids.change.as_ref().map(|(c, _)| c),
         "merge": grids.merge.as_ref().map(|m| json!({"choice": m.choice, "layers": m.layers})),
+        "shard": d.shard,
         "division_codes": d.division_codes.as_ref().map(|m| json!({
             "files": m.files,
             "city": m.city,

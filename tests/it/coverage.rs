@@ -45,6 +45,7 @@ fn toy(ways: Vec<WalkWay>, households: &[(f64, f64)], facilities: &[(f64, f64)])
         layers: Vec::new(),
         warnings: Vec::new(),
         division_codes: None,
+        shard: None,
     }
 }
 

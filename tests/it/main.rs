@@ -23,4 +23,5 @@ mod plan;
 mod props;
 mod replan;
 mod report_browser;
+mod shards;
 mod util;

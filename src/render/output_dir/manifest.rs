@@ -143,6 +143,12 @@ pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
     Ok((bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
 }
 
+/// SHA-256 of bytes in memory, as [`hash_file`] writes it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Whether a file still holds what the manifest recorded (size first, so most changes cost no hashing).
 pub fn unchanged(path: &Path, entry: &FileEntry) -> io::Result<bool> {
     if fs::metadata(path)?.len() != entry.bytes {

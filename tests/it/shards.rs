@@ -1,0 +1,106 @@
+//! Province-scale runs as a job array (issue #15): `plan --shard I/N` and `merge`, through the same script
+//! a planner runs locally (`scripts/plan_in_shards.sh`, xargs -P), checked against one unsharded run.
+
+use super::util::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// unit id → (households, grid, community, street, micro-grid), from a run's `assignment.csv`.
+fn assignment(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("assignment.csv")).expect("assignment.csv");
+    let mut rows = BTreeMap::new();
+    for line in text.trim_start_matches('\u{feff}').lines().skip(1) {
+        let cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        assert!(rows.insert(cells[0].clone(), cells[1..].to_vec()).is_none(), "unit {} twice", cells[0]);
+    }
+    rows
+}
+
+fn grid_ids(dir: &Path) -> Vec<String> {
+    let fc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("grids.geojson")).expect("grids")).expect("json");
+    let mut ids: Vec<String> = fc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| f["properties"]["grid_id"].as_str().expect("grid_id").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn shards_merged_are_the_unsharded_plan_and_a_bad_set_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = import_sample(dir.path(), "sample");
+    let whole = dir.path().join("whole");
+    let o = bin().arg("plan").arg(&plan).arg("--out").arg(&whole).output().expect("plan");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let runs = dir.path().join("runs");
+    let o = std::process::Command::new("bash")
+        .arg(root().join("scripts/plan_in_shards.sh"))
+        .arg(&plan)
+        .arg("3")
+        .arg(&runs)
+        .arg("2")
+        .env("GRIDPLAN", env!("CARGO_BIN_EXE_gridplan"))
+        .output()
+        .expect("script");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let merged = runs.join("merged");
+
+    // Every unit in the same grid, community, street and micro-grid as in the unsharded run; the same grids.
+    assert_eq!(assignment(&merged), assignment(&whole));
+    assert_eq!(grid_ids(&merged), grid_ids(&whole));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(merged.join("merge.json")).expect("merge.json")).expect("json");
+    let m = &record["merged"];
+    assert_eq!(m["shards"], 3);
+    assert_eq!(
+        m["households_planned"].as_u64().unwrap() + m["households_unplanned"].as_u64().unwrap(),
+        m["input_households"].as_u64().unwrap()
+    );
+    // Each shard planned a part: no shard holds every street.
+    let (mut streets, mut input_streets) = (0, 0);
+    for i in 1..=3 {
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(runs.join(format!("shard-{i}/run.json"))).expect("run"))
+                .expect("json");
+        let n = run["shard"]["streets"].as_array().expect("streets").len();
+        assert!(n < run["shard"]["input_streets"].as_u64().unwrap() as usize, "shard {i} holds every street");
+        streets += n;
+        input_streets = run["shard"]["input_streets"].as_u64().unwrap() as usize;
+    }
+    assert_eq!(streets, input_streets, "the shards' streets are the input's");
+
+    let merge = |runs_given: &[&Path], out: &Path| {
+        let mut c = bin();
+        c.arg("merge");
+        for r in runs_given {
+            c.arg(r);
+        }
+        c.arg("--out").arg(out).output().expect("merge")
+    };
+    let (s1, s2, s3) = (runs.join("shard-1"), runs.join("shard-2"), runs.join("shard-3"));
+    let refused = |o: std::process::Output, why: &str| {
+        assert!(!o.status.success(), "merged although {why}");
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    // A shard missing, a shard twice, an unsharded run, a file changed after its run: refused, nothing written.
+    let bad = dir.path().join("bad");
+    let e = refused(merge(&[&s1, &s2], &bad), "a shard is missing");
+    assert!(e.contains("shards missing: 3"), "{e}");
+    let e = refused(merge(&[&s1, &s2, &s2, &s3], &bad), "a shard is given twice");
+    assert!(e.contains("given twice"), "{e}");
+    let e = refused(merge(&[&s1, &s2, &whole], &bad), "a run is not a shard");
+    assert!(e.contains("not a shard run"), "{e}");
+    let path = s2.join("assignment.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replacen(",", ";", 3)).expect("tamper");
+    let e = refused(merge(&[&s1, &s2, &s3], &bad), "a file was changed");
+    assert!(e.contains("manifest"), "{e}");
+    assert!(!bad.exists(), "a refused merge wrote its folder");
+    // The good merge is untouched by the refused ones.
+    assert_eq!(assignment(&merged), assignment(&whole));
+}
