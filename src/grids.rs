@@ -231,9 +231,10 @@ fn grid_rows(
     micro: &[MicroGrid],
 ) -> Vec<GridRow> {
     let codes = grid_codes(p);
-    let mut micro_count = vec![0; p.grids.len()];
+    let (mut micro_count, mut micro_out) = (vec![0; p.grids.len()], vec![0; p.grids.len()]);
     for m in micro {
         micro_count[m.grid] += 1;
+        micro_out[m.grid] += usize::from(m.note.is_some());
     }
     let mut rows: Vec<GridRow> = p
         .grids
@@ -260,7 +261,7 @@ fn grid_rows(
                 units: Vec::new(),
                 street_name: d.admin_areas[community.street].name.clone(),
                 micro_grids: micro_count[g],
-                micro_out_of_band: micro.iter().filter(|m| m.grid == g && m.note.is_some()).count(),
+                micro_out_of_band: micro_out[g],
                 written: MultiPolygon::new(Vec::new()),
             }
         })

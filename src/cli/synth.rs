@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Households in the city (1,000 to 10,000,000).
+    /// Households in the city (1,000 to 100,000,000: a province, planned in shards).
     #[arg(long, required_unless_present = "lattice")]
     households: Option<u64>,
     /// Instead of a city, the benchmark lattice of SIDE × SIDE buildings (50 households each, 3 × 3
@@ -27,8 +27,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         (Some(households), None) => {
             anyhow::ensure!(
-                (1_000..=10_000_000).contains(&households),
-                "--households must be between 1,000 and 10,000,000, got {households}"
+                (1_000..=100_000_000).contains(&households),
+                "--households must be between 1,000 and 100,000,000, got {households}"
             );
             gridplan::synth::write_city(&gridplan::synth::SynthParams::new(households, args.seed), &args.out)
         }

@@ -300,17 +300,19 @@ fn split_compounds_listed(d: &Dataset, p: &Partition, rows: &[GridRow]) -> Vec<V
             grid_of_site[s] = &r.grid_id;
         }
     }
+    // The grids of each compound's sites, in one pass over the sites.
+    let mut grids_of: std::collections::HashMap<usize, Vec<&str>> =
+        p.split_compounds.iter().map(|c| (c.compound, Vec::new())).collect();
+    for (i, s) in p.sites.iter().enumerate() {
+        if let Some(list) = s.compound.and_then(|c| grids_of.get_mut(&c)) {
+            list.push(grid_of_site[i]);
+        }
+    }
     p.split_compounds
         .iter()
         .map(|c| {
             let k = &d.compounds[c.compound];
-            let mut grids: Vec<&str> = p
-                .sites
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.compound == Some(c.compound))
-                .map(|(i, _)| grid_of_site[i])
-                .collect();
+            let mut grids = grids_of.get(&c.compound).cloned().unwrap_or_default();
             grids.sort_unstable();
             grids.dedup();
             json!({"compound": k.id, "name": k.name, "households": c.households, "grids": grids, "kind": c.kind, "reason": c.reason})
