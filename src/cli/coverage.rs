@@ -87,8 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = run.write(staged).with_context(|| format!("writing {}", args.out.display()))?;
     let no_persons = vec![0; coverage.sites.len()];
     for k in &coverage.kinds {
-        let all =
-            coverage.tally(k, k.kind.threshold_m, &no_persons, |_| Some(String::new())).remove("").unwrap_or_default();
+        let all = coverage.total(k, k.kind.threshold_m, &no_persons);
         outln!(
             "{:<24} {:>5} facilities  {:>6.1} % of {} households within {} m",
             k.kind.name,

@@ -411,18 +411,20 @@ impl Coverage {
         t
     }
 
-    /// Tallies per area key (as given by `area_of` per site; `None` leaves a site out) at a threshold.
-    pub fn tally(
+    /// Tallies per area at a threshold, in one pass: `area[i]` is site i's area (an index below `areas`;
+    /// `None` leaves the site out).
+    pub fn tally_by(
         &self,
         k: &KindCoverage,
         threshold_m: f64,
         persons: &[u64],
-        mut area_of: impl FnMut(usize) -> Option<String>,
-    ) -> BTreeMap<String, Tally> {
-        let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+        area: &[Option<u32>],
+        areas: usize,
+    ) -> Vec<Tally> {
+        let mut out = vec![Tally::default(); areas];
         for (i, (site, reach)) in self.sites.iter().zip(&k.reach).enumerate() {
-            let Some(area) = area_of(i) else { continue };
-            let t = out.entry(area).or_default();
+            let Some(a) = area[i] else { continue };
+            let t = &mut out[a as usize];
             let h = u64::from(site.households);
             t.households += h;
             if reach.within(threshold_m) {
@@ -434,6 +436,12 @@ impl Coverage {
             }
         }
         out
+    }
+
+    /// The tally of every site at a threshold.
+    pub fn total(&self, k: &KindCoverage, threshold_m: f64, persons: &[u64]) -> Tally {
+        let all = vec![Some(0); self.sites.len()];
+        self.tally_by(k, threshold_m, persons, &all, 1).pop().unwrap_or_default()
     }
 }
 

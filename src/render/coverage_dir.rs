@@ -172,23 +172,34 @@ impl CoverageRun<'_> {
         if self.placements.is_some() {
             levels.push(("grid", Box::new(|i| areas[i].grid.clone().map(|g| (g, String::new())))));
         }
+        // Each level's areas once: ids in order (names as the first site gives them), and each site's area.
+        // (level, its areas (id, name) in order, each site's area)
+        type Indexed<'b> = (&'b str, Vec<(String, String)>, Vec<Option<u32>>);
+        let indexed: Vec<Indexed> = levels
+            .iter()
+            .map(|(level, area_of)| {
+                let per_site: Vec<Option<(String, String)>> = (0..cov.sites.len()).map(area_of).collect();
+                let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+                for (id, name) in per_site.iter().flatten() {
+                    names.entry(id).or_insert(name);
+                }
+                let position: BTreeMap<&str, u32> = names.keys().enumerate().map(|(n, &id)| (id, n as u32)).collect();
+                let of_site = per_site.iter().map(|a| a.as_ref().map(|(id, _)| position[id.as_str()])).collect();
+                let list = names.iter().map(|(id, name)| (id.to_string(), name.to_string())).collect();
+                (*level, list, of_site)
+            })
+            .collect();
         for k in &cov.kinds {
             for t in cov.thresholds_of(k) {
-                for (level, area_of) in &levels {
-                    let mut names: BTreeMap<String, String> = BTreeMap::new();
-                    let tallies = cov.tally(k, t, &persons, |i| {
-                        area_of(i).map(|(id, name)| {
-                            names.entry(id.clone()).or_insert(name);
-                            id
-                        })
-                    });
-                    for (area, tally) in tallies {
+                for (level, areas, of_site) in &indexed {
+                    let tallies = cov.tally_by(k, t, &persons, of_site, areas.len());
+                    for ((area, name), tally) in areas.iter().zip(tallies) {
                         writeln!(
                             w,
                             "{},{t},{level},{},{},{},{},{:.4},{},{}",
                             csv_field(&k.kind.name),
-                            csv_field(&area),
-                            csv_field(names.get(&area).map_or("", String::as_str)),
+                            csv_field(area),
+                            csv_field(name),
                             tally.households,
                             tally.households_covered,
                             tally.share(),
@@ -330,7 +341,7 @@ impl CoverageRun<'_> {
             .thresholds_of(k)
             .into_iter()
             .map(|t| {
-                let all = cov.tally(k, t, &persons, |_| Some(String::new())).remove("").unwrap_or_default();
+                let all = cov.total(k, t, &persons);
                 (
                     format!("{t}"),
                     json!({"households_covered": all.households_covered, "share": (all.share() * 1e4).round() / 1e4}),

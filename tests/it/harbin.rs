@@ -143,7 +143,7 @@ fn harbin_coverage_is_close_to_the_node_snapped_reference() {
     for (name, at_1000, at_1200) in reference {
         let k = result.kinds.iter().find(|k| k.kind.name == name).expect("kind evaluated");
         for (t, expected) in [(1000.0, at_1000), (1200.0, at_1200)] {
-            let all = result.tally(k, t, &persons, |_| Some(String::new())).remove("").expect("all");
+            let all = result.total(k, t, &persons);
             assert_eq!(all.households, d.total_households(), "every household has a row");
             assert!(
                 (all.share() - expected).abs() < 0.02,

@@ -410,9 +410,7 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let share = |t: f64| {
-                r.coverage.tally(k, t, &persons, |_| Some(String::new())).remove("").unwrap_or_default().share()
-            };
+            let share = |t: f64| r.coverage.total(k, t, &persons).share();
             let mut row = vec![
                 crate::osm_tags::kind_label_zh(&k.kind.name).to_string(),
                 k.facilities.len().to_string(),
