@@ -139,15 +139,7 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
             &["id", "households", "grid_id", "community", "street"],
         )? {
             let [id, households, grid, community, street] = row.try_into().map_err(|_| rule(&path, "row"))?;
-            let h: u64 = households
-                .parse()
-                .map_err(|_| rule(&path, format!("户数应为整数 / households must be whole: {households:?}")))?;
-            if let Some(other) = unit_shard.insert(id.clone(), index) {
-                return Err(rule(
-                    &path,
-                    format!("单元 {id} 在分片 {other} 和 {index} 中都有 / unit {id} is in shards {other} and {index}"),
-                ));
-            }
+            let h = count_once(&path, &id, &households, index, &mut unit_shard)?;
             if grid_shard.get(&grid) != Some(&index) {
                 return Err(rule(
                     &path,
@@ -171,16 +163,7 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
         let mut mine_unplanned = 0u64;
         for row in csv_rows(&path, &read_checked(s, "unassigned.csv")?, &["id", "households"])? {
             let [id, households] = row.try_into().map_err(|_| rule(&path, "row"))?;
-            let h: u64 = households
-                .parse()
-                .map_err(|_| rule(&path, format!("户数应为整数 / households must be whole: {households:?}")))?;
-            if let Some(other) = unit_shard.insert(id.clone(), index) {
-                return Err(rule(
-                    &path,
-                    format!("单元 {id} 在分片 {other} 和 {index} 中都有 / unit {id} is in shards {other} and {index}"),
-                ));
-            }
-            mine_unplanned += h;
+            mine_unplanned += count_once(&path, &id, &households, index, &mut unit_shard)?;
         }
         if mine + mine_unplanned != s.info.households {
             return Err(rule(
@@ -247,6 +230,26 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
     let text = serde_json::to_string_pretty(&record).map_err(|e| rule(Path::new("merge.json"), e.to_string()))? + "\n";
     staged.write("merge.json", text.as_bytes()).map_err(|cause| MergeError::Io { path: "merge.json".into(), cause })?;
     Ok(merged)
+}
+
+/// A unit's households, once it is known to be in no other shard (nor twice in this one).
+fn count_once(
+    path: &Path,
+    id: &str,
+    households: &str,
+    index: usize,
+    seen: &mut HashMap<String, usize>,
+) -> Result<u64, MergeError> {
+    let h: u64 = households
+        .parse()
+        .map_err(|_| rule(path, format!("户数应为整数 / households must be whole: {households:?}")))?;
+    if let Some(other) = seen.insert(id.to_string(), index) {
+        return Err(rule(
+            path,
+            format!("单元 {id} 在分片 {other} 和 {index} 中都有 / unit {id} is in shards {other} and {index}"),
+        ));
+    }
+    Ok(h)
 }
 
 /// Reads a shard run's record and manifest.
