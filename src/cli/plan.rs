@@ -70,7 +70,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.replan.previous.is_none() && args.replan.layers.is_empty(),
             "分片运行暂不支持以上次结果为基础重跑 / a shard cannot yet be rerun from a previous plan"
         );
-        let (part, info) = gridplan::shard::restrict(dataset, shard, args.shard_by);
+        dataset = gridplan::shard::restrict(dataset, shard, args.shard_by);
+    }
+    if let Some(info) = &dataset.shard {
+        let shard = info.shard;
         eprintln!(
             "分片 {shard}：{} 个街道，{} 户（全部输入 {} 户）/ shard {shard}: {} streets, {} households (of {} in the input)",
             info.streets.len(),
@@ -80,7 +83,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             info.households,
             info.input_households
         );
-        dataset = part;
     }
     let previous = args.replan.read(&plan, &dataset)?;
     // Records name the inputs where they will be once the run is in place, not in the staging folder.

@@ -237,19 +237,28 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
     Ok(Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph })
 }
 
-/// Candidate places for new facilities: the plan's candidates layer, else every building.
-pub fn candidates(d: &Dataset) -> Vec<siting::Candidate> {
-    if d.candidates.is_empty() {
-        d.buildings
-            .iter()
-            .map(|b| siting::Candidate { id: b.id.clone(), name: b.name.clone(), kind: String::new(), point: b.point })
-            .collect()
-    } else {
-        d.candidates
-            .iter()
-            .map(|c| siting::Candidate { id: c.id.clone(), name: c.name.clone(), kind: c.kind.clone(), point: c.point })
-            .collect()
+/// The places new facilities could go: the plan's candidates layer, else every building (kind empty: a
+/// candidate for every kind).
+pub fn candidate_places(d: &Dataset) -> std::borrow::Cow<'_, [crate::model::Facility]> {
+    if !d.candidates.is_empty() {
+        return std::borrow::Cow::Borrowed(&d.candidates);
     }
+    let buildings = d.buildings.iter().map(|b| crate::model::Facility {
+        id: b.id.clone(),
+        kind: String::new(),
+        name: b.name.clone(),
+        point: b.point,
+        capacity: None,
+    });
+    std::borrow::Cow::Owned(buildings.collect())
+}
+
+/// Candidate places for new facilities ([`candidate_places`]), as siting reads them.
+pub fn candidates(d: &Dataset) -> Vec<siting::Candidate> {
+    candidate_places(d)
+        .iter()
+        .map(|c| siting::Candidate { id: c.id.clone(), name: c.name.clone(), kind: c.kind.clone(), point: c.point })
+        .collect()
 }
 
 /// Why no new site can be suggested although the plan asks for some: no candidate place at all (a plan of

@@ -292,7 +292,7 @@ pub fn suggest(
 ) -> Vec<Siting> {
     let Some(first) = kinds.first() else { return Vec::new() };
     let t = first.kind.threshold_m;
-    assert!(kinds.iter().all(|k| k.kind.threshold_m.to_bits() == t.to_bits()), "one threshold per call");
+    debug_assert!(kinds.iter().all(|k| k.kind.threshold_m.to_bits() == t.to_bits()), "one threshold per call");
     let demand: Vec<Vec<usize>> =
         kinds.iter().map(|k| (0..cov.sites.len()).filter(|&s| !k.reach[s].within(t)).collect()).collect();
     let weight: Vec<u64> = cov.sites.iter().map(|s| u64::from(s.households)).collect();

@@ -7,7 +7,7 @@ use super::ShardInfo;
 use crate::load::run::csv_unescape;
 use crate::render::output_dir::StagedDir;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +92,9 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
             }
             for mut f in list {
                 let props = f.get_mut("properties").and_then(Value::as_object_mut);
-                let Some(props) = props else { return Err(rule(&path, "a feature without properties")) };
+                let Some(props) = props else {
+                    return Err(rule(&path, "要素缺少属性 / a feature without properties"));
+                };
                 let grid = props.get("grid_id").and_then(Value::as_str).unwrap_or("").to_string();
                 if file == "grids.geojson" {
                     if let Some(other) = grid_shard.insert(grid.clone(), s.info.shard.index) {
@@ -136,9 +138,9 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
         for row in csv_rows(
             &path,
             &read_checked(s, "assignment.csv")?,
-            &["id", "households", "grid_id", "community", "street"],
+            ["id", "households", "grid_id", "community", "street"],
         )? {
-            let [id, households, grid, community, street] = row.try_into().map_err(|_| rule(&path, "row"))?;
+            let [id, households, grid, community, street] = row;
             let h = count_once(&path, &id, &households, index, &mut unit_shard)?;
             if grid_shard.get(&grid) != Some(&index) {
                 return Err(rule(
@@ -161,8 +163,8 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
         }
         let path = s.dir.join("unassigned.csv");
         let mut mine_unplanned = 0u64;
-        for row in csv_rows(&path, &read_checked(s, "unassigned.csv")?, &["id", "households"])? {
-            let [id, households] = row.try_into().map_err(|_| rule(&path, "row"))?;
+        for row in csv_rows(&path, &read_checked(s, "unassigned.csv")?, ["id", "households"])? {
+            let [id, households] = row;
             mine_unplanned += count_once(&path, &id, &households, index, &mut unit_shard)?;
         }
         if mine + mine_unplanned != s.info.households {
@@ -216,16 +218,18 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
             "households": s.info.households,
             "timings_s": s.run.get("timings_s"),
         })).collect::<Vec<_>>(),
-        "checks": {
-            "every_shard_once": true,
-            "same_inputs_seed_and_settings": true,
-            "files_match_their_manifests": true,
-            "streets_disjoint": true,
-            "grid_ids_unique": true,
-            "each_grid_in_one_community_and_street": true,
-            "each_unit_once": true,
-            "households_add_up": true,
-        },
+        // What was checked before anything was written (a failed check writes nothing).
+        "checked": [
+            "every_shard_once",
+            "same_inputs_seed_settings_and_version",
+            "files_match_their_manifests",
+            "streets_disjoint_and_complete",
+            "grid_ids_unique",
+            "micro_grids_in_their_shards_grids",
+            "each_grid_in_one_community_and_street",
+            "each_unit_once",
+            "households_add_up",
+        ],
     });
     let text = serde_json::to_string_pretty(&record).map_err(|e| rule(Path::new("merge.json"), e.to_string()))? + "\n";
     staged.write("merge.json", text.as_bytes()).map_err(|cause| MergeError::Io { path: "merge.json".into(), cause })?;
@@ -260,12 +264,19 @@ fn read_shard(dir: &Path) -> Result<ShardRun, MergeError> {
     let run: Value =
         serde_json::from_slice(&bytes).map_err(|e| rule(&run_path, format!("不是 JSON / not JSON: {e}")))?;
     let info: ShardInfo = match run.get("shard") {
-        Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|e| rule(&run_path, e.to_string()))?,
+        Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|e| {
+            rule(
+                &run_path,
+                format!(
+                    "分片记录无法读取（gridplan 版本不同？）/ unreadable shard record (another gridplan version?): {e}"
+                ),
+            )
+        })?,
         _ => return Err(rule(dir, "不是分片运行（plan 未用 --shard）/ not a shard run (plan was not given --shard)")),
     };
     let manifest_path = dir.join("manifest.json");
     let manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path).map_err(io(manifest_path.clone()))?)
-        .map_err(|e| rule(&manifest_path, e.to_string()))?;
+        .map_err(|e| rule(&manifest_path, format!("运行清单无法读取 / unreadable manifest: {e}")))?;
     let files = manifest
         .get("files")
         .and_then(Value::as_object)
@@ -378,10 +389,10 @@ fn read_checked(s: &ShardRun, file: &str) -> Result<Vec<u8>, MergeError> {
 }
 
 /// The named columns of a CSV gridplan wrote (Chinese or English headers), row by row.
-fn csv_rows(path: &Path, bytes: &[u8], keys: &[&str]) -> Result<Vec<Vec<String>>, MergeError> {
+fn csv_rows<const N: usize>(path: &Path, bytes: &[u8], keys: [&str; N]) -> Result<Vec<[String; N]>, MergeError> {
     let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::Reader::from_reader(text);
-    let headers = reader.headers().map_err(|e| rule(path, e.to_string()))?.clone();
+    let headers = reader.headers().map_err(|e| rule(path, format!("表头无法读取 / unreadable header: {e}")))?.clone();
     let columns: Vec<usize> = keys
         .iter()
         .map(|k| {
@@ -395,8 +406,8 @@ fn csv_rows(path: &Path, bytes: &[u8], keys: &[&str]) -> Result<Vec<Vec<String>>
         .records()
         .enumerate()
         .map(|(n, r)| {
-            let r = r.map_err(|e| rule(path, format!("row {}: {e}", n + 2)))?;
-            Ok(columns.iter().map(|&c| csv_unescape(r.get(c).unwrap_or("")).to_string()).collect())
+            let r = r.map_err(|e| rule(path, format!("第 {} 行无法读取 / row {}: {e}", n + 2, n + 2)))?;
+            Ok(std::array::from_fn(|i| csv_unescape(r.get(columns[i]).unwrap_or("")).to_string()))
         })
         .collect()
 }
@@ -463,7 +474,5 @@ fn write_union(
         writeln!(out, "]}}").map_err(at(file))?;
         out.flush().map_err(at(file))?;
     }
-    let streets: BTreeSet<&str> = shards.iter().flat_map(|s| s.info.streets.iter().map(String::as_str)).collect();
-    debug_assert_eq!(streets.len(), shards.iter().map(|s| s.info.streets.len()).sum::<usize>());
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! measures; what a shard drops is the other shards' demand (buildings, household points, special units and
 //! admin areas; compounds stay, as walls). Households in no street go to shard 1, so the shards' totals add up to the input.
 
-use crate::model::{AdminLevel, Dataset, Facility};
+use crate::model::{AdminLevel, Dataset};
 use crate::partition::{Member, all_sites};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,8 +136,8 @@ fn district_of_streets(d: &Dataset) -> BTreeMap<usize, usize> {
         .collect()
 }
 
-/// The dataset of one shard (see the module's note), and what it holds.
-pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
+/// The dataset of one shard (see the module's note); `shard` says what it holds.
+pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> Dataset {
     let dealt = deal(&d, shard.count, by);
     let mine = |street: Option<usize>| match street {
         Some(st) => dealt.get(&st) == Some(&(shard.index - 1)),
@@ -169,13 +169,12 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
             area_kept[c] = true;
         }
     }
-    // Compounds are kept whole: their walls cut the blocks every street's outlines are drawn from.
-    let compound_kept = vec![true; d.compounds.len()];
+    // Compounds are kept whole (same indices): their walls cut the blocks every street's outlines are drawn
+    // from.
     for c in d.compounds.iter().filter(|c| c.street.is_some_and(|st| mine(Some(st)))).filter_map(|c| c.community) {
         area_kept[c] = true;
     }
-    let (area_map, building_map, compound_map) =
-        (renumber(&area_kept), renumber(&building_kept), renumber(&compound_kept));
+    let (area_map, building_map) = (renumber(&area_kept), renumber(&building_kept));
     let map = |m: &[Option<usize>], i: Option<usize>| i.and_then(|i| m[i]);
     // The smallest kept building of each stack stands for it.
     let mut stack_head: BTreeMap<usize, usize> = BTreeMap::new();
@@ -190,20 +189,7 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
         d.special_units.iter().filter(|u| mine(street_index.innermost(u.point).map(|k| streets[k]))).cloned().collect();
     drop(street_index);
     // Candidate places stay the whole input's (every building, when the plan has no candidates layer).
-    let candidates: Vec<Facility> = if d.candidates.is_empty() {
-        d.buildings
-            .iter()
-            .map(|b| Facility {
-                id: b.id.clone(),
-                kind: String::new(),
-                name: b.name.clone(),
-                point: b.point,
-                capacity: None,
-            })
-            .collect()
-    } else {
-        d.candidates.clone()
-    };
+    let candidates = crate::coverage::candidate_places(&d).into_owned();
     let info = ShardInfo {
         shard,
         by,
@@ -227,7 +213,6 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
         .collect();
     let buildings = keep(&d.buildings, &building_kept)
         .map(|mut b| {
-            b.compound = map(&compound_map, b.compound);
             b.street = map(&area_map, b.street);
             b.community = map(&area_map, b.community);
             b.stack = b.stack.and_then(|s| stack_head.get(&s).copied());
@@ -240,7 +225,10 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
             h
         })
         .collect();
-    let compounds = keep(&d.compounds, &compound_kept)
+    let compounds = d
+        .compounds
+        .iter()
+        .cloned()
         .map(|mut c| {
             c.street = map(&area_map, c.street);
             c.community = map(&area_map, c.community);
@@ -248,17 +236,7 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> (Dataset, ShardInfo) {
         })
         .collect();
     // The whole-input layers move over as they are.
-    let shard_data = Dataset {
-        buildings,
-        households,
-        compounds,
-        admin_areas,
-        special_units,
-        candidates,
-        shard: Some(info.clone()),
-        ..d
-    };
-    (shard_data, info)
+    Dataset { buildings, households, compounds, admin_areas, special_units, candidates, shard: Some(info), ..d }
 }
 
 /// New indices of the kept items, in order.
