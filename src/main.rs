@@ -9,6 +9,10 @@ use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+/// See Cargo.toml: mimalloc for the command's many small allocations across threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The message and place of the last panic, recorded by the hook instead of printed.
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
