@@ -82,7 +82,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         candidates: &candidates,
         placements: placements.as_ref(),
         grid_outlines: &grid_outlines,
-        timings: &[("load", t_load), ("distances", t_distances), ("siting", t_siting)],
+        // The distances stage in two: the walk graph with every snap, then one search per kind.
+        timings: &[
+            ("load", t_load),
+            ("network_and_snapping", coverage.network_time),
+            ("searches", t_distances.saturating_sub(coverage.network_time)),
+            ("siting", t_siting),
+        ],
     };
     let dir = run.write(staged).with_context(|| format!("writing {}", args.out.display()))?;
     let no_persons = vec![0; coverage.sites.len()];

@@ -114,6 +114,9 @@ pub struct Coverage {
     pub search_limit_m: f64,
     /// The walk graph.
     pub graph: WalkGraph,
+    /// Time spent building the walk graph and snapping every site and facility to it (the rest of
+    /// [`coverage`] is the searches), for the run records and the side-by-side benchmarks.
+    pub network_time: std::time::Duration,
 }
 
 /// The kinds a plan evaluates: every kind with a threshold, groups standing for their member kinds.
@@ -208,6 +211,7 @@ fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
 /// Computes coverage for every kind of the plan (or only `only`, when given).
 pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -> Result<Coverage, CoverageError> {
     check_kinds(d, params)?;
+    let t = std::time::Instant::now();
     let graph = WalkGraph::new(&d.walk_network);
     let sites = all_sites(d);
     let snaps: Vec<Option<Snap>> =
@@ -217,6 +221,7 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
     let largest = kinds.iter().map(|k| k.threshold_m).chain(levels_m.iter().copied()).fold(0.0, f64::max);
     let search_limit_m = params.search_limit_m.max(largest);
     let facility_snaps: Vec<Option<Snap>> = d.facilities.par_iter().map(|f| graph.snap(f.point)).collect();
+    let network_time = t.elapsed();
     let kinds = kinds
         .into_par_iter()
         .map(|kind| {
@@ -234,7 +239,7 @@ pub fn coverage(d: &Dataset, params: &CoverageParams, only: Option<&[String]>) -
             KindCoverage { kind, reach, facilities, facilities_off_network: off, farther_snaps }
         })
         .collect();
-    Ok(Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph })
+    Ok(Coverage { sites, snaps, kinds, levels_m, search_limit_m, graph, network_time })
 }
 
 /// The places new facilities could go: the plan's candidates layer, else every building (kind empty: a
