@@ -1,7 +1,9 @@
 #![allow(clippy::expect_used, reason = "a benchmark stops on a broken fixture")]
 //! Coverage benchmarks (issue #4) on the bundled Harbin extract: the walk graph, distances for 8 kinds
-//! (graph, snapping, one bounded multi-source Dijkstra per kind), and site suggestions for the same kinds.
-//! Run in release: `cargo bench --bench coverage`. Figures: benches/README.md.
+//! (graph, snapping, one bounded multi-source Dijkstra per kind), and site suggestions for the same kinds;
+//! then every kind of the synthetic city's plan at 10 k, 100 k and 1 M households (issue #15: how distances
+//! and siting grow). Every input is made before the timed closures, so a filtered run
+//! (`cargo bench --bench coverage -- synth/100k`) has its own. Run in release; figures: benches/README.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gridplan::config::{Plan, PlanConfig};
@@ -36,5 +38,27 @@ fn coverage(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, coverage);
+fn synthetic(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut group = c.benchmark_group("coverage/synth");
+    group.sample_size(10);
+    for (label, households) in [("10k", 10_000), ("100k", 100_000), ("1m", 1_000_000)] {
+        let city = dir.path().join(label);
+        gridplan::synth::write_city(&gridplan::synth::SynthParams::new(households, 1), &city).expect("synth");
+        let plan = Plan::from_path(&city.join("plan.toml")).expect("plan");
+        let d = gridplan::load::load_plan(&plan).expect("load");
+        let params = &plan.config.coverage;
+        group.bench_function(format!("{label}/distances-all-kinds"), |b| {
+            b.iter(|| black_box(gridplan::coverage::coverage(&d, params, None).expect("coverage")))
+        });
+        let cov = gridplan::coverage::coverage(&d, params, None).expect("coverage");
+        let candidates = gridplan::coverage::candidates(&d);
+        group.bench_function(format!("{label}/siting-all-kinds"), |b| {
+            b.iter(|| black_box(gridplan::coverage::suggest_sites(&cov, &candidates, params)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, coverage, synthetic);
 criterion_main!(benches);

@@ -354,13 +354,13 @@ def siting(work, data, seed):
     rest = [i for i in range(n) if i not in set(demand)]
     chosen_points = sorted(rng.sample(rest, 400))
     cands = [(f"c{k}", data["households"][j][1], data["households"][j][2]) for k, j in enumerate(chosen_points)]
-    cand_xy = [(f"c{k}", "new", data["households_xy"][j][1], data["households_xy"][j][2]) for k, j in enumerate(chosen_points)]
+    cand_xy = [(f"c{k}", "service_station", data["households_xy"][j][1], data["households_xy"][j][2]) for k, j in enumerate(chosen_points)]
     sub = dict(data)
     sub["households"] = [data["households"][i] for i in demand]
     sub["households_xy"] = [data["households_xy"][i] for i in demand]
     sub["facilities"], sub["facilities_xy"] = [], []
     inst = work / "siting"
-    nodes, edges = write_instance(inst, sub, new_sites=8, thresholds={"new": 500}, candidates=cands)
+    nodes, edges = write_instance(inst, sub, new_sites=8, thresholds={"service_station": 500}, candidates=cands)
     hh_xy = sub["households_xy"]
     # Exact cost matrix: each candidate as a source on the split graph.
     _, g, point_node = exact_distances(nodes, edges, hh_xy, cand_xy, {})

@@ -1,11 +1,13 @@
 //! OpenStreetMap `.osm.pbf` → gridplan's layers (WGS84), by the tag table in [`crate::osm_tags`].
 //!
-//! One pass over the file (nodes, then ways, then relations, as PBF orders them) keeps node coordinates,
-//! ways and the relations that can matter; areas are then assembled from closed ways and from multipolygon
-//! and boundary relations (rings joined by shared node ids). Ways clipped by the extract's box keep their
+//! One pass over the file's blocks, decoded in parallel and taken in file order (`decode`: nodes, then ways,
+//! then relations, as PBF orders them), keeps node coordinates, ways and the relations that can matter; areas
+//! are then assembled from closed ways and from multipolygon and boundary relations (rings joined by shared
+//! node ids). Ways clipped by the extract's box keep their
 //! in-box pieces; relations that cannot be closed are listed in the report, never dropped silently.
 
 mod classify;
+mod decode;
 mod loadable;
 mod rings;
 
@@ -16,7 +18,6 @@ use super::error::LoadError;
 use crate::model::FeatureLayers;
 use crate::osm_tags::{self, Tags};
 use geo::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
-use osmpbf::{Element, ElementReader, RelMemberType};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -119,59 +120,36 @@ fn relation_matters(tags: &TagList) -> bool {
 /// Reads an `.osm.pbf` into layers.
 pub fn read_pbf(path: &Path, options: &OsmOptions) -> Result<OsmExtract, LoadError> {
     let pbf_err = |e: osmpbf::Error| LoadError::Pbf { path: path.to_path_buf(), message: e.to_string() };
-    let reader = ElementReader::from_path(path).map_err(|e| match e.kind() {
+    let io_or_pbf = |e: osmpbf::Error| match e.kind() {
         osmpbf::ErrorKind::Io(_) => {
             LoadError::Io { path: path.to_path_buf(), cause: std::io::Error::other(e.to_string()) }
         }
         _ => pbf_err(e),
-    })?;
-    let mut coords: HashMap<i64, (f64, f64)> = HashMap::new();
+    };
+    // osmpbf and protobuf panic on some corrupt bytes (an out-of-range enum, say): the panic becomes a located
+    // error here rather than crashing the command.
+    let blocks = super::error::guarded(
+        || decode::blocks(path).map_err(io_or_pbf),
+        |why| LoadError::Pbf { path: path.to_path_buf(), message: format!("a data block is corrupt ({why})") },
+    )?;
+    let mut coords: HashMap<i64, (f64, f64)> = HashMap::with_capacity(blocks.iter().map(|b| b.coords.len()).sum());
     let mut nodes: Vec<TaggedNode> = Vec::new();
     let mut ways: Vec<Way> = Vec::new();
     let mut relations: Vec<Relation> = Vec::new();
     let mut report = ImportReport::default();
     let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
     let mut out_of_range = 0usize;
-    let mut on_node = |id: i64, lon: f64, lat: f64, tags: TagList| {
-        // A corrupt block can decode to any number: such nodes are counted and left out.
-        if !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0) {
-            out_of_range += 1;
-            return;
+    for block in blocks {
+        for (id, lon, lat) in block.coords {
+            coords.insert(id, (lon, lat));
+            bbox = [bbox[0].min(lon), bbox[1].min(lat), bbox[2].max(lon), bbox[3].max(lat)];
         }
-        coords.insert(id, (lon, lat));
-        bbox = [bbox[0].min(lon), bbox[1].min(lat), bbox[2].max(lon), bbox[3].max(lat)];
-        if !tags.is_empty() && node_matters(&tags) {
-            nodes.push(TaggedNode { id, lon, lat, tags });
-        }
-    };
-    // osmpbf and protobuf panic on some corrupt bytes (an out-of-range enum, say): the panic becomes a located
-    // error here rather than crashing the command.
-    super::error::guarded(
-        || {
-            reader
-                .for_each(|element| match element {
-                    Element::Node(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
-                    Element::DenseNode(n) => on_node(n.id(), n.lon(), n.lat(), tag_list(n.tags())),
-                    Element::Way(w) => {
-                        ways.push(Way { id: w.id(), refs: w.refs().collect(), tags: tag_list(w.tags()) })
-                    }
-                    Element::Relation(r) => {
-                        let tags = tag_list(r.tags());
-                        report.relations += 1;
-                        if relation_matters(&tags) {
-                            let members = r
-                                .members()
-                                .filter(|m| m.member_type == RelMemberType::Way)
-                                .map(|m| (m.member_id, m.role().unwrap_or("").to_string()))
-                                .collect();
-                            relations.push(Relation { id: r.id(), tags, members });
-                        }
-                    }
-                })
-                .map_err(pbf_err)
-        },
-        |why| LoadError::Pbf { path: path.to_path_buf(), message: format!("a data block is corrupt ({why})") },
-    )?;
+        out_of_range += block.out_of_range;
+        report.relations += block.relations_seen;
+        nodes.extend(block.tagged);
+        ways.extend(block.ways);
+        relations.extend(block.relations);
+    }
     report.nodes_out_of_range = out_of_range;
     report.nodes = coords.len();
     report.ways = ways.len();
