@@ -173,6 +173,7 @@ def spopt_plans(g, k, skip=()):
 
 
 PIECE_TIMEOUT_S = 0  # 0: none; set by --piece-timeout
+TRIES = 3  # numbers of grids tried per piece under the same rules; set by --tries
 
 
 class PieceTimeout(Exception):
@@ -238,7 +239,7 @@ def peer_plans(g, skip, recom_steps, seed=1, rules=False):
         total = sum(d["households"] for _, d in sub.nodes(data=True))
         n = sub.number_of_nodes()
         native_k = max(1, round(total / 400))
-        ks = band_ks(total, 300, 500, n) if rules else ([(native_k, 0.25)] if native_k > 1 and n > 1 else [])
+        ks = band_ks(total, 300, 500, n, TRIES) if rules else ([(native_k, 0.25)] if native_k > 1 and n > 1 else [])
         plans, spent = {}, {}
         solvers = (
             ("gerrychain", lambda k, eps: gerrychain_plans(sub, k, recom_steps, eps)),
@@ -296,12 +297,15 @@ def main():
                     help="native: the Delaunay graph as their users would give it, k = households / 400, epsilon 0.25; "
                          "same-rules: barrier links cut, compounds merged, k and epsilon from the band")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tries", type=int, default=3,
+                    help="same rules: how many numbers of grids (nearest households / 400 first) a peer tries on a piece")
     ap.add_argument("--harbin", action="store_true", help="also the bundled Harbin extract, street by street")
     ap.add_argument("--piece-timeout", type=int, default=0,
                     help="seconds a peer may spend on one connected piece before it counts as failed there (0: no limit)")
     a = ap.parse_args()
-    global PIECE_TIMEOUT_S
+    global PIECE_TIMEOUT_S, TRIES
     PIECE_TIMEOUT_S = a.piece_timeout
+    TRIES = a.tries
     work = Path(a.work)
     rows = []
     instances = []
