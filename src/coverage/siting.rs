@@ -161,7 +161,8 @@ fn coverage_sets(
     candidates: &[(Candidate, Option<Snap>)],
     params: &CoverageParams,
     demand: &[Vec<usize>],
-) -> Vec<Vec<Vec<usize>>> {
+) -> Vec<Vec<Vec<u32>>> {
+    debug_assert!(u32::try_from(cov.sites.len()).is_ok(), "sites are counted in u32 in the coverage sets");
     let g: &WalkGraph = &cov.graph;
     let t = kinds[0].kind.threshold_m;
     let detour = params.detour_factor;
@@ -190,7 +191,7 @@ fn coverage_sets(
     let component_of = |k: &KindCoverage, s: usize| {
         k.farther_snaps.get(&s).copied().or(cov.snaps[s]).map(|sn| g.edge_component(sn.edge))
     };
-    let per_candidate: Vec<Vec<Vec<usize>>> = candidates
+    let per_candidate: Vec<Vec<Vec<u32>>> = candidates
         .par_iter()
         .map_init(
             || Buffers { graph: g.scratch(), best: vec![f64::INFINITY; shared.entries.len()], touched: Vec::new() },
@@ -242,14 +243,14 @@ fn coverage_sets(
                         }
                         // Network distances count on the candidate's own piece of the network only (always
                         // so for sites reached through it).
-                        let mut covers: Vec<usize> = reached
+                        let mut covers: Vec<u32> = reached
                             .iter()
                             .filter(|&&e| shared.wanted[ki][e])
-                            .map(|&e| shared.entries[e].site)
+                            .map(|&e| site_number(shared.entries[e].site))
                             .collect();
                         for s in straight_line[ki].within(c.point, t / detour) {
                             if my_component.is_none() || component_of(k, s) != my_component {
-                                covers.push(s);
+                                covers.push(site_number(s));
                             }
                         }
                         covers.sort_unstable();
@@ -260,7 +261,7 @@ fn coverage_sets(
             },
         )
         .collect();
-    let mut sets: Vec<Vec<Vec<usize>>> = vec![Vec::with_capacity(candidates.len()); kinds.len()];
+    let mut sets: Vec<Vec<Vec<u32>>> = vec![Vec::with_capacity(candidates.len()); kinds.len()];
     for per_kind in per_candidate {
         for (ki, set) in per_kind.into_iter().enumerate() {
             sets[ki].push(set);
@@ -311,14 +312,14 @@ fn solve(
     kind: &str,
     t: f64,
     demand: &[usize],
-    sets: &[Vec<usize>],
+    sets: &[Vec<u32>],
     weight: &[u64],
     count: usize,
 ) -> Siting {
     let mut coverable = vec![false; cov.sites.len()];
     for set in sets {
         for &s in set {
-            coverable[s] = true;
+            coverable[s as usize] = true;
         }
     }
     let uncoverable: Vec<usize> = demand.iter().copied().filter(|&s| !coverable[s]).collect();
@@ -328,7 +329,7 @@ fn solve(
     let mut order = chosen.clone();
     let mut sites = Vec::new();
     while !order.is_empty() {
-        let gain = |c: usize| sets[c].iter().filter(|&&s| !taken[s]).map(|&s| weight[s]).sum::<u64>();
+        let gain = |c: usize| members(&sets[c]).filter(|&s| !taken[s]).map(|s| weight[s]).sum::<u64>();
         let (pos, _) = order
             .iter()
             .enumerate()
@@ -336,7 +337,7 @@ fn solve(
             .map(|(i, &c)| (i, c))
             .unwrap_or((0, 0));
         let c = order.remove(pos);
-        let covers: Vec<usize> = sets[c].iter().copied().filter(|&s| !taken[s]).collect();
+        let covers: Vec<usize> = members(&sets[c]).filter(|&s| !taken[s]).collect();
         for &s in &covers {
             taken[s] = true;
         }
@@ -359,11 +360,22 @@ fn solve(
     }
 }
 
+/// A site's number in the coverage sets: u32, half the memory of `usize` where a province's sets run to
+/// hundreds of millions of entries; a dataset in memory holds far fewer than 2³² sites.
+fn site_number(s: usize) -> u32 {
+    s as u32
+}
+
+/// The sites of one coverage set, as indices into `Coverage::sites`.
+fn members(set: &[u32]) -> impl Iterator<Item = usize> + '_ {
+    set.iter().map(|&s| s as usize)
+}
+
 /// Greedy maximal covering with lazy evaluation: a candidate's gain only falls as others are chosen, so a
 /// stale gain is an upper bound and only the top of the heap needs recomputing. Ties go to the lower index.
-pub fn greedy(sets: &[Vec<usize>], weight: &[u64], count: usize) -> Vec<usize> {
+pub fn greedy(sets: &[Vec<u32>], weight: &[u64], count: usize) -> Vec<usize> {
     let mut covered = vec![false; weight.len()];
-    let gain = |c: usize, covered: &[bool]| sets[c].iter().filter(|&&s| !covered[s]).map(|&s| weight[s]).sum::<u64>();
+    let gain = |c: usize, covered: &[bool]| members(&sets[c]).filter(|&s| !covered[s]).map(|s| weight[s]).sum::<u64>();
     let mut heap: BinaryHeap<(u64, std::cmp::Reverse<usize>)> =
         (0..sets.len()).map(|c| (gain(c, &covered), std::cmp::Reverse(c))).filter(|(g, _)| *g > 0).collect();
     let mut chosen = Vec::new();
@@ -381,7 +393,7 @@ pub fn greedy(sets: &[Vec<usize>], weight: &[u64], count: usize) -> Vec<usize> {
             heap.push((fresh, std::cmp::Reverse(c)));
             continue;
         }
-        for &s in &sets[c] {
+        for s in members(&sets[c]) {
             covered[s] = true;
         }
         chosen.push(c);
@@ -390,11 +402,11 @@ pub fn greedy(sets: &[Vec<usize>], weight: &[u64], count: usize) -> Vec<usize> {
 }
 
 /// Total weight covered by a set of candidates.
-pub fn covered_weight(sets: &[Vec<usize>], weight: &[u64], chosen: &[usize]) -> u64 {
+pub fn covered_weight(sets: &[Vec<u32>], weight: &[u64], chosen: &[usize]) -> u64 {
     let mut covered = vec![false; weight.len()];
     let mut total = 0;
     for &c in chosen {
-        for &s in &sets[c] {
+        for s in members(&sets[c]) {
             if !covered[s] {
                 covered[s] = true;
                 total += weight[s];
@@ -405,11 +417,11 @@ pub fn covered_weight(sets: &[Vec<usize>], weight: &[u64], chosen: &[usize]) -> 
 }
 
 /// Swap improvement: replace one chosen candidate by another while that covers more; best swap per pass.
-pub fn improve_by_swaps(sets: &[Vec<usize>], weight: &[u64], mut chosen: Vec<usize>) -> Vec<usize> {
+pub fn improve_by_swaps(sets: &[Vec<u32>], weight: &[u64], mut chosen: Vec<usize>) -> Vec<usize> {
     const MAX_PASSES: usize = 20;
     let mut count = vec![0u32; weight.len()];
     for &c in &chosen {
-        for &s in &sets[c] {
+        for s in members(&sets[c]) {
             count[s] += 1;
         }
     }
@@ -417,8 +429,8 @@ pub fn improve_by_swaps(sets: &[Vec<usize>], weight: &[u64], mut chosen: Vec<usi
     for _ in 0..MAX_PASSES {
         let mut best: Option<(i64, usize, usize)> = None;
         for (i, &out) in chosen.iter().enumerate() {
-            let loss: u64 = sets[out].iter().filter(|&&s| count[s] == 1).map(|&s| weight[s]).sum();
-            for &s in &sets[out] {
+            let loss: u64 = members(&sets[out]).filter(|&s| count[s] == 1).map(|s| weight[s]).sum();
+            for s in members(&sets[out]) {
                 in_out[s] = true;
             }
             for (c, set) in sets.iter().enumerate() {
@@ -426,21 +438,21 @@ pub fn improve_by_swaps(sets: &[Vec<usize>], weight: &[u64], mut chosen: Vec<usi
                     continue;
                 }
                 let gain: u64 =
-                    set.iter().filter(|&&s| count[s] == 0 || (count[s] == 1 && in_out[s])).map(|&s| weight[s]).sum();
+                    members(set).filter(|&s| count[s] == 0 || (count[s] == 1 && in_out[s])).map(|s| weight[s]).sum();
                 let delta = gain as i64 - loss as i64;
                 if delta > 0 && best.is_none_or(|(bd, _, _)| delta > bd) {
                     best = Some((delta, i, c));
                 }
             }
-            for &s in &sets[out] {
+            for s in members(&sets[out]) {
                 in_out[s] = false;
             }
         }
         let Some((_, i, c)) = best else { break };
-        for &s in &sets[chosen[i]] {
+        for s in members(&sets[chosen[i]]) {
             count[s] -= 1;
         }
-        for &s in &sets[c] {
+        for s in members(&sets[c]) {
             count[s] += 1;
         }
         chosen[i] = c;
@@ -453,8 +465,8 @@ mod tests {
     use super::*;
 
     /// The exact optimum by enumeration, for small instances.
-    fn optimum(sets: &[Vec<usize>], weight: &[u64], p: usize) -> u64 {
-        fn rec(sets: &[Vec<usize>], weight: &[u64], p: usize, from: usize, chosen: &mut Vec<usize>) -> u64 {
+    fn optimum(sets: &[Vec<u32>], weight: &[u64], p: usize) -> u64 {
+        fn rec(sets: &[Vec<u32>], weight: &[u64], p: usize, from: usize, chosen: &mut Vec<usize>) -> u64 {
             if chosen.len() == p || from == sets.len() {
                 return covered_weight(sets, weight, chosen);
             }
@@ -484,9 +496,9 @@ mod tests {
         for _ in 0..50 {
             let n = 40;
             let weight: Vec<u64> = (0..n).map(|_| rng.random_range(1..20)).collect();
-            let sets: Vec<Vec<usize>> = (0..12)
+            let sets: Vec<Vec<u32>> = (0..12)
                 .map(|_| {
-                    let mut s: Vec<usize> = (0..rng.random_range(0..10)).map(|_| rng.random_range(0..n)).collect();
+                    let mut s: Vec<u32> = (0..rng.random_range(0..10)).map(|_| rng.random_range(0..n) as u32).collect();
                     s.sort_unstable();
                     s.dedup();
                     s
@@ -496,13 +508,13 @@ mod tests {
             let mut covered = vec![false; n];
             let mut plain = Vec::new();
             for _ in 0..3 {
-                let gain = |c: usize| sets[c].iter().filter(|&&s| !covered[s]).map(|&s| weight[s]).sum::<u64>();
+                let gain = |c: usize| members(&sets[c]).filter(|&s| !covered[s]).map(|s| weight[s]).sum::<u64>();
                 let best = (0..sets.len())
                     .filter(|c| !plain.contains(c))
                     .max_by(|&a, &b| gain(a).cmp(&gain(b)).then(b.cmp(&a)));
                 match best {
                     Some(c) if gain(c) > 0 => {
-                        for &s in &sets[c] {
+                        for s in members(&sets[c]) {
                             covered[s] = true;
                         }
                         plain.push(c);
