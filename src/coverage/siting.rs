@@ -361,7 +361,9 @@ fn solve(
 }
 
 /// A site's number in the coverage sets: u32, half the memory of `usize` where a province's sets run to
-/// hundreds of millions of entries; a dataset in memory holds far fewer than 2³² sites.
+/// hundreds of millions of entries. It cannot wrap: a site is a building or household point held in memory
+/// (its `Site` alone is over 40 bytes), so 2³² of them would need more than 170 GB before siting starts
+/// (`coverage_sets` checks it in debug builds).
 fn site_number(s: usize) -> u32 {
     s as u32
 }

@@ -18,7 +18,7 @@ pub(super) struct Block {
     pub tagged: Vec<TaggedNode>,
     /// Every way.
     pub ways: Vec<Way>,
-    /// Relations that can matter (areas, boundaries), and how many relations the block held in all.
+    /// Relations that can matter (areas, boundaries).
     pub relations: Vec<Relation>,
     /// All relations of the block.
     pub relations_seen: usize,

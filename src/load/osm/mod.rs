@@ -3,8 +3,8 @@
 //! One pass over the file's blocks, decoded in parallel and taken in file order (`decode`: nodes, then ways,
 //! then relations, as PBF orders them), keeps node coordinates, ways and the relations that can matter; areas
 //! are then assembled from closed ways and from multipolygon and boundary relations (rings joined by shared
-//! node ids). Ways clipped by the extract's box keep their
-//! in-box pieces; relations that cannot be closed are listed in the report, never dropped silently.
+//! node ids). Ways clipped by the extract's box keep their in-box pieces; relations that cannot be closed are
+//! listed in the report, never dropped silently.
 
 mod classify;
 mod decode;
