@@ -181,7 +181,6 @@ pub fn legal_plans(d: &Dataset, config: &PlanConfig, p: &Partition, seed: u64) -
     };
     let boundary = |c: &Chain| c.cut_edge_ids().iter().map(|&e| lengths[reduced.origin[e as usize]]).sum::<f64>();
     let points: Vec<geo::Point> = site_of_node.iter().map(|&s| p.sites[s].point).collect();
-    let distance = |c: &Chain| mean_distance(&c.assignment, &reduced.node_of, &points, &households, k);
     let thin = (steps / SAMPLES_PER_CHAIN).max(1);
     type Run = (Vec<f64>, Vec<f64>, u64, (f64, f64, usize));
     let runs: Vec<Run> = (0..chains)
@@ -190,16 +189,19 @@ pub fn legal_plans(d: &Dataset, config: &PlanConfig, p: &Partition, seed: u64) -
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(c as u64 + 1);
             let mut chain = Chain::with_frozen(&graph, start.clone(), k, params, rng, frozen.clone())?;
-            let plan = (distance(&chain), boundary(&chain), chain.cut_edges());
+            let mut distance = MeanDistance::new(&reduced.node_of, &points, &households, k);
+            let plan = (distance.read(&chain.assignment), boundary(&chain), chain.cut_edges());
             let mut dist = Vec::with_capacity((steps / thin) as usize);
             let mut samples = Vec::with_capacity((steps / thin) as usize);
             let mut accepted = 0;
             for s in 1..=steps {
-                if matches!(chain.step()?, crate::districts::recom::Step::Moved { .. }) {
+                if let crate::districts::recom::Step::Moved { a, b } = chain.step()? {
                     accepted += 1;
+                    distance.touch(a);
+                    distance.touch(b);
                 }
                 if s % thin == 0 {
-                    dist.push(distance(&chain));
+                    dist.push(distance.read(&chain.assignment));
                     samples.push(boundary(&chain));
                 }
             }
@@ -228,24 +230,118 @@ pub fn legal_plans(d: &Dataset, config: &PlanConfig, p: &Partition, seed: u64) -
     })
 }
 
-/// Household-weighted mean distance of the nodes to their grid's household-weighted centre.
-fn mean_distance(assignment: &[u32], node_of: &[u32], points: &[geo::Point], households: &[u64], k: usize) -> f64 {
-    let mut sums = vec![(0.0, 0.0, 0.0); k];
-    for (v, &r) in node_of.iter().enumerate() {
-        let g = assignment[r as usize] as usize;
-        let w = households[v] as f64;
-        sums[g].0 += w * points[v].x();
-        sums[g].1 += w * points[v].y();
-        sums[g].2 += w;
+/// Household-weighted mean distance of the nodes to their grid's household-weighted centre, kept between
+/// samples: only the grids redrawn since the last reading are summed again. The sums and terms are the same
+/// floating-point operations in the same order as summing every node afresh, so the figure is bit for bit the
+/// one a full pass gives (tested), at a fraction of the cost (a reading every 100 steps touches ≤ 200 grids).
+struct MeanDistance<'a> {
+    node_of: &'a [u32],
+    points: &'a [geo::Point],
+    households: &'a [u64],
+    /// Per grid: Σ w·x, Σ w·y, Σ w over its nodes in node order.
+    sums: Vec<(f64, f64, f64)>,
+    /// Per node: its household-weighted distance to its grid's centre (0 in a grid without households).
+    terms: Vec<f64>,
+    /// Grids redrawn since the last reading (all, before the first).
+    dirty: Vec<bool>,
+}
+
+impl<'a> MeanDistance<'a> {
+    fn new(node_of: &'a [u32], points: &'a [geo::Point], households: &'a [u64], k: usize) -> MeanDistance<'a> {
+        let (sums, terms, dirty) = (vec![(0.0, 0.0, 0.0); k], vec![0.0; node_of.len()], vec![true; k]);
+        MeanDistance { node_of, points, households, sums, terms, dirty }
     }
-    let (mut total, mut weight) = (0.0, 0.0);
-    for (v, &r) in node_of.iter().enumerate() {
-        let (x, y, w) = sums[assignment[r as usize] as usize];
-        if w > 0.0 {
-            let h = households[v] as f64;
-            total += h * (points[v].x() - x / w).hypot(points[v].y() - y / w);
-            weight += h;
+
+    /// Marks a grid redrawn.
+    fn touch(&mut self, grid: u32) {
+        self.dirty[grid as usize] = true;
+    }
+
+    /// The figure for `assignment`, every grid changed since the last call having been touched.
+    fn read(&mut self, assignment: &[u32]) -> f64 {
+        let grid = |v: usize| assignment[self.node_of[v] as usize] as usize;
+        for (g, sum) in self.sums.iter_mut().enumerate() {
+            if self.dirty[g] {
+                *sum = (0.0, 0.0, 0.0);
+            }
+        }
+        for v in 0..self.node_of.len() {
+            let g = grid(v);
+            if self.dirty[g] {
+                let w = self.households[v] as f64;
+                let s = &mut self.sums[g];
+                s.0 += w * self.points[v].x();
+                s.1 += w * self.points[v].y();
+                s.2 += w;
+            }
+        }
+        let (mut total, mut weight) = (0.0, 0.0);
+        for v in 0..self.node_of.len() {
+            let g = grid(v);
+            let (x, y, w) = self.sums[g];
+            if w > 0.0 {
+                let h = self.households[v] as f64;
+                if self.dirty[g] {
+                    self.terms[v] = h * (self.points[v].x() - x / w).hypot(self.points[v].y() - y / w);
+                }
+                total += self.terms[v];
+                weight += h;
+            }
+        }
+        self.dirty.fill(false);
+        if weight > 0.0 { total / weight } else { 0.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MeanDistance;
+
+    /// Every node afresh (the computation `MeanDistance` replaced): what `read` must equal bit for bit.
+    fn full(assignment: &[u32], node_of: &[u32], points: &[geo::Point], households: &[u64], k: usize) -> f64 {
+        let mut sums = vec![(0.0, 0.0, 0.0); k];
+        for (v, &r) in node_of.iter().enumerate() {
+            let g = assignment[r as usize] as usize;
+            let w = households[v] as f64;
+            sums[g].0 += w * points[v].x();
+            sums[g].1 += w * points[v].y();
+            sums[g].2 += w;
+        }
+        let (mut total, mut weight) = (0.0, 0.0);
+        for (v, &r) in node_of.iter().enumerate() {
+            let (x, y, w) = sums[assignment[r as usize] as usize];
+            if w > 0.0 {
+                let h = households[v] as f64;
+                total += h * (points[v].x() - x / w).hypot(points[v].y() - y / w);
+                weight += h;
+            }
+        }
+        if weight > 0.0 { total / weight } else { 0.0 }
+    }
+
+    #[test]
+    fn kept_figure_equals_a_full_pass_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (n, units, k) = (600usize, 400usize, 9u32);
+        let node_of: Vec<u32> = (0..n).map(|v| (v % units) as u32).collect();
+        let points: Vec<geo::Point> =
+            (0..n).map(|_| geo::Point::new(rng.random_range(0.0..5000.0), rng.random_range(0.0..5000.0))).collect();
+        let households: Vec<u64> = (0..n).map(|_| rng.random_range(0..80)).collect();
+        let mut assignment: Vec<u32> = (0..units).map(|u| u as u32 % k).collect();
+        let mut kept = MeanDistance::new(&node_of, &points, &households, k as usize);
+        for _ in 0..200 {
+            let (a, b) = (rng.random_range(0..k), rng.random_range(0..k));
+            for _ in 0..rng.random_range(0..30) {
+                let u = rng.random_range(0..units);
+                if assignment[u] == a {
+                    assignment[u] = b;
+                }
+            }
+            kept.touch(a);
+            kept.touch(b);
+            let expected = full(&assignment, &node_of, &points, &households, k as usize);
+            assert_eq!(kept.read(&assignment).to_bits(), expected.to_bits());
         }
     }
-    if weight > 0.0 { total / weight } else { 0.0 }
 }

@@ -75,14 +75,20 @@ impl CoverageRun<'_> {
         staged.commit()
     }
 
-    /// Writes the files into a staged directory (shared with `gridplan plan`).
+    /// Writes the files into a staged directory.
     pub fn write_files(&self, staged: &StagedDir) -> std::io::Result<()> {
+        self.write_tables(staged)?;
+        self.write_maps(staged)
+    }
+
+    /// Writes everything but the maps: the tables, the sites and `coverage.json` (`gridplan plan` draws the
+    /// maps beside the workbook, which is made from these tables).
+    pub fn write_tables(&self, staged: &StagedDir) -> std::io::Result<()> {
         let areas = self.areas();
         self.write_parquet(staged, &areas)?;
         self.write_summary(staged, &areas)?;
         self.write_uncovered(staged, &areas)?;
         self.write_sites(staged)?;
-        self.write_maps(staged)?;
         let manifest = serde_json::to_string_pretty(&self.manifest()).map_err(std::io::Error::other)? + "\n";
         staged.write("coverage.json", manifest.as_bytes())
     }
@@ -324,7 +330,8 @@ impl CoverageRun<'_> {
         finish(w)
     }
 
-    fn write_maps(&self, staged: &StagedDir) -> std::io::Result<()> {
+    /// Draws one coverage map per kind, in parallel.
+    pub fn write_maps(&self, staged: &StagedDir) -> std::io::Result<()> {
         use rayon::prelude::*;
         let cov = self.coverage;
         let bounds = chart::bounds_of(cov.sites.iter().map(|s| s.point), 200.0);

@@ -108,8 +108,8 @@ impl WorkloadRun<'_> {
             .collect()
     }
 
-    /// Writes the tables and charts.
-    pub fn write_files(&self, staged: &StagedDir) -> std::io::Result<()> {
+    /// Writes `workload` and `workload_areas` (Parquet and CSV); the charts are [`Self::write_charts`].
+    pub fn write_tables(&self, staged: &StagedDir) -> std::io::Result<()> {
         let (rows, w) = (self.rows, self.workload);
         let text = |f: &dyn Fn(&GridRow) -> Option<String>| rows.iter().map(f).collect::<Vec<Option<String>>>();
         let mut columns = vec![
@@ -173,8 +173,12 @@ impl WorkloadRun<'_> {
             col_u("red", &|s| s.red as u64),
         ];
         let mut df = DataFrame::new(areas.len(), columns).map_err(std::io::Error::other)?;
-        write_table(staged, "workload_areas", &mut df, self.csv_headers)?;
+        write_table(staged, "workload_areas", &mut df, self.csv_headers)
+    }
 
+    /// Draws the grid map, the histogram, the Lorenz curve and the box plots per street.
+    pub fn write_charts(&self, staged: &StagedDir) -> std::io::Result<()> {
+        let (rows, w) = (self.rows, self.workload);
         let basic: Vec<f64> = rows.iter().filter(|r| r.dedicated.is_none()).map(|r| r.households as f64).collect();
         chart::write_figure(staged, "charts/grids_households", &GridMap { run: self })?;
         chart::write_figure(staged, "charts/households_histogram", &histogram(&basic, self.band))?;
