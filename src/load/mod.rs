@@ -17,6 +17,7 @@ pub mod run;
 pub mod source;
 pub mod stacked;
 pub mod untagged;
+pub mod validity;
 
 pub use error::{DataError, Item, LoadError};
 

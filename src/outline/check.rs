@@ -6,7 +6,7 @@ use crate::config::PlanConfig;
 use crate::grids::{GridRow, MicroRow};
 use crate::model::Dataset;
 use crate::partition::{Member, Partition};
-use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, MultiPolygon, Validation};
+use geo::{Area, BooleanOps, BoundingRect, Coord, Intersects, MultiPolygon};
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::float::slice::FloatSlice;
 use rayon::prelude::*;
@@ -75,7 +75,7 @@ fn invalid(polygons: &[&MultiPolygon]) -> u64 {
     let printed = |mp: &MultiPolygon| {
         geo::MapCoords::map_coords(mp, |c| Coord { x: (c.x * scale).round() / scale, y: (c.y * scale).round() / scale })
     };
-    polygons.par_iter().filter(|mp| !mp.0.is_empty() && !printed(mp).is_valid()).count() as u64
+    polygons.par_iter().filter(|mp| !mp.0.is_empty() && !crate::load::validity::is_valid(&printed(mp))).count() as u64
 }
 
 fn overlap<'a>(groups: impl IndexedParallelIterator<Item = Vec<&'a MultiPolygon>>) -> f64 {
