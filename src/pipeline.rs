@@ -149,7 +149,6 @@ pub fn run(
         // The stages so far (load, coverage and siting among them); writing is in run.json.
         timings: &timings,
     };
-    coverage_run.write_tables(&staged)?;
     let micro_outlines: Vec<geo::MultiPolygon> = grids.micro.iter().map(|m| m.polygon.clone()).collect();
     let workload_run = WorkloadRun {
         dataset: d,
@@ -161,45 +160,60 @@ pub fn run(
         micro_outlines: &micro_outlines,
         csv_headers: config.plan.csv_headers,
     };
-    workload_run.write_tables(&staged)?;
-    // The workbook is made from the tables just staged and is the slowest file (≈ 1.3 s for Harbin's
-    // 133,000-row ledger, one sheet on one core): it is written beside everything else — maps, charts, GIS
-    // files, the report (which embeds the charts, so it comes after them).
+    let coverage_by_grid = workload_run.coverage_by_grid();
+    let report = crate::render::report::Report {
+        plan,
+        dataset: d,
+        partition: &partition,
+        rows,
+        check: &check,
+        grids: &grids,
+        workload: &workload,
+        coverage: &cov,
+        sitings: &sitings,
+        coverage_by_grid: &coverage_by_grid,
+        seed,
+        legal_plans: legal.as_ref(),
+    };
+    // The tables first, then two lines of work on two cores: the workbook made from the tables (the slowest
+    // file: ≈ 1 s for Harbin's 133,000-row ledger, one sheet on one core, so it starts as early as it can);
+    // beside it the maps and charts, the GIS files and the report's map data, then the report, which embeds
+    // the charts.
+    let (coverage_tables, workload_tables) =
+        rayon::join(|| coverage_run.write_tables(&staged), || workload_run.write_tables(&staged));
+    coverage_tables?;
+    workload_tables?;
     let (book, rest) = rayon::join(
         || crate::render::workbook::write_workbook(&staged),
         || -> std::io::Result<serde_json::Value> {
-            let (maps, charts) = rayon::join(
-                || coverage_run.write_maps(&staged),
-                || -> std::io::Result<()> {
-                    workload_run.write_charts(&staged)?;
-                    match &legal {
-                        Some(l) => crate::render::legal_plans::write(&staged, l),
-                        None => Ok(()),
-                    }
+            let ((maps, charts), (record, map_json)) = rayon::join(
+                || {
+                    rayon::join(
+                        || coverage_run.write_maps(&staged),
+                        || -> std::io::Result<()> {
+                            workload_run.write_charts(&staged)?;
+                            match &legal {
+                                Some(l) => crate::render::legal_plans::write(&staged, l),
+                                None => Ok(()),
+                            }
+                        },
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            crate::render::run_dir::write_partition_files(
+                                &staged, plan, d, &partition, &grids, &check, seed,
+                            )
+                        },
+                        || crate::render::report::map_script(&report),
+                    )
                 },
             );
             maps?;
             charts?;
-            let record =
-                crate::render::run_dir::write_partition_files(&staged, plan, d, &partition, &grids, &check, seed)?;
-            crate::render::report::write_report(
-                &staged,
-                &crate::render::report::Report {
-                    plan,
-                    dataset: d,
-                    partition: &partition,
-                    rows,
-                    check: &check,
-                    grids: &grids,
-                    workload: &workload,
-                    coverage: &cov,
-                    sitings: &sitings,
-                    coverage_by_grid: &workload_run.coverage_by_grid(),
-                    seed,
-                    legal_plans: legal.as_ref(),
-                },
-            )?;
-            Ok(record)
+            crate::render::report::write_report(&staged, &report, &map_json)?;
+            record
         },
     );
     book?;

@@ -340,8 +340,9 @@ fn map_section(h: &mut String) {
     );
 }
 
-/// Writes `report.html` into the staged run directory (after the charts).
-pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
+/// Writes `report.html` into the staged run directory, after the charts it embeds; `map_json` is
+/// [`map_script`]'s.
+pub fn write_report(staged: &StagedDir, r: &Report, map_json: &str) -> std::io::Result<()> {
     let (c, w) = (r.check, r.workload);
     let mut h = String::new();
     let title = format!("网格规划报告 · {}", r.plan.config.plan.name);
@@ -496,10 +497,15 @@ pub fn write_report(staged: &StagedDir, r: &Report) -> std::io::Result<()> {
 
     let _ = write!(
         h,
-        "<script type=\"application/json\" id=\"mapdata\">{}</script>\n<script>{SCRIPT}</script>\n</body></html>\n",
-        script_json(&map::map_data(r))
+        "<script type=\"application/json\" id=\"mapdata\">{map_json}</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
     );
     staged.write("report.html", h.as_bytes())
+}
+
+/// The interactive map's data, as the report embeds it: the larger half of the report's work, and it needs no
+/// chart, so `gridplan plan` makes it beside the charts and [`write_report`] only embeds it.
+pub fn map_script(r: &Report) -> String {
+    script_json(&map::map_data(r))
 }
 
 const CSS: &str = include_str!("report.css");
