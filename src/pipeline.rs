@@ -180,7 +180,7 @@ pub fn run(
     // beside it the maps and charts, the GIS files and the report's map data, then the report, which embeds
     // the charts.
     let (coverage_tables, workload_tables) =
-        rayon::join(|| coverage_run.write_tables(&staged), || workload_run.write_tables(&staged));
+        rayon::join(|| coverage_run.write_tables(&staged), || workload_run.write_tables(&staged, &coverage_by_grid));
     coverage_tables?;
     workload_tables?;
     let (book, rest) = rayon::join(

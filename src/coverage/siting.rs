@@ -438,13 +438,13 @@ pub fn improve_by_swaps(sets: &[Vec<u32>], weight: &[u64], mut chosen: Vec<usize
     let mut only_by = vec![0u64; chosen.len()];
     for _ in 0..MAX_PASSES {
         // What each chosen position alone covers: lost when it is swapped out, regained by a set covering it.
+        let mut loss = vec![0u64; chosen.len()];
         for (i, &out) in chosen.iter().enumerate() {
             for s in members(&sets[out]).filter(|&s| count[s] == 1) {
                 owner[s] = i as u32;
+                loss[i] += weight[s];
             }
         }
-        let loss: Vec<u64> =
-            chosen.iter().map(|&out| members(&sets[out]).filter(|&s| count[s] == 1).map(|s| weight[s]).sum()).collect();
         let mut best: Option<(i64, usize, usize)> = None;
         for (c, set) in sets.iter().enumerate() {
             if chosen.contains(&c) {

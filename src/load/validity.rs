@@ -57,7 +57,7 @@ fn overlap_or_share_a_line(m: &IntersectionMatrix) -> bool {
 
 /// geo's test — two segments that intersect where neither ends at the other's start — on the pairs whose
 /// bounding boxes overlap, found by a sweep along x. The test is symmetric, so each pair is tested once.
-pub fn has_self_intersection(ring: &LineString) -> bool {
+fn has_self_intersection(ring: &LineString) -> bool {
     let lines: Vec<Line> = ring.lines().collect();
     let x_min = |l: &Line| l.start.x.min(l.end.x);
     let mut by_x: Vec<usize> = (0..lines.len()).collect();

@@ -108,8 +108,9 @@ impl WorkloadRun<'_> {
             .collect()
     }
 
-    /// Writes `workload` and `workload_areas` (Parquet and CSV); the charts are [`Self::write_charts`].
-    pub fn write_tables(&self, staged: &StagedDir) -> std::io::Result<()> {
+    /// Writes `workload` and `workload_areas` (Parquet and CSV), with [`Self::coverage_by_grid`]'s shares
+    /// (made once by the caller, which the report also needs); the charts are [`Self::write_charts`].
+    pub fn write_tables(&self, staged: &StagedDir, coverage_by_grid: &[(String, Vec<f64>)]) -> std::io::Result<()> {
         let (rows, w) = (self.rows, self.workload);
         let text = |f: &dyn Fn(&GridRow) -> Option<String>| rows.iter().map(f).collect::<Vec<Option<String>>>();
         let mut columns = vec![
@@ -141,8 +142,8 @@ impl WorkloadRun<'_> {
             Column::new("status".into(), w.grids.iter().map(|g| g.status.as_str()).collect::<Vec<_>>()),
             Column::new("in_band".into(), w.grids.iter().map(|g| g.in_band).collect::<Vec<_>>()),
         ];
-        for (kind, shares) in self.coverage_by_grid() {
-            columns.push(Column::new(format!("covered_{kind}").into(), shares));
+        for (kind, shares) in coverage_by_grid {
+            columns.push(Column::new(format!("covered_{kind}").into(), shares.as_slice()));
         }
         let mut df = DataFrame::new(rows.len(), columns).map_err(std::io::Error::other)?;
         write_table(staged, "workload", &mut df, self.csv_headers)?;
