@@ -47,11 +47,11 @@ pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), L
 /// A point inside a polygon: its centroid when that lies inside (fast, and central, for the convex-ish
 /// footprints most buildings have), otherwise geo's interior point.
 pub fn representative_point(mp: &MultiPolygon) -> Option<geo::Point> {
-    use geo::{Centroid, Contains, InteriorPoint};
+    use geo::{Centroid, Contains};
     // Polygon by polygon: a multipolygon's `contains` goes through the general relate machinery.
     match mp.centroid() {
         Some(c) if mp.0.iter().any(|p| p.contains(&c)) => Some(c),
-        _ => mp.interior_point(),
+        _ => super::interior_point::interior_point(mp),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fields;
 pub mod geometry;
 pub mod graph_json;
+pub mod interior_point;
 pub mod layers;
 mod link;
 pub mod number;

@@ -49,6 +49,22 @@ fn sample_outlines_tile_every_street_valid_and_on_roads() {
         let geo_says = geo::Validation::is_valid(&broken);
         assert_eq!(gridplan::load::validity::is_valid(&broken), geo_says, "{broken:?}");
         verdicts[usize::from(geo_says)] += 1;
+        // The interior point without geo's sweep over every pair of segments: geo's point, bit for bit, on
+        // the outline and on its broken twin (which goes through relate).
+        for m in [mp, &broken] {
+            let bits = |p: Option<geo::Point>| p.map(|p| (p.x().to_bits(), p.y().to_bits()));
+            assert_eq!(
+                bits(gridplan::load::interior_point::interior_point(m)),
+                bits(geo::InteriorPoint::interior_point(m))
+            );
+        }
+    }
+    for fp in d.buildings.iter().filter_map(|b| b.footprint.as_ref()) {
+        let bits = |p: Option<geo::Point>| p.map(|p| (p.x().to_bits(), p.y().to_bits()));
+        assert_eq!(
+            bits(gridplan::load::interior_point::interior_point(fp)),
+            bits(geo::InteriorPoint::interior_point(fp))
+        );
     }
     assert!(verdicts[0] > 100 && verdicts[1] > 0, "{verdicts:?}");
     for (street, polys) in by_street {

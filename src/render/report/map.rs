@@ -6,7 +6,7 @@
 
 use super::Report;
 use crate::partition::Member;
-use geo::{BoundingRect, InteriorPoint, LineString, MultiPolygon, Simplify};
+use geo::{BoundingRect, LineString, MultiPolygon, Simplify};
 use serde_json::{Value, json};
 
 /// Half a metre: below what a screen shows at the map's closest zoom, and it drops most wall vertices.
@@ -57,7 +57,8 @@ impl Quantizer {
 
 fn label_point(mp: &MultiPolygon) -> Option<geo::Point> {
     // The largest part's interior point: a label on the grid, never in a hole or beside a concave edge.
-    mp.0.iter().max_by(|a, b| geo::Area::unsigned_area(*a).total_cmp(&geo::Area::unsigned_area(*b)))?.interior_point()
+    let largest = mp.0.iter().max_by(|a, b| geo::Area::unsigned_area(*a).total_cmp(&geo::Area::unsigned_area(*b)))?;
+    crate::load::interior_point::polygon_interior_point(largest)
 }
 
 /// Names a planner may search a grid by: its buildings', their compounds' and its units' names, each once.
