@@ -45,7 +45,7 @@ pub fn check_coord(c: Coord, crs: Crs, path: &Path, item: &Item) -> Result<(), L
 }
 
 /// A point inside a polygon: its centroid when that lies inside (fast, and central, for the convex-ish
-/// footprints most buildings have), otherwise geo's interior point.
+/// footprints most buildings have), otherwise geo's interior point (as [`super::interior_point`] computes it).
 pub fn representative_point(mp: &MultiPolygon) -> Option<geo::Point> {
     use geo::{Centroid, Contains};
     // Polygon by polygon: a multipolygon's `contains` goes through the general relate machinery.

@@ -94,17 +94,10 @@ fn with_stretch(polygon: &Polygon) -> Option<(Point, f64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::validity::tests::ring;
     use super::*;
     use geo::{InteriorPoint, LineString};
     use proptest::prelude::*;
-
-    fn ring(points: &[(f64, f64)]) -> LineString {
-        let mut r: Vec<Coord> = points.iter().map(|&(x, y)| Coord { x, y }).collect();
-        if let Some(&first) = r.first() {
-            r.push(first);
-        }
-        LineString::new(r)
-    }
 
     fn same_as_geo(mp: &MultiPolygon) -> Result<(), TestCaseError> {
         let ours = interior_point(mp).map(|p| (p.x().to_bits(), p.y().to_bits()));

@@ -83,12 +83,13 @@ fn has_self_intersection(ring: &LineString) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use geo::{Coord, Validation};
     use proptest::prelude::*;
 
-    fn ring(points: &[(f64, f64)]) -> LineString {
+    /// A closed ring through `points` (shared with the interior point's tests).
+    pub(crate) fn ring(points: &[(f64, f64)]) -> LineString {
         let mut r: Vec<Coord> = points.iter().map(|&(x, y)| Coord { x, y }).collect();
         if let Some(&first) = r.first() {
             r.push(first);

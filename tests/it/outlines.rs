@@ -37,6 +37,7 @@ fn sample_outlines_tile_every_street_valid_and_on_roads() {
     // The checker's validity test (a sweep instead of geo's every pair of segments) gives geo's verdict on
     // real outlines, as drawn and with two vertices of a ring swapped (mostly crossings, sometimes not).
     let mut verdicts = [0usize; 2];
+    let bits = |p: Option<geo::Point>| p.map(|p| (p.x().to_bits(), p.y().to_bits()));
     for mp in g.rows.iter().map(|r| &r.polygon).chain(g.micro.iter().map(|m| &m.written)) {
         assert!(gridplan::load::validity::is_valid(mp));
         let mut broken = mp.clone();
@@ -52,7 +53,6 @@ fn sample_outlines_tile_every_street_valid_and_on_roads() {
         // The interior point without geo's sweep over every pair of segments: geo's point, bit for bit, on
         // the outline and on its broken twin (which goes through relate).
         for m in [mp, &broken] {
-            let bits = |p: Option<geo::Point>| p.map(|p| (p.x().to_bits(), p.y().to_bits()));
             assert_eq!(
                 bits(gridplan::load::interior_point::interior_point(m)),
                 bits(geo::InteriorPoint::interior_point(m))
@@ -60,7 +60,6 @@ fn sample_outlines_tile_every_street_valid_and_on_roads() {
         }
     }
     for fp in d.buildings.iter().filter_map(|b| b.footprint.as_ref()) {
-        let bits = |p: Option<geo::Point>| p.map(|p| (p.x().to_bits(), p.y().to_bits()));
         assert_eq!(
             bits(gridplan::load::interior_point::interior_point(fp)),
             bits(geo::InteriorPoint::interior_point(fp))
