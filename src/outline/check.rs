@@ -342,11 +342,13 @@ fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
             .collect(),
     );
     let within = o.on_road_within_m * o.on_road_within_m;
+    const ON_STREET_EDGE_2: f64 = 0.25;
     let (near, total) = rows
         .par_iter()
         .map(|r| {
             let mut near = 0.0;
             let mut total = 0.0;
+            let (mut edge, mut close) = (Vec::new(), Vec::new());
             for l in r
                 .polygon
                 .0
@@ -356,15 +358,19 @@ fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
             {
                 let len = (l.end.x - l.start.x).hypot(l.end.y - l.start.y);
                 let n = (len / PIECE_M).ceil().max(1.0) as usize;
+                // The lines that can be near any sample of this segment, found once; each sample then asks
+                // rstar's own distance test of them, so the verdicts are those of a query per sample.
+                lines_near(&streets, &l, ON_STREET_EDGE_2, &mut edge);
+                lines_near(&lines, &l, within, &mut close);
                 for i in 0..n {
                     let t = (i as f64 + 0.5) / n as f64;
                     let at =
                         geo::Point::new(l.start.x + t * (l.end.x - l.start.x), l.start.y + t * (l.end.y - l.start.y));
-                    if streets.locate_within_distance(at, 0.25).next().is_some() {
+                    if any_within(&edge, at, ON_STREET_EDGE_2) {
                         continue;
                     }
                     total += len / n as f64;
-                    if lines.locate_within_distance(at, within).next().is_some() {
+                    if any_within(&close, at, within) {
                         near += len / n as f64;
                     }
                 }
@@ -375,6 +381,25 @@ fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
         .into_iter()
         .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     (if total > 0.0 { near / total } else { 1.0 }, total / 2_000.0)
+}
+
+/// The lines of `tree` whose envelope comes within √`max_2` of the segment `l`'s envelope (a superset of the
+/// lines within that distance of any point of `l`; a little slack for rounding), into `out`.
+fn lines_near(tree: &RTree<geo::Line>, l: &geo::Line, max_2: f64, out: &mut Vec<geo::Line>) {
+    let pad = max_2.sqrt() * (1.0 + 1e-9) + 1e-6;
+    let env = rstar::AABB::from_corners(
+        geo::Point::new(l.start.x.min(l.end.x) - pad, l.start.y.min(l.end.y) - pad),
+        geo::Point::new(l.start.x.max(l.end.x) + pad, l.start.y.max(l.end.y) + pad),
+    );
+    out.clear();
+    out.extend(tree.locate_in_envelope_intersecting(&env).copied());
+}
+
+/// Whether a line of `candidates` is within √`max_2` of `at`, by the test rstar's `locate_within_distance`
+/// applies to each line.
+fn any_within(candidates: &[geo::Line], at: geo::Point, max_2: f64) -> bool {
+    use rstar::PointDistance;
+    candidates.iter().any(|c| c.distance_2_if_less_or_equal(&at, max_2).is_some())
 }
 
 /// Household buildings cut by an outline, and those cut by the street boundary itself.

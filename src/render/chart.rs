@@ -52,6 +52,105 @@ pub fn write_figure(staged: &StagedDir, stem: &str, figure: &impl Figure) -> std
     area.present().map_err(io)
 }
 
+/// The ground of a map: white, with polygon outlines in one style.
+pub struct Ground<'a> {
+    /// Pixel size.
+    pub size: (u32, u32),
+    /// Where the outlines go.
+    pub frame: MapFrame,
+    /// The outlines.
+    pub outlines: &'a [MultiPolygon],
+    /// Their stroke.
+    pub style: ShapeStyle,
+}
+
+impl Figure for Ground<'_> {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        area.fill(&WHITE)?;
+        self.frame.outlines(area, self.outlines, self.style)
+    }
+}
+
+/// A figure drawn over another: `base` first, then `top` (what [`write_figures_on`] writes for each figure).
+pub struct OnBase<'a, B, T>(pub &'a B, pub &'a T);
+
+impl<B: Figure, T: Figure> Figure for OnBase<'_, B, T> {
+    fn size(&self) -> (u32, u32) {
+        self.0.size()
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        self.0.draw(area)?;
+        self.1.draw(area)
+    }
+}
+
+/// Writes `stem.png` and `stem.svg` of each `(stem, figure)` drawn over `base`, in parallel: the base (a map's
+/// white ground and grid outlines, the same under every kind's points) is drawn once, each figure on a copy
+/// of its pixels and after its SVG elements. The files are byte for byte those of [`write_figure`] with
+/// [`OnBase`] (a test compares them).
+pub fn write_figures_on<B: Figure + Sync, T: Figure + Sync>(
+    staged: &StagedDir,
+    base: &B,
+    figures: &[(String, T)],
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    ensure_font()?;
+    let size = base.size();
+    let (w, h) = size;
+    let mut pixels = vec![0u8; 3 * w as usize * h as usize];
+    {
+        let area = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        base.draw(&area).map_err(io)?;
+        area.present().map_err(io)?;
+    }
+    let base_svg = svg_text(base, size)?;
+    // plotters writes the `<svg …>` opening on the first line and `</svg>` last; the base's elements are
+    // what lies between.
+    let unexpected = || std::io::Error::other("plotters wrote an SVG of an unexpected layout");
+    let base_body = base_svg.strip_suffix("</svg>\n").ok_or_else(unexpected)?;
+    figures.par_iter().try_for_each(|(stem, figure)| {
+        if figure.size() != size {
+            return Err(std::io::Error::other(format!("{stem}: figure and base differ in size")));
+        }
+        let png = staged.path(&format!("{stem}.png"));
+        if let Some(parent) = png.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut own = pixels.clone();
+        {
+            let area = BitMapBackend::with_buffer(&mut own, size).into_drawing_area();
+            figure.draw(&area).map_err(io)?;
+            area.present().map_err(io)?;
+        }
+        // What plotters' file backend does on `present`.
+        image::save_buffer(&png, &own, w, h, image::ColorType::Rgb8).map_err(std::io::Error::other)?;
+        let top = svg_text(figure, size)?;
+        let (_, top_body) = top.split_once('\n').ok_or_else(unexpected)?;
+        std::fs::write(staged.path(&format!("{stem}.svg")), [base_body, top_body].concat())
+    })
+}
+
+fn svg_text(figure: &impl Figure, size: (u32, u32)) -> std::io::Result<String> {
+    let mut text = String::new();
+    {
+        let area = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        figure.draw(&area).map_err(io)?;
+        area.present().map_err(io)?;
+    }
+    Ok(text)
+}
+
 /// Local metres → pixels for a map of `bounds` inside a `width` × `height` frame with a margin, north up,
 /// one scale for both axes.
 #[derive(Debug, Clone, Copy)]
@@ -277,5 +376,50 @@ impl Figure for Bars<'_> {
             )))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dots(u32);
+
+    impl Figure for Dots {
+        fn size(&self) -> (u32, u32) {
+            (300, 200)
+        }
+
+        fn draw<DB: DrawingBackend>(
+            &self,
+            area: &DrawingArea<DB, Shift>,
+        ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+            for i in 0..self.0 as i32 {
+                area.draw(&Circle::new((20 + 9 * i, 40 + 5 * i), 6, RGBColor(215, 48, 39).mix(0.75).filled()))?;
+            }
+            area.draw(&Text::new(format!("{} 处", self.0), (10, 10), (FONT, 20).into_font()))
+        }
+    }
+
+    #[test]
+    fn figures_on_a_shared_ground_are_the_figures_drawn_whole() {
+        let square = geo::Rect::new((0.0, 0.0), (100.0, 100.0)).to_polygon();
+        let outlines = vec![MultiPolygon::new(vec![square])];
+        let frame = MapFrame::new(geo::Rect::new((-10.0, -10.0), (110.0, 110.0)), 10, 10, 280, 180);
+        let ground = Ground { size: (300, 200), frame, outlines: &outlines, style: BLACK.stroke_width(1) };
+        let dir = tempfile::tempdir().unwrap();
+        let staged = StagedDir::new(&dir.path().join("out"), "test").unwrap();
+        let figures: Vec<(String, Dots)> = (1..4).map(|n| (format!("shared_{n}"), Dots(n * 7))).collect();
+        write_figures_on(&staged, &ground, &figures).unwrap();
+        for (stem, figure) in &figures {
+            write_figure(&staged, &format!("whole_{stem}"), &OnBase(&ground, figure)).unwrap();
+            for ext in ["png", "svg"] {
+                let read = |s: &str| std::fs::read(staged.path(&format!("{s}.{ext}"))).unwrap();
+                assert!(
+                    read(stem) == read(&format!("whole_{stem}")),
+                    "{stem}.{ext} differs from the figure drawn whole"
+                );
+            }
+        }
     }
 }

@@ -337,13 +337,28 @@ impl CoverageRun<'_> {
 
     /// Draws one coverage map per kind, in parallel.
     pub fn write_maps(&self, staged: &StagedDir) -> std::io::Result<()> {
-        use rayon::prelude::*;
         let cov = self.coverage;
         let bounds = chart::bounds_of(cov.sites.iter().map(|s| s.point), 200.0);
-        cov.kinds.par_iter().enumerate().try_for_each(|(i, k)| {
-            let map = CoverageMap { run: self, kind: k, siting: self.sitings.get(i), bounds };
-            chart::write_figure(staged, &format!("charts/coverage_{}", k.kind.name), &map)
-        })
+        let maps: Vec<(String, CoverageMap)> = cov
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                (
+                    format!("charts/coverage_{}", k.kind.name),
+                    CoverageMap { run: self, kind: k, siting: self.sitings.get(i), bounds },
+                )
+            })
+            .collect();
+        let Some((_, first)) = maps.first() else { return Ok(()) };
+        // Every kind's map has the same ground (white, the grid outlines): drawn once.
+        let ground = chart::Ground {
+            size: first.size(),
+            frame: first.frame(),
+            outlines: self.grid_outlines,
+            style: RGBColor(150, 150, 150).stroke_width(1),
+        };
+        chart::write_figures_on(staged, &ground, &maps)
     }
 
     fn kind_summary(&self, k: &KindCoverage, siting: Option<&Siting>) -> Value {
@@ -403,12 +418,20 @@ impl CoverageRun<'_> {
     }
 }
 
-/// The map of one kind: households covered (green) or not (red), facilities, suggested sites, grid outlines.
+/// The map of one kind over its ground ([`chart::Ground`], the grid outlines): households covered (green) or
+/// not (red), facilities, suggested sites.
 struct CoverageMap<'a> {
     run: &'a CoverageRun<'a>,
     kind: &'a KindCoverage,
     siting: Option<&'a Siting>,
     bounds: geo::Rect,
+}
+
+impl CoverageMap<'_> {
+    fn frame(&self) -> MapFrame {
+        let (w, h) = self.size();
+        MapFrame::new(self.bounds, 20, 90, w - 300, h - 110)
+    }
 }
 
 const COVERED: RGBColor = RGBColor(46, 160, 67);
@@ -431,9 +454,7 @@ impl Figure for CoverageMap<'_> {
         let (w, h) = self.size();
         let (cov, d, k) = (self.run.coverage, self.run.dataset, self.kind);
         let t = k.kind.threshold_m;
-        area.fill(&WHITE)?;
-        let frame = MapFrame::new(self.bounds, 20, 90, w - 300, h - 110);
-        frame.outlines(area, self.run.grid_outlines, RGBColor(150, 150, 150).stroke_width(1))?;
+        let frame = self.frame();
         let (mut total, mut covered) = (0u64, 0u64);
         for (s, r) in cov.sites.iter().zip(&k.reach) {
             let ok = r.within(t);
