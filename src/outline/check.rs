@@ -17,6 +17,9 @@ use serde::Serialize;
 const BEYOND_BARRIER_M2: f64 = 5_000.0;
 /// Boundary pieces judged for closeness to a road, m.
 const PIECE_M: f64 = 5.0;
+/// A boundary sample this close to the street's own boundary (squared, m²: 0.5 m) lies on the street's edge, which
+/// the check leaves out.
+const ON_STREET_EDGE_2: f64 = 0.25;
 /// Area of a footprint outside its grid that counts as a cut, m².
 const CUT_M2: f64 = 1.0;
 
@@ -342,7 +345,6 @@ fn on_roads(d: &Dataset, config: &PlanConfig, rows: &[GridRow]) -> (f64, f64) {
             .collect(),
     );
     let within = o.on_road_within_m * o.on_road_within_m;
-    const ON_STREET_EDGE_2: f64 = 0.25;
     let (near, total) = rows
         .par_iter()
         .map(|r| {
