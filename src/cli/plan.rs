@@ -65,11 +65,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut plan = plan;
     args.replan.apply(&mut plan);
     let mut dataset = super::load_data(&plan)?;
+    anyhow::ensure!(
+        args.shard.is_none() || args.replan.layers.is_empty(),
+        "分片运行不支持多网合一（merge-layers）/ a shard cannot merge layers (merge-layers)"
+    );
+    // A shard's part of the previous plan is found on the whole input, before the input is cut down.
+    let mut previous = args.replan.read(&plan, &dataset)?;
     if let Some(shard) = args.shard {
-        anyhow::ensure!(
-            args.replan.previous.is_none() && args.replan.layers.is_empty(),
-            "分片运行暂不支持以上次结果为基础重跑 / a shard cannot yet be rerun from a previous plan"
-        );
+        previous = previous.map(|mut layers| {
+            layers.base = gridplan::shard::rerun::previous_of(layers.base, &dataset, shard, args.shard_by);
+            layers
+        });
         dataset = gridplan::shard::restrict(dataset, shard, args.shard_by);
     }
     if let Some(info) = &dataset.shard {
@@ -84,7 +90,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             info.input_households
         );
     }
-    let previous = args.replan.read(&plan, &dataset)?;
     // Records name the inputs where they will be once the run is in place, not in the staging folder.
     plan.path = staged.final_path(&plan.path);
     for layer in &mut dataset.layers {

@@ -19,7 +19,7 @@ const GRID_FIELDS: &[&str] = &["grid_id", "网格编号", "grid", "网格", "dis
 pub const REPLAN_FILE: &str = "replan.json";
 
 /// What the previous plan is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PreviousKind {
     /// A gridplan run folder (`assignment.csv`, `grids.geojson`).
@@ -58,6 +58,9 @@ pub struct PreviousPlan {
     pub outlines: Vec<(usize, MultiPolygon)>,
     /// Grid ids used before and retired: never given to a new grid.
     pub retired: BTreeSet<String>,
+    /// Grids of the previous plan another shard reruns (`plan --shard`, [`crate::shard::rerun`]): their ids
+    /// are taken, and a lock on one is that shard's.
+    pub elsewhere: BTreeSet<String>,
 }
 
 impl PreviousPlan {
@@ -85,6 +88,7 @@ impl PreviousPlan {
             units: HashMap::new(),
             outlines: Vec::new(),
             retired: BTreeSet::new(),
+            elsewhere: BTreeSet::new(),
         };
         let mut index: HashMap<String, usize> = HashMap::new();
         if polygons {
@@ -174,6 +178,7 @@ fn read_run(dir: &Path, output_crs: Crs, projection: &LocalProjection) -> Result
         units: HashMap::new(),
         outlines: Vec::new(),
         retired: BTreeSet::new(),
+        elsewhere: BTreeSet::new(),
     };
     let mut index: HashMap<String, usize> = HashMap::new();
     let grids_path = dir.join("grids.geojson");

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod merge;
+pub mod rerun;
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,7 +241,7 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> Dataset {
 }
 
 /// New indices of the kept items, in order.
-fn renumber(kept: &[bool]) -> Vec<Option<usize>> {
+pub(crate) fn renumber(kept: &[bool]) -> Vec<Option<usize>> {
     let mut next = 0;
     kept.iter()
         .map(|&k| {

@@ -104,3 +104,99 @@ fn shards_merged_are_the_unsharded_plan_and_a_bad_set_is_refused() {
     // The good merge is untouched by the refused ones.
     assert_eq!(assignment(&merged), assignment(&whole));
 }
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+}
+
+/// The script's shards of PLAN into OUT, with extra plan arguments.
+fn in_shards(plan: &Path, out: &Path, extra: &[&str]) {
+    let o = std::process::Command::new("bash")
+        .arg(root().join("scripts/plan_in_shards.sh"))
+        .args([plan, Path::new("3"), out, Path::new("2"), Path::new("--")])
+        .args(extra)
+        .env("GRIDPLAN", env!("CARGO_BIN_EXE_gridplan"))
+        .output()
+        .expect("script");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// moves.csv as a set of rows.
+fn moves(dir: &Path) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(dir.join("moves.csv")).expect("moves.csv");
+    text.trim_start_matches('\u{feff}').lines().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn a_rerun_in_shards_is_the_unsharded_rerun_and_reruns_from_its_union() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let plan = import_sample(dir.path(), "input");
+    let first = dir.path().join("first");
+    let o = bin().arg("plan").arg(&plan).arg("--out").arg(&first).output().expect("plan");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let changed =
+        super::replan::perturb(&dir.path().join("input"), &first, &dir.path().join("changed"), 0.05, 1.1, 400);
+    let rerun = dir.path().join("rerun");
+    let o =
+        bin().arg("plan").arg(&changed).arg("--previous").arg(&first).arg("--out").arg(&rerun).output().expect("plan");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Each shard reruns from its part of the whole previous plan; the union is the unsharded rerun.
+    let runs = dir.path().join("runs");
+    in_shards(&changed, &runs, &["--previous", first.to_str().unwrap()]);
+    let merged = runs.join("merged");
+    assert_eq!(assignment(&merged), assignment(&rerun));
+    assert_eq!(grid_ids(&merged), grid_ids(&rerun), "dedicated grids keep their ids too");
+    assert_eq!(moves(&merged), moves(&rerun));
+    let (a, b) = (json(&merged.join("replan.json")), json(&rerun.join("replan.json")));
+    assert!(b["households_moved"].as_u64().unwrap() > 0, "the perturbed rerun moves something: {b}");
+    for key in [
+        "households_moved",
+        "households_in_both",
+        "households_moved_lower_bound",
+        "households_new",
+        "units_new",
+        "units_gone",
+        "units_in_both",
+        "units_relabelled",
+        "grids_previous",
+        "grids_unchanged",
+        "grids_changed",
+        "grids_new",
+        "grids_removed",
+        "retired_ids",
+        "locks_held",
+    ] {
+        assert_eq!(a[key], b[key], "{key}: union {a}\n unsharded {b}");
+    }
+    let vi = |c: &serde_json::Value| c["variation_of_information_bits"].as_f64().unwrap();
+    assert!((vi(&a) - vi(&b)).abs() < 1e-9, "{} {}", vi(&a), vi(&b));
+    assert_eq!(json(&merged.join("merge.json"))["replan"]["households_moved"], b["households_moved"]);
+
+    // A rerun from the union (the next year's job array) moves nothing and keeps every grid.
+    let again = dir.path().join("again");
+    in_shards(&changed, &again, &["--previous", merged.to_str().unwrap()]);
+    let c = json(&again.join("merged/replan.json"));
+    assert_eq!(c["households_moved"], 0, "{c}");
+    assert_eq!(c["grids_unchanged"], c["grids_previous"], "{c}");
+    assert_eq!(assignment(&again.join("merged")), assignment(&merged));
+    assert_eq!(grid_ids(&again.join("merged")), grid_ids(&merged));
+
+    // Shards of which some reran and some did not: refused.
+    let plain = dir.path().join("plain-1");
+    let o = bin().arg("plan").arg(&changed).args(["--shard", "1/3", "--out"]).arg(&plain).output().expect("plan");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .arg("merge")
+        .arg(&plain)
+        .arg(runs.join("shard-2"))
+        .arg(runs.join("shard-3"))
+        .arg("--out")
+        .arg(dir.path().join("mixed"))
+        .output()
+        .expect("merge");
+    assert!(!o.status.success(), "merged a rerun with a plan from scratch");
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("shards 1 are not reruns"), "{e}");
+    assert!(!dir.path().join("mixed").exists());
+}

@@ -7,11 +7,11 @@
 use super::{Matched, Replanned};
 use crate::model::Dataset;
 use crate::partition::Partition;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The figures of a rerun (`run.json` → `replan`, `replan.json`, the report).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     /// Where the previous plan was read from.
     pub previous: String,
@@ -37,7 +37,11 @@ pub struct Change {
     pub households_moved_lower_bound: u64,
     /// `households_moved ÷ households_moved_lower_bound` (none when the bound is 0).
     pub moved_over_bound: Option<f64>,
-    /// Share of units in both plans whose grid id changed.
+    /// Units in a grid in both plans.
+    pub units_in_both: usize,
+    /// Of those, units now in a grid of another id.
+    pub units_relabelled: usize,
+    /// `units_relabelled ÷ units_in_both`.
     pub share_units_relabelled: f64,
     /// Variation of information between the two plans, bits, household-weighted over units in both.
     pub variation_of_information_bits: f64,
@@ -173,6 +177,8 @@ pub fn change(d: &Dataset, p: &Partition, grids: &[(&str, &[usize])]) -> Option<
         share_moved: ratio(moved, in_both),
         households_moved_lower_bound: bound,
         moved_over_bound: (bound > 0).then(|| moved as f64 / bound as f64),
+        units_in_both: units_both,
+        units_relabelled: relabelled,
         share_units_relabelled: ratio(relabelled as u64, units_both as u64),
         variation_of_information_bits: variation_of_information(&joint),
         grids_previous: r.grids.len(),
@@ -187,6 +193,51 @@ pub fn change(d: &Dataset, p: &Partition, grids: &[(&str, &[usize])]) -> Option<
         retired_ids: retired.into_iter().collect(),
     };
     Some((change, moves))
+}
+
+/// The figures of reruns of disjoint parts (the shards of one deal, [`crate::shard::rerun`]) as one rerun's:
+/// counts added, shares and ratios recomputed from the sums, the variation of information averaged by
+/// households in both plans (exact: no grid of either plan is in two parts), locks held if every part held
+/// its own, ids retired anywhere retired. `previous` names the plan they reran from. `None` for no parts.
+pub fn add_up(parts: &[Change], previous: String) -> Option<Change> {
+    let first = parts.first()?;
+    let sum = |f: fn(&Change) -> u64| parts.iter().map(f).sum::<u64>();
+    let count = |f: fn(&Change) -> usize| parts.iter().map(f).sum::<usize>();
+    let union = |f: fn(&Change) -> &Vec<String>| -> Vec<String> {
+        parts.iter().flat_map(f).cloned().collect::<BTreeSet<String>>().into_iter().collect()
+    };
+    let (in_both, moved, bound) =
+        (sum(|c| c.households_in_both), sum(|c| c.households_moved), sum(|c| c.households_moved_lower_bound));
+    let (units_both, relabelled) = (count(|c| c.units_in_both), count(|c| c.units_relabelled));
+    let weighted_vi: f64 = parts.iter().map(|c| c.variation_of_information_bits * c.households_in_both as f64).sum();
+    Some(Change {
+        previous,
+        previous_kind: first.previous_kind,
+        units_matched_by_id: count(|c| c.units_matched_by_id),
+        units_matched_by_location: count(|c| c.units_matched_by_location),
+        units_new: count(|c| c.units_new),
+        households_new: sum(|c| c.households_new),
+        units_gone: count(|c| c.units_gone),
+        households_in_both: in_both,
+        households_moved: moved,
+        share_moved: ratio(moved, in_both),
+        households_moved_lower_bound: bound,
+        moved_over_bound: (bound > 0).then(|| moved as f64 / bound as f64),
+        units_in_both: units_both,
+        units_relabelled: relabelled,
+        share_units_relabelled: ratio(relabelled as u64, units_both as u64),
+        variation_of_information_bits: if in_both == 0 { 0.0 } else { weighted_vi / in_both as f64 },
+        grids_previous: count(|c| c.grids_previous),
+        grids_unchanged: count(|c| c.grids_unchanged),
+        grids_changed: count(|c| c.grids_changed),
+        grids_new: count(|c| c.grids_new),
+        grids_removed: count(|c| c.grids_removed),
+        locked: union(|c| &c.locked),
+        locks_held: parts.iter().all(|c| c.locks_held),
+        max_moved_pct: first.max_moved_pct,
+        stopped_by_budget: union(|c| &c.stopped_by_budget),
+        retired_ids: union(|c| &c.retired_ids),
+    })
 }
 
 fn ratio(a: u64, b: u64) -> f64 {

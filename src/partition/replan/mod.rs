@@ -114,11 +114,13 @@ pub fn match_previous(
     for id in &config.replan.locked {
         match plan.grids.iter().position(|g| &g.id == id) {
             Some(g) => locked.insert(g),
+            None if plan.elsewhere.contains(id) => continue,
             None => return Err(ReplanError::UnknownLock(id.clone(), plan.source.clone())),
         };
     }
     let mut reserved: BTreeSet<String> = plan.grids.iter().map(|g| g.id.clone()).collect();
     reserved.extend(plan.retired.iter().cloned());
+    reserved.extend(plan.elsewhere.iter().cloned());
     Ok(Replanned {
         source: plan.source.clone(),
         kind: plan.kind,
@@ -141,9 +143,25 @@ pub fn match_previous(
 /// Each site's previous basic grid where its home street is the site's street (dedicated grids of the
 /// previous plan and grids mostly in another street give no label).
 pub(super) fn street_labels(plan: &Replanned, sites: &[super::Site], in_pool: &[bool]) -> Vec<Option<usize>> {
+    let home =
+        home_streets(sites.iter().enumerate().filter(|&(i, _)| in_pool[i]).map(|(i, s)| (plan.site_previous[i], s)));
+    sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            plan.site_previous[i]
+                .filter(|&g| !plan.grids[g].dedicated && in_pool[i])
+                .filter(|g| s.street.is_some() && home.get(g).copied() == s.street)
+        })
+        .collect()
+}
+
+/// Each previous grid's home street: the street holding most of its matched households (ties: the lower
+/// street), from (previous grid, site) pairs.
+pub fn home_streets<'a>(matched: impl Iterator<Item = (Option<usize>, &'a super::Site)>) -> BTreeMap<usize, usize> {
     let mut per_street: BTreeMap<(usize, usize), u64> = BTreeMap::new();
-    for (i, s) in sites.iter().enumerate() {
-        if let (Some(g), Some(st), true) = (plan.site_previous[i], s.street, in_pool[i]) {
+    for (g, s) in matched {
+        if let (Some(g), Some(st)) = (g, s.street) {
             *per_street.entry((g, st)).or_default() += u64::from(s.households);
         }
     }
@@ -154,15 +172,7 @@ pub(super) fn street_labels(plan: &Replanned, sites: &[super::Site], in_pool: &[
             *e = (st, h);
         }
     }
-    sites
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            plan.site_previous[i]
-                .filter(|&g| !plan.grids[g].dedicated && in_pool[i])
-                .filter(|g| s.street.is_some() && home.get(g).map(|h| h.0) == s.street)
-        })
-        .collect()
+    home.into_iter().map(|(g, (st, _))| (g, st)).collect()
 }
 
 /// A grid as a rerun makes it: sites, certificate when out of band, the previous grid it continues.
