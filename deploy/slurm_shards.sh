@@ -7,6 +7,7 @@
 #
 # Every task reads the same inputs (a shared file system) and deals the streets the same way, so no task
 # needs another's output. A failed task is resubmitted alone: `sbatch --array=17 deploy/slurm_shards.sh`.
+# Next year's rerun from last year's union moves as few households as possible: PREVIOUS=last/merged.
 #SBATCH --job-name=gridplan-shard
 #SBATCH --cpus-per-task=2
 #SBATCH --mem=4G
@@ -17,4 +18,5 @@ N=${SHARDS:-64}
 PLAN=${PLAN:-province/plan.toml}
 RUNS=${RUNS:-runs}
 export RAYON_NUM_THREADS=${SLURM_CPUS_PER_TASK:-2}
-exec gridplan plan "$PLAN" --shard "${SLURM_ARRAY_TASK_ID}/${N}" --out "$RUNS/shard-${SLURM_ARRAY_TASK_ID}"
+exec gridplan plan "$PLAN" --shard "${SLURM_ARRAY_TASK_ID}/${N}" --out "$RUNS/shard-${SLURM_ARRAY_TASK_ID}" \
+  ${PREVIOUS:+--previous "$PREVIOUS"}

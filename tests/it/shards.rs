@@ -173,6 +173,27 @@ fn a_rerun_in_shards_is_the_unsharded_rerun_and_reruns_from_its_union() {
     assert!((vi(&a) - vi(&b)).abs() < 1e-9, "{} {}", vi(&a), vi(&b));
     assert_eq!(json(&merged.join("merge.json"))["replan"]["households_moved"], b["households_moved"]);
 
+    // The Slurm array's task script, run as task 2 would be: the same shard as the local script's.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_gridplan")).parent().expect("bin dir").to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let slurm = dir.path().join("slurm");
+    let o = std::process::Command::new("bash")
+        .arg(root().join("deploy/slurm_shards.sh"))
+        .env("PATH", path)
+        .env("SLURM_ARRAY_TASK_ID", "2")
+        .env("SHARDS", "3")
+        .env("PLAN", &changed)
+        .env("RUNS", &slurm)
+        .env("PREVIOUS", &first)
+        .output()
+        .expect("slurm task");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(assignment(&slurm.join("shard-2")), assignment(&runs.join("shard-2")));
+    assert_eq!(moves(&slurm.join("shard-2")), moves(&runs.join("shard-2")));
+
     // A rerun from the union (the next year's job array) moves nothing and keeps every grid.
     let again = dir.path().join("again");
     in_shards(&changed, &again, &["--previous", merged.to_str().unwrap()]);

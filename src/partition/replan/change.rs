@@ -272,6 +272,51 @@ fn variation_of_information(joint: &BTreeMap<(&str, &str), u64>) -> f64 {
 mod tests {
     use super::*;
 
+    fn part(in_both: u64, moved: u64, vi: f64, retired: &[&str]) -> Change {
+        Change {
+            previous: "prev".into(),
+            previous_kind: crate::load::previous::PreviousKind::Run,
+            units_matched_by_id: 10,
+            units_matched_by_location: 0,
+            units_new: 1,
+            households_new: 5,
+            units_gone: 0,
+            households_in_both: in_both,
+            households_moved: moved,
+            share_moved: ratio(moved, in_both),
+            households_moved_lower_bound: moved / 2,
+            moved_over_bound: None,
+            units_in_both: 10,
+            units_relabelled: 1,
+            share_units_relabelled: 0.1,
+            variation_of_information_bits: vi,
+            grids_previous: 3,
+            grids_unchanged: 2,
+            grids_changed: 1,
+            grids_new: 0,
+            grids_removed: 1,
+            locked: Vec::new(),
+            locks_held: true,
+            max_moved_pct: None,
+            stopped_by_budget: Vec::new(),
+            retired_ids: retired.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn disjoint_reruns_add_up_to_one_with_shares_from_the_sums() {
+        assert!(add_up(&[], "x".into()).is_none());
+        let (a, b) = (part(300, 30, 0.2, &["g9", "g1"]), part(100, 0, 0.6, &["g1"]));
+        let c = add_up(&[a, b], "prev".into()).expect("parts");
+        assert_eq!((c.households_in_both, c.households_moved, c.households_moved_lower_bound), (400, 30, 15));
+        assert_eq!(c.share_moved, 30.0 / 400.0);
+        assert_eq!(c.moved_over_bound, Some(2.0));
+        assert_eq!((c.units_in_both, c.units_relabelled, c.share_units_relabelled), (20, 2, 0.1));
+        assert!((c.variation_of_information_bits - (0.2 * 300.0 + 0.6 * 100.0) / 400.0).abs() < 1e-12);
+        assert_eq!((c.grids_previous, c.grids_removed), (6, 2));
+        assert_eq!(c.retired_ids, ["g1", "g9"], "ids retired anywhere, once, sorted");
+    }
+
     #[test]
     fn variation_of_information_is_zero_for_a_relabelling_and_two_bits_for_independent_halves() {
         let same = BTreeMap::from([(("A", "X"), 5), (("B", "Y"), 5)]);
