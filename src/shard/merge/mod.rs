@@ -402,15 +402,32 @@ fn union_features(
     out.flush().map_err(&at)
 }
 
-/// A feature's grid id, and its text with the shard added to its properties.
+/// A feature's grid id, and its text with the shard added to its properties. Only the properties are
+/// parsed: the geometry and the other members are copied as the shard wrote them (members in key order, as
+/// a parsed object is written), so coordinates pass through digit for digit.
 fn with_shard(path: &Path, raw: &RawValue, index: usize) -> Result<(String, String), MergeError> {
-    let mut f: Value =
-        serde_json::from_str(raw.get()).map_err(|e| rule(path, format!("不是 GeoJSON / not GeoJSON: {e}")))?;
-    let Some(props) = f.get_mut("properties").and_then(Value::as_object_mut) else {
+    let not_geojson = |e: serde_json::Error| rule(path, format!("不是 GeoJSON / not GeoJSON: {e}"));
+    let members: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).map_err(not_geojson)?;
+    let props =
+        members.get("properties").and_then(|p| serde_json::from_str::<serde_json::Map<String, Value>>(p.get()).ok());
+    let Some(mut props) = props else {
         return Err(rule(path, "要素缺少属性 / a feature without properties"));
     };
     let grid = props.get("grid_id").and_then(Value::as_str).unwrap_or("").to_string();
     props.insert("shard".into(), json!(index));
-    let text = serde_json::to_string(&f).map_err(|e| rule(path, e.to_string()))?;
+    let mut text = String::with_capacity(raw.get().len() + 16);
+    text.push('{');
+    for (n, (key, value)) in members.iter().enumerate() {
+        if n > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(key).map_err(not_geojson)?);
+        text.push(':');
+        match key.as_str() {
+            "properties" => text.push_str(&serde_json::to_string(&props).map_err(not_geojson)?),
+            _ => text.push_str(value.get()),
+        }
+    }
+    text.push('}');
     Ok((grid, text))
 }
