@@ -8,12 +8,13 @@
 //! community's street when the plan names the community, else to shard 1. A shard's
 //! previous plan keeps its own grids, their units and outlines, and every retired id; another shard's grid
 //! is neither removed nor retired here, its id is taken (no new grid here gets it), a lock on it is that
-//! shard's, and its units in this shard (a grid that straddled two streets dealt apart) count as new.
+//! shard's, and its units in this shard (a grid that straddled two streets dealt apart) count here as new,
+//! not as gone from the shard that reruns the grid.
 
 use super::{Shard, ShardBy, deal};
 use crate::load::previous::PreviousPlan;
 use crate::model::{AdminLevel, Dataset};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// The part of `plan` shard `shard` reruns from; `d` is the whole input (before [`super::restrict`]).
 pub fn previous_of(plan: PreviousPlan, d: &Dataset, shard: Shard, by: ShardBy) -> PreviousPlan {
@@ -44,18 +45,27 @@ pub fn previous_of(plan: PreviousPlan, d: &Dataset, shard: Shard, by: ShardBy) -
         street.and_then(|st| dealt.get(&st).copied()).unwrap_or(0)
     };
     let keep: Vec<bool> = (0..plan.grids.len()).map(|g| owner(g) == shard.index - 1).collect();
-    retain(plan, &keep)
+    // Units now in another shard's streets are that shard's (new there), not gone from this one's grids.
+    let shard_of = |street: Option<usize>| street.and_then(|st| dealt.get(&st).copied()).unwrap_or(0);
+    let theirs: HashSet<&str> =
+        sites.iter().filter(|s| shard_of(s.street) != shard.index - 1).map(|s| s.member.id(d).0).collect();
+    retain(plan, &keep, &theirs)
 }
 
-/// The plan with only the grids `keep` names (by index), their units and outlines, the others' ids taken
-/// elsewhere; retired ids all kept.
-fn retain(plan: PreviousPlan, keep: &[bool]) -> PreviousPlan {
+/// The plan with only the grids `keep` names (by index), their units but `theirs` and their outlines, the
+/// others' ids taken elsewhere; retired ids all kept.
+fn retain(plan: PreviousPlan, keep: &[bool], theirs: &HashSet<&str>) -> PreviousPlan {
     let new_index = super::renumber(keep);
-    let (mine, theirs): (Vec<_>, Vec<_>) = plan.grids.into_iter().zip(keep).partition(|(_, k)| **k);
+    let (mine, others): (Vec<_>, Vec<_>) = plan.grids.into_iter().zip(keep).partition(|(_, k)| **k);
     let grids = mine.into_iter().map(|(g, _)| g).collect();
     let mut elsewhere = plan.elsewhere;
-    elsewhere.extend(theirs.into_iter().map(|(g, _)| g.id));
-    let units = plan.units.into_iter().filter_map(|(u, g)| Some((u, new_index[g]?))).collect();
+    elsewhere.extend(others.into_iter().map(|(g, _)| g.id));
+    let units = plan
+        .units
+        .into_iter()
+        .filter(|(u, _)| !theirs.contains(u.as_str()))
+        .filter_map(|(u, g)| Some((u, new_index[g]?)))
+        .collect();
     let outlines = plan.outlines.into_iter().filter_map(|(g, p)| Some((new_index[g]?, p))).collect();
     PreviousPlan { grids, units, outlines, elsewhere, ..plan }
 }

@@ -203,6 +203,38 @@ fn a_rerun_in_shards_is_the_unsharded_rerun_and_reruns_from_its_union() {
     assert_eq!(assignment(&again.join("merged")), assignment(&merged));
     assert_eq!(grid_ids(&again.join("merged")), grid_ids(&merged));
 
+    // A previous grid straddling two shards' streets (a table unit → grid id, one unit of shard 2 put in a
+    // grid of shard 1): shard 1 reruns the grid, the unit counts as new in shard 2 and is not also gone from
+    // shard 1 — the one figure that differs from the unsharded rerun, where the unit is matched.
+    let (in_1, in_2) = (assignment(&runs.join("shard-1")), assignment(&runs.join("shard-2")));
+    let before = assignment(&first);
+    let unit = in_2.keys().find(|u| before.contains_key(*u)).expect("a unit of shard 2").clone();
+    let grid = before.iter().find(|(id, _)| in_1.contains_key(*id)).expect("a grid of shard 1").1[2].clone();
+    let mut table = String::from("id,grid_id\n");
+    for (id, cells) in &before {
+        table += &format!("{id},{}\n", if *id == unit { &grid } else { &cells[2] });
+    }
+    let table_path = dir.path().join("straddling.csv");
+    std::fs::write(&table_path, table).expect("table");
+    let whole_rerun = dir.path().join("from-table");
+    let o = bin()
+        .arg("plan")
+        .arg(&changed)
+        .arg("--previous")
+        .arg(&table_path)
+        .arg("--out")
+        .arg(&whole_rerun)
+        .output()
+        .expect("plan");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_table = dir.path().join("from-table-shards");
+    in_shards(&changed, &from_table, &["--previous", table_path.to_str().unwrap()]);
+    let (u, w) = (json(&from_table.join("merged/replan.json")), json(&whole_rerun.join("replan.json")));
+    assert_eq!(u["units_gone"], w["units_gone"], "union {u}\n unsharded {w}");
+    let n = |c: &serde_json::Value, k: &str| c[k].as_u64().unwrap();
+    assert_eq!(n(&u, "units_new"), n(&w, "units_new") + 1, "union {u}\n unsharded {w}");
+    assert_eq!(n(&u, "units_matched_by_id") + 1, n(&w, "units_matched_by_id"), "union {u}\n unsharded {w}");
+
     // Shards of which some reran and some did not: refused.
     let plain = dir.path().join("plain-1");
     let o = bin().arg("plan").arg(&changed).args(["--shard", "1/3", "--out"]).arg(&plain).output().expect("plan");
