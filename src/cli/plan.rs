@@ -64,11 +64,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut plan = plan;
     args.replan.apply(&mut plan);
-    let mut dataset = super::load_data(&plan)?;
     anyhow::ensure!(
         args.shard.is_none() || args.replan.layers.is_empty(),
         "分片运行不支持多网合一（merge-layers）/ a shard cannot merge layers (merge-layers)"
     );
+    let mut dataset = super::load_data(&plan)?;
     // A shard's part of the previous plan is found on the whole input, before the input is cut down.
     let mut previous = args.replan.read(&plan, &dataset)?;
     if let Some(shard) = args.shard {

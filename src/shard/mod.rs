@@ -140,10 +140,7 @@ fn district_of_streets(d: &Dataset) -> BTreeMap<usize, usize> {
 /// The dataset of one shard (see the module's note); `shard` says what it holds.
 pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> Dataset {
     let dealt = deal(&d, shard.count, by);
-    let mine = |street: Option<usize>| match street {
-        Some(st) => dealt.get(&st) == Some(&(shard.index - 1)),
-        None => shard.index == 1,
-    };
+    let mine = |street: Option<usize>| shard_of(&dealt, street) == shard.index - 1;
     // Where every site is, by the partition's own rule (loose household points by their polygons).
     let sites = all_sites(&d);
     let shard_households: u64 = sites.iter().filter(|s| mine(s.street)).map(|s| u64::from(s.households)).sum();
@@ -184,11 +181,9 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> Dataset {
             stack_head.entry(st).or_insert(new);
         }
     }
-    let streets: Vec<usize> = d.admin_areas_at(AdminLevel::Street).map(|(i, _)| i).collect();
-    let street_index = crate::index::PolygonIndex::new(streets.iter().map(|&i| &d.admin_areas[i].polygon));
-    let special_units =
-        d.special_units.iter().filter(|u| mine(street_index.innermost(u.point).map(|k| streets[k]))).cloned().collect();
-    drop(street_index);
+    let street_at = StreetAt::new(&d);
+    let special_units = d.special_units.iter().filter(|u| mine(street_at.point(u.point))).cloned().collect();
+    drop(street_at);
     // Candidate places stay the whole input's (every building, when the plan has no candidates layer).
     let candidates = crate::coverage::candidate_places(&d).into_owned();
     let info = ShardInfo {
@@ -238,6 +233,31 @@ pub fn restrict(d: Dataset, shard: Shard, by: ShardBy) -> Dataset {
         .collect();
     // The whole-input layers move over as they are.
     Dataset { buildings, households, compounds, admin_areas, special_units, candidates, shard: Some(info), ..d }
+}
+
+/// The shard (0-based) of a site in `street` under a deal: households in no street go to shard 1.
+pub(crate) fn shard_of(dealt: &BTreeMap<usize, usize>, street: Option<usize>) -> usize {
+    street.and_then(|st| dealt.get(&st).copied()).unwrap_or(0)
+}
+
+/// The street a point lies in (the innermost, where street outlines overlap): how a shard takes its special
+/// units, and a rerun the previous grids without households.
+pub(crate) struct StreetAt<'a> {
+    streets: Vec<usize>,
+    index: crate::index::PolygonIndex<'a>,
+}
+
+impl<'a> StreetAt<'a> {
+    pub(crate) fn new(d: &'a Dataset) -> Self {
+        let streets: Vec<usize> = d.admin_areas_at(AdminLevel::Street).map(|(i, _)| i).collect();
+        let index = crate::index::PolygonIndex::new(streets.iter().map(|&i| &d.admin_areas[i].polygon));
+        StreetAt { streets, index }
+    }
+
+    /// The street (index into `admin_areas`) at `p`, if any.
+    pub(crate) fn point(&self, p: geo::Point) -> Option<usize> {
+        self.index.innermost(p).map(|k| self.streets[k])
+    }
 }
 
 /// New indices of the kept items, in order.

@@ -24,15 +24,13 @@ pub fn previous_of(plan: PreviousPlan, d: &Dataset, shard: Shard, by: ShardBy) -
     let home = crate::partition::replan::home_streets(matched.site.iter().copied().zip(&sites));
     // A grid without households in the data (a dedicated grid of special units, or one whose units are gone):
     // the street its outline lies in, as a shard takes its special units by the street their point lies in.
-    let streets: Vec<usize> = d.admin_areas_at(AdminLevel::Street).map(|(i, _)| i).collect();
-    let street_index = crate::index::PolygonIndex::new(streets.iter().map(|&i| &d.admin_areas[i].polygon));
+    let street_at = super::StreetAt::new(d);
     let mut outline_street: BTreeMap<usize, usize> = BTreeMap::new();
     for (g, outline) in &plan.outlines {
         if !home.contains_key(g)
-            && let Some(k) =
-                crate::load::geometry::representative_point(outline).and_then(|p| street_index.innermost(p))
+            && let Some(st) = crate::load::geometry::representative_point(outline).and_then(|p| street_at.point(p))
         {
-            outline_street.entry(*g).or_insert(streets[k]);
+            outline_street.entry(*g).or_insert(st);
         }
     }
     let community_street: BTreeMap<&str, usize> =
@@ -42,13 +40,15 @@ pub fn previous_of(plan: PreviousPlan, d: &Dataset, shard: Shard, by: ShardBy) -
             let community = plan.grids[g].community.as_deref()?;
             community_street.get(community).copied()
         });
-        street.and_then(|st| dealt.get(&st).copied()).unwrap_or(0)
+        super::shard_of(&dealt, street)
     };
     let keep: Vec<bool> = (0..plan.grids.len()).map(|g| owner(g) == shard.index - 1).collect();
     // Units now in another shard's streets are that shard's (new there), not gone from this one's grids.
-    let shard_of = |street: Option<usize>| street.and_then(|st| dealt.get(&st).copied()).unwrap_or(0);
-    let theirs: HashSet<&str> =
-        sites.iter().filter(|s| shard_of(s.street) != shard.index - 1).map(|s| s.member.id(d).0).collect();
+    let theirs: HashSet<&str> = sites
+        .iter()
+        .filter(|s| super::shard_of(&dealt, s.street) != shard.index - 1)
+        .map(|s| s.member.id(d).0)
+        .collect();
     retain(plan, &keep, &theirs)
 }
 

@@ -38,16 +38,7 @@ fn shards_merged_are_the_unsharded_plan_and_a_bad_set_is_refused() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let runs = dir.path().join("runs");
-    let o = std::process::Command::new("bash")
-        .arg(root().join("scripts/plan_in_shards.sh"))
-        .arg(&plan)
-        .arg("3")
-        .arg(&runs)
-        .arg("2")
-        .env("GRIDPLAN", env!("CARGO_BIN_EXE_gridplan"))
-        .output()
-        .expect("script");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    in_shards(&plan, &runs, &[]);
     let merged = runs.join("merged");
 
     // Every unit in the same grid, community, street and micro-grid as in the unsharded run; the same grids.
@@ -109,7 +100,7 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
 }
 
-/// The script's shards of PLAN into OUT, with extra plan arguments.
+/// `scripts/plan_in_shards.sh PLAN 3 OUT 2 -- EXTRA…`: three shards, two at a time, then the merge.
 fn in_shards(plan: &Path, out: &Path, extra: &[&str]) {
     let o = std::process::Command::new("bash")
         .arg(root().join("scripts/plan_in_shards.sh"))

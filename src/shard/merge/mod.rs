@@ -231,9 +231,7 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
     let change = if is_rerun { Some(rerun::merged_change(&shards)?) } else { None };
     if let Some(c) = &change {
         let text = serde_json::to_string_pretty(c).map_err(|e| rule(Path::new(REPLAN_FILE), e.to_string()))? + "\n";
-        staged
-            .write(REPLAN_FILE, text.as_bytes())
-            .map_err(|cause| MergeError::Io { path: REPLAN_FILE.into(), cause })?;
+        staged.write(REPLAN_FILE, text.as_bytes()).map_err(write_error(REPLAN_FILE))?;
     }
     let merged = Merged {
         shards: shards.len(),
@@ -292,7 +290,7 @@ pub fn merge(runs: &[PathBuf], staged: &StagedDir) -> Result<Merged, MergeError>
         })),
     });
     let text = serde_json::to_string_pretty(&record).map_err(|e| rule(Path::new("merge.json"), e.to_string()))? + "\n";
-    staged.write("merge.json", text.as_bytes()).map_err(|cause| MergeError::Io { path: "merge.json".into(), cause })?;
+    staged.write("merge.json", text.as_bytes()).map_err(write_error("merge.json"))?;
     Ok(merged)
 }
 
